@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Decoding raw map keys and values through BTF: into JSON for the Metrics view, and into
+ * plain numbers for OpenMetrics. Pure functions over (btf, type id, bytes): no kernel. */
+#pragma once
+
+#include <bpf/btf.h>
+#include <jansson.h>
+#include <stdint.h>
+
+/* A scalar as OpenMetrics needs it, at full precision. */
+struct dm_number {
+	enum { DM_NUMBER_U64, DM_NUMBER_I64, DM_NUMBER_F64 } kind;
+	union {
+		uint64_t u;
+		int64_t i;
+		double f;
+	};
+};
+
+/* Decodes the bytes at `data` (btf__resolve_size(btf, type_id) of them) into JSON:
+ * - integers as JSON integers (bool as true/false; u64 above INT64_MAX as a JSON real, the
+ *   one place JSON integers of jansson cannot follow), char/signed char/unsigned char as integers;
+ * - char arrays as strings (up to the first NUL), other arrays as lists;
+ * - structs and unions as objects keyed by field name, bitfields included, members of
+ *   anonymous structs/unions merged into the parent;
+ * - enums by the name of their value (the integer when no name matches);
+ * - float/double as reals; pointers as integers;
+ * - typedef, const, volatile, restrict, type_tag resolved.
+ * Returns -EINVAL for a type that cannot be decoded (void, func, fwd) or a bad id, -ENOMEM. */
+int btf_json_decode(const struct btf *btf, uint32_t type_id, const void *data, json_t **ret);
+
+/* Reads a scalar (integer, bool, enum, float; through typedefs and modifiers) for OpenMetrics.
+ * -EMEDIUMTYPE when the type is not a scalar (struct, union, array). */
+int btf_number_decode(const struct btf *btf, uint32_t type_id, const void *data,
+		      struct dm_number *ret);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reading eBPF maps: one snapshot of all entries, with batch operations where the kernel has
+ * them, optionally emptying the map as it is read (empty-on-read). The kernel side only:
+ * turning a snapshot into JSON or OpenMetrics is metrics.c's job. */
+#pragma once
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dm_map_snapshot {
+	enum bpf_map_type type;
+	const struct btf *btf; /* borrowed from the map's object; may be NULL (no BTF) */
+	uint32_t key_type_id;  /* 0 when the map has no key (queue, stack) or no BTF */
+	uint32_t value_type_id;
+	uint32_t key_size;
+	uint32_t value_size; /* of one value, as declared */
+	uint32_t n_cpus;     /* values per entry: libbpf_num_possible_cpus() for per-CPU maps, else 1 */
+	uint32_t value_stride; /* bytes between two CPUs' values: round_up(value_size, 8) per-CPU, else value_size */
+	size_t n_entries;
+	void *keys;   /* n_entries * key_size bytes (NULL for key-less maps) */
+	void *values; /* n_entries * n_cpus * value_stride bytes */
+};
+
+/* Reads every entry of `map` (of a loaded object). With `empty`, entries are removed as they
+ * are read (array maps: zeroed). Returns -errno; -EOPNOTSUPP for a map type it cannot read. */
+int dm_map_snapshot_read(const struct bpf_map *map, bool empty, struct dm_map_snapshot **ret);
+
+void dm_map_snapshot_free(struct dm_map_snapshot *s);
+
+static inline const void *dm_map_snapshot_key(const struct dm_map_snapshot *s, size_t i)
+{
+	return (const char *)s->keys + i * s->key_size;
+}
+
+static inline const void *dm_map_snapshot_value(const struct dm_map_snapshot *s, size_t i,
+						uint32_t cpu)
+{
+	return (const char *)s->values + (i * s->n_cpus + cpu) * s->value_stride;
+}
