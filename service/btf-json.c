@@ -1,1 +1,490 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Map bytes to JSON and to numbers through BTF: one recursive walk with a switch over BTF kinds.
+ * Every read goes through memcpy, since the bytes come from batch buffers with no alignment. */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <linux/btf.h>
+
+#include "btf-json.h"
+#include "util.h"
+
+/* clang's BTF nests a handful of levels; anything deeper is a cycle in malformed BTF. */
+#define MAX_DEPTH 64
+
+/* Where a value lies. A struct member may start at any bit and, as a bitfield, have any width;
+ * a __be16/__be32/__be64 typedef on the way says the bytes are in network order. */
+struct place {
+	const uint8_t *data;
+	uint32_t bit_off;
+	uint32_t bits; /* 0: the whole type */
+	bool be;
+};
+
+struct walk {
+	const struct btf *btf;
+	unsigned depth;
+};
+
+static bool isempty(const char *s)
+{
+	return !s || !*s;
+}
+
+static uint64_t mask_bits(uint32_t bits)
+{
+	return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+}
+
+static int64_t sign_extend(uint64_t v, uint32_t bits)
+{
+	if (bits < 64 && (v >> (bits - 1)) & 1)
+		v |= ~mask_bits(bits);
+	return (int64_t)v;
+}
+
+/* The `bits`-wide integer (1..64) at bit `bit_off` of `data`, in the layout the compiler gives
+ * bitfields; a plain integer is the case bit_off 0, bits 8 * size. A field may straddle nine
+ * bytes, hence the 128-bit accumulator. */
+static uint64_t read_bits(const uint8_t *data, uint32_t bit_off, uint32_t bits)
+{
+	unsigned __int128 v = 0;
+
+	data += bit_off / 8;
+	bit_off %= 8;
+	memcpy(&v, data, (bit_off + bits + 7) / 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)(v >> bit_off) & mask_bits(bits);
+#else
+	/* The bytes landed at the top; big-endian bit numbering starts at the most significant. */
+	return (uint64_t)((v << bit_off) >> (128 - bits));
+#endif
+}
+
+static uint64_t be_to_host(uint64_t v, uint32_t bits)
+{
+	switch (bits) {
+	case 16:
+		return be16toh((uint16_t)v);
+	case 32:
+		return be32toh((uint32_t)v);
+	case 64:
+		return be64toh(v);
+	}
+	return v;
+}
+
+/* Ints of the older encoding carry their own bit offset and width; with kflag the member does. */
+static int int_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
+{
+	uint32_t bit_off = p->bit_off + btf_int_offset(t);
+	uint32_t bits = p->bits ?: btf_int_bits(t);
+	uint64_t v;
+
+	if (bits == 0 || bits > 64)
+		return -EINVAL;
+
+	v = read_bits(p->data, bit_off, bits);
+	if (p->be && bits == t->size * 8)
+		v = be_to_host(v, bits);
+
+	if (btf_int_encoding(t) & BTF_INT_BOOL)
+		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = v != 0 };
+	else if (btf_int_encoding(t) & BTF_INT_SIGNED)
+		*ret = (struct dm_number){ .kind = DM_NUMBER_I64, .i = sign_extend(v, bits) };
+	else
+		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = v };
+	return 0;
+}
+
+/* An enum's kflag says its values are signed (BTF from before Linux 6.0 never sets it). */
+static int enum_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
+{
+	uint32_t bits = p->bits ?: t->size * 8;
+	uint64_t v;
+
+	if (bits == 0 || bits > 64)
+		return -EINVAL;
+
+	v = read_bits(p->data, p->bit_off, bits);
+	if (btf_kflag(t))
+		*ret = (struct dm_number){ .kind = DM_NUMBER_I64, .i = sign_extend(v, bits) };
+	else
+		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = v };
+	return 0;
+}
+
+static int float_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
+{
+	float f;
+	double d;
+
+	switch (t->size) {
+	case sizeof(float):
+		memcpy(&f, p->data, sizeof(f));
+		d = f;
+		break;
+	case sizeof(double):
+		memcpy(&d, p->data, sizeof(d));
+		break;
+	default:
+		return -EINVAL; /* long double has no layout shared by BPF and the host */
+	}
+	*ret = (struct dm_number){ .kind = DM_NUMBER_F64, .f = d };
+	return 0;
+}
+
+/* Any scalar kind; `id`/`t` are already resolved past typedefs and modifiers. */
+static int scalar_to_number(const struct btf *btf, uint32_t id, const struct btf_type *t,
+			    const struct place *p, struct dm_number *ret)
+{
+	int64_t size;
+
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT:
+		return int_to_number(t, p, ret);
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		return enum_to_number(t, p, ret);
+	case BTF_KIND_FLOAT:
+		return float_to_number(t, p, ret);
+	case BTF_KIND_PTR:
+		size = btf__resolve_size(btf, id);
+		if (size <= 0 || size > 8)
+			return -EINVAL;
+		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = read_bits(p->data, 0, size * 8) };
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* jansson integers are int64_t: a u64 above INT64_MAX can only be a real. Non-finite floats,
+ * which JSON cannot hold, become the strings OpenMetrics uses for them. */
+static json_t *number_to_json(const struct dm_number *n)
+{
+	switch (n->kind) {
+	case DM_NUMBER_U64:
+		return n->u <= INT64_MAX ? json_integer((json_int_t)n->u) : json_real((double)n->u);
+	case DM_NUMBER_I64:
+		return json_integer(n->i);
+	case DM_NUMBER_F64:
+		if (isnan(n->f))
+			return json_string("NaN");
+		if (isinf(n->f))
+			return json_string(n->f > 0 ? "+Inf" : "-Inf");
+		return json_real(n->f);
+	}
+	return NULL;
+}
+
+/* 128-bit integers fit no JSON number: a hex string of their bits, as bpftool prints them. */
+static json_t *int128_to_json(const uint8_t *data)
+{
+	unsigned __int128 v;
+	uint64_t hi, lo;
+	char buf[sizeof("0x") + 32];
+
+	memcpy(&v, data, sizeof(v));
+	hi = (uint64_t)(v >> 64);
+	lo = (uint64_t)v;
+	if (hi)
+		snprintf(buf, sizeof(buf), "0x%" PRIx64 "%016" PRIx64, hi, lo);
+	else
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, lo);
+	return json_string(buf);
+}
+
+static int int_to_json(const struct btf_type *t, const struct place *p, json_t **ret)
+{
+	struct dm_number n;
+	int r;
+
+	if (!p->bits && !p->bit_off && btf_int_bits(t) == 128 && btf_int_offset(t) == 0)
+		*ret = int128_to_json(p->data);
+	else {
+		r = int_to_number(t, p, &n);
+		if (r < 0)
+			return r;
+		*ret = btf_int_encoding(t) & BTF_INT_BOOL ? json_boolean(n.u) : number_to_json(&n);
+	}
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Compares the low `bits` only, so that signed, unsigned and bitfield enums all match. */
+static const char *enum_value_name(const struct btf *btf, const struct btf_type *t, uint64_t v,
+				   uint32_t bits)
+{
+	for (uint16_t i = 0; i < btf_vlen(t); i++) {
+		uint32_t name_off;
+		uint64_t ev;
+
+		if (btf_is_enum64(t)) {
+			name_off = btf_enum64(t)[i].name_off;
+			ev = btf_enum64_value(&btf_enum64(t)[i]);
+		} else {
+			name_off = btf_enum(t)[i].name_off;
+			ev = (uint64_t)(int64_t)btf_enum(t)[i].val;
+		}
+		if (((ev ^ v) & mask_bits(bits)) == 0)
+			return btf__name_by_offset(btf, name_off);
+	}
+	return NULL;
+}
+
+static int enum_to_json(const struct btf *btf, const struct btf_type *t, const struct place *p,
+			json_t **ret)
+{
+	struct dm_number n;
+	const char *name;
+	int r;
+
+	r = enum_to_number(t, p, &n);
+	if (r < 0)
+		return r;
+
+	name = enum_value_name(btf, t, n.u, p->bits ?: t->size * 8);
+	*ret = isempty(name) ? number_to_json(&n) : json_string(name);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Follows typedefs and modifiers (const, volatile, restrict, type_tag) to the type that has a
+ * layout, noting on the way whether a __be16/__be32/__be64 typedef was crossed. */
+static int resolve(const struct btf *btf, uint32_t id, bool *ret_be)
+{
+	bool be = false;
+
+	for (unsigned i = 0; i < MAX_DEPTH; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *name;
+
+		if (!t)
+			return -EINVAL;
+		if (!btf_is_typedef(t) && !btf_is_mod(t)) {
+			*ret_be = be;
+			return (int)id;
+		}
+		name = btf__name_by_offset(btf, t->name_off);
+		if (btf_is_typedef(t) && name &&
+		    (streq(name, "__be16") || streq(name, "__be32") || streq(name, "__be64")))
+			be = true;
+		id = t->type;
+	}
+	return -EINVAL;
+}
+
+/* "char" (clang never sets BTF_INT_CHAR, but others may); not signed/unsigned char, so that a
+ * __u8 mac[6] stays a list of numbers. */
+static bool is_char(const struct btf *btf, uint32_t id)
+{
+	const struct btf_type *t;
+	bool be;
+	int r;
+
+	r = resolve(btf, id, &be);
+	if (r < 0)
+		return false;
+	t = btf__type_by_id(btf, r);
+	return btf_is_int(t) && t->size == 1 &&
+	       ((btf_int_encoding(t) & BTF_INT_CHAR) ||
+		streq(strempty(btf__name_by_offset(btf, t->name_off)), "char"));
+}
+
+static bool is_composite(const struct btf *btf, uint32_t id)
+{
+	bool be;
+	int r;
+
+	r = resolve(btf, id, &be);
+	return r >= 0 && btf_is_composite(btf__type_by_id(btf, r));
+}
+
+/* Up to the first NUL. Bytes that are not UTF-8, which jansson refuses, become '?'. */
+static int string_to_json(const uint8_t *data, size_t max, json_t **ret)
+{
+	_cleanup_free_ char *copy = NULL;
+	size_t len = strnlen((const char *)data, max);
+
+	*ret = json_stringn((const char *)data, len);
+	if (*ret)
+		return 0;
+
+	copy = strndup((const char *)data, len);
+	if (!copy)
+		return -ENOMEM;
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	*ret = json_stringn(copy, len);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p, json_t **ret);
+
+/* Multi-dimensional arrays are arrays of arrays in BTF, hence nested lists. */
+static int array_to_json(struct walk *w, const struct btf_type *t, const uint8_t *data,
+			 json_t **ret)
+{
+	const struct btf_array *a = btf_array(t);
+	json_auto_t *list = NULL;
+	int64_t size;
+	int r;
+
+	if (is_char(w->btf, a->type))
+		return string_to_json(data, a->nelems, ret);
+
+	size = btf__resolve_size(w->btf, a->type);
+	if (size < 0)
+		return -EINVAL;
+
+	list = json_array();
+	if (!list)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < a->nelems; i++) {
+		struct place elem = { .data = data + i * size };
+		json_t *v;
+
+		r = value_to_json(w, a->type, &elem, &v);
+		if (r < 0)
+			return r;
+		if (json_array_append_new(list, v) < 0)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(list);
+	return 0;
+}
+
+/* Unions show every member: which one is meant is known to the program alone. */
+static int composite_to_json(struct walk *w, const struct btf_type *t, const uint8_t *data,
+			     json_t **ret)
+{
+	json_auto_t *obj = json_object();
+	const struct btf_member *m = btf_members(t);
+
+	if (!obj)
+		return -ENOMEM;
+
+	for (uint16_t i = 0; i < btf_vlen(t); i++) {
+		const char *name = btf__name_by_offset(w->btf, m[i].name_off);
+		struct place member = {
+			.data = data,
+			.bit_off = btf_member_bit_offset(t, i),
+			.bits = btf_member_bitfield_size(t, i),
+		};
+		json_auto_t *v = NULL;
+		int r;
+
+		/* Unnamed members: anonymous structs/unions merge into us; padding is dropped. */
+		if (isempty(name) && !is_composite(w->btf, m[i].type))
+			continue;
+
+		r = value_to_json(w, m[i].type, &member, &v);
+		if (r < 0)
+			return r;
+
+		r = isempty(name) ? json_object_update(obj, v) : json_object_set(obj, name, v);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(obj);
+	return 0;
+}
+
+static int kind_to_json(struct walk *w, uint32_t id, const struct btf_type *t,
+			const struct place *p, json_t **ret)
+{
+	struct dm_number n;
+	int r;
+
+	switch (btf_kind(t)) {
+	case BTF_KIND_INT:
+		return int_to_json(t, p, ret);
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		return enum_to_json(w->btf, t, p, ret);
+	case BTF_KIND_FLOAT:
+	case BTF_KIND_PTR:
+		r = scalar_to_number(w->btf, id, t, p, &n);
+		if (r < 0)
+			return r;
+		*ret = number_to_json(&n);
+		return *ret ? 0 : -ENOMEM;
+	case BTF_KIND_ARRAY:
+		return array_to_json(w, t, p->data, ret);
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		return composite_to_json(w, t, p->data, ret);
+	default:
+		return -EINVAL; /* void, func, func_proto, fwd, var, datasec, decl_tag */
+	}
+}
+
+static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p, json_t **ret)
+{
+	const struct btf_type *t;
+	struct place here = {
+		.data = p->data + p->bit_off / 8,
+		.bit_off = p->bit_off % 8,
+		.bits = p->bits,
+	};
+	int id, r;
+
+	id = resolve(w->btf, type_id, &here.be);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(w->btf, id);
+
+	/* Only integers and enums come as bitfields or off byte boundaries. */
+	if ((here.bits || here.bit_off) && !btf_is_int(t) && !btf_is_any_enum(t))
+		return -EINVAL;
+
+	if (w->depth >= MAX_DEPTH)
+		return -EINVAL;
+	w->depth++;
+	r = kind_to_json(w, id, t, &here, ret);
+	w->depth--;
+	return r;
+}
+
+int btf_json_decode(const struct btf *btf, uint32_t type_id, const void *data, json_t **ret)
+{
+	struct walk w = { .btf = btf };
+	struct place p = { .data = data };
+	json_t *v;
+	int r;
+
+	r = value_to_json(&w, type_id, &p, &v);
+	if (r < 0)
+		return r;
+	*ret = v;
+	return 0;
+}
+
+int btf_number_decode(const struct btf *btf, uint32_t type_id, const void *data,
+		      struct dm_number *ret)
+{
+	const struct btf_type *t;
+	struct place p = { .data = data };
+	struct dm_number n;
+	int id, r;
+
+	id = resolve(btf, type_id, &p.be);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(btf, id);
+
+	if (btf_is_composite(t) || btf_is_array(t))
+		return -EMEDIUMTYPE;
+	if (btf_is_int(t) && btf_int_bits(t) > 64)
+		return -EMEDIUMTYPE; /* no OpenMetrics number holds a 128-bit integer */
+
+	r = scalar_to_number(btf, id, t, &p, &n);
+	if (r < 0)
+		return r;
+	*ret = n;
+	return 0;
+}

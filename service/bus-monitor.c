@@ -1,1 +1,254 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The monitor objects: one per monitor, served from one fallback vtable. */
+#include <systemd/sd-bus.h>
+
+#include "bus-manager.h"
+#include "bus-util.h"
+#include "log.h"
+#include "manager.h"
+
+int bus_monitor_path(const char *name, char **ret)
+{
+	return sd_bus_path_encode(DYNMON_MONITOR_PREFIX, name, ret);
+}
+
+static int monitor_object_find(sd_bus *bus, const char *path, const char *interface,
+			       void *userdata, void **found, sd_bus_error *error)
+{
+	_cleanup_free_ char *name = NULL;
+	struct monitor *mon;
+	int r;
+
+	r = sd_bus_path_decode(path, DYNMON_MONITOR_PREFIX, &name);
+	if (r <= 0)
+		return r;
+	mon = manager_find_monitor(userdata, name);
+	if (!mon)
+		return 0;
+	*found = mon;
+	return 1;
+}
+
+static int monitor_node_enumerator(sd_bus *bus, const char *path, void *userdata,
+				   char ***nodes, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	char **l = calloc(m->n_monitors + 1, sizeof(char *));
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_monitors; i++) {
+		l[i] = strdup(m->monitors[i]->object_path);
+		if (!l[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(l[j]);
+			free(l);
+			return -ENOMEM;
+		}
+	}
+	*nodes = l;
+	return 0;
+}
+
+void bus_monitor_emit_changed(struct monitor *mon, const char *property)
+{
+	int r = sd_bus_emit_properties_changed(mon->manager->bus, mon->object_path,
+					       DYNMON_MONITOR_INTERFACE, property, NULL);
+	if (r < 0)
+		log_debug_errno(r, "Failed to emit PropertiesChanged for %s, ignoring: %m",
+				mon->name);
+}
+
+void bus_monitor_emit_added(struct manager *m, struct monitor *mon)
+{
+	int r = sd_bus_emit_object_added(m->bus, mon->object_path);
+	if (r < 0)
+		log_debug_errno(r, "Failed to emit InterfacesAdded for %s, ignoring: %m", mon->name);
+}
+
+void bus_monitor_emit_removed(struct manager *m, struct monitor *mon)
+{
+	int r = sd_bus_emit_object_removed(m->bus, mon->object_path);
+	if (r < 0)
+		log_debug_errno(r, "Failed to emit InterfacesRemoved for %s, ignoring: %m",
+				mon->name);
+}
+
+/* Runs a logic call's result out as a reply or a named error. */
+static int reply(sd_bus_message *msg, int r, dm_error *e, sd_bus_error *error)
+{
+	if (r < 0) {
+		r = bus_set_error(error, r, e);
+		dm_error_done(e);
+		return r;
+	}
+	return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_inject(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+	dm_error e = DM_ERROR_NULL;
+	const char *config;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &config);
+	if (r < 0)
+		return r;
+	r = bus_check_privileged(msg, "inject code", error);
+	if (r < 0)
+		return r;
+	r = monitor_inject(mon, config, &e);
+	if (r >= 0)
+		bus_monitor_emit_changed(mon, "Config");
+	return reply(msg, r, &e, error);
+}
+
+static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+	dm_error e = DM_ERROR_NULL;
+	const char *ifname;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &ifname);
+	if (r < 0)
+		return r;
+	r = bus_check_privileged(msg, "attach monitors", error);
+	if (r < 0)
+		return r;
+	r = monitor_attach(mon, ifname, &e);
+	if (r >= 0)
+		bus_monitor_emit_changed(mon, "Interface");
+	return reply(msg, r, &e, error);
+}
+
+static int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	r = bus_check_privileged(msg, "detach monitors", error);
+	if (r < 0)
+		return r;
+	r = monitor_detach(mon, &e);
+	if (r >= 0)
+		bus_monitor_emit_changed(mon, "Interface");
+	return reply(msg, r, &e, error);
+}
+
+static int property_get_name(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+
+	return sd_bus_message_append(reply, "s", mon->name);
+}
+
+static int property_get_interface(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *reply, void *userdata,
+				  sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+
+	return sd_bus_message_append(reply, "s", strempty(mon->ifname));
+}
+
+static int property_get_mode(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+
+	return sd_bus_message_append(reply, "s", dm_mode_to_string(mon->mode));
+}
+
+static int append_json(sd_bus_message *reply, json_t *j)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (!j)
+		return -ENOMEM;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!s)
+		return -ENOMEM;
+	return sd_bus_message_append(reply, "s", s);
+}
+
+static int property_get_config(sd_bus *bus, const char *path, const char *interface,
+			       const char *property, sd_bus_message *reply, void *userdata,
+			       sd_bus_error *error)
+{
+	return append_json(reply, monitor_config_json(userdata));
+}
+
+static int property_get_metrics(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	dm_error e = DM_ERROR_NULL;
+	json_t *j = NULL;
+	int r;
+
+	r = monitor_metrics_json(userdata, &j, &e);
+	if (r < 0) {
+		r = bus_set_error(error, r, &e);
+		dm_error_done(&e);
+		return r;
+	}
+	return append_json(reply, j);
+}
+
+static int property_get_openmetrics(sd_bus *bus, const char *path, const char *interface,
+				    const char *property, sd_bus_message *reply, void *userdata,
+				    sd_bus_error *error)
+{
+	dm_error e = DM_ERROR_NULL;
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = monitor_openmetrics(userdata, &text, &e);
+	if (r < 0) {
+		r = bus_set_error(error, r, &e);
+		dm_error_done(&e);
+		return r;
+	}
+	return sd_bus_message_append(reply, "s", text);
+}
+
+static const sd_bus_vtable monitor_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Interface", "s", property_get_interface, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Mode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Config", "s", property_get_config, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Metrics", "s", property_get_metrics, 0, 0),
+	SD_BUS_PROPERTY("OpenMetrics", "s", property_get_openmetrics, 0, 0),
+	SD_BUS_METHOD_WITH_NAMES("Inject", "s", SD_BUS_PARAM(config), "", , method_inject,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("Attach", "s", SD_BUS_PARAM(interface), "", , method_attach,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Detach", "", "", method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+int bus_monitor_register(struct manager *m)
+{
+	int r;
+
+	r = sd_bus_add_fallback_vtable(m->bus, NULL, DYNMON_MONITOR_PREFIX,
+				       DYNMON_MONITOR_INTERFACE, monitor_vtable,
+				       monitor_object_find, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to publish the monitor objects: %m");
+	r = sd_bus_add_node_enumerator(m->bus, NULL, DYNMON_MONITOR_PREFIX,
+				       monitor_node_enumerator, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to add the monitor enumerator: %m");
+	return 0;
+}

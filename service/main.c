@@ -1,1 +1,127 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* dynmond: parses its command line, builds the manager, runs it. */
+#include <getopt.h>
+#include <signal.h>
+
+#include "build-config.h"
+#include "errors.h"
+#include "log.h"
+#include "manager.h"
+
+static void help(void)
+{
+	printf("Usage: dynmond [OPTIONS]\n\n"
+	       "The dynmon daemon: injects eBPF monitors on network interfaces and exports their\n"
+	       "maps as metrics over D-Bus (org.polycube.Dynmon on the system bus; set\n"
+	       "DBUS_SYSTEM_BUS_ADDRESS to use another bus).\n\n"
+	       "  --bpf-include-dir=DIR   compatibility headers for injected code\n"
+	       "                          (default " DYNMON_BPF_INCLUDE_DIR ")\n"
+	       "  --compile-timeout=SEC   limit for one compilation (default 60)\n"
+	       "  --log-level=LEVEL       err, warning, notice, info (default) or debug\n"
+	       "  --list-errors           print the named errors and exit\n"
+	       "  --version               print the version and exit\n"
+	       "  -h, --help              print this help and exit\n");
+}
+
+static void list_errors(void)
+{
+	for (size_t i = 0; i < dm_error_table_size; i++)
+		printf("%s%s\t%d\t%s\n", DM_ERROR_PREFIX, dm_error_table[i].name,
+		       dm_error_table[i].http_status, dm_error_table[i].meaning);
+}
+
+static int parse_log_level(const char *s)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {{"err", LOG_ERR},   {"error", LOG_ERR}, {"warning", LOG_WARNING},
+		      {"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
+
+	for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+		if (streq(s, levels[i].name))
+			return levels[i].level;
+	return -EINVAL;
+}
+
+/* Returns 1 to run, 0 to exit successfully, <0 on bad usage. */
+static int parse_argv(int argc, char *argv[], struct manager_options *o)
+{
+	enum { ARG_INCLUDE = 0x100, ARG_TIMEOUT, ARG_LOG_LEVEL, ARG_LIST_ERRORS, ARG_VERSION };
+	static const struct option options[] = {
+		{"bpf-include-dir", required_argument, NULL, ARG_INCLUDE},
+		{"compile-timeout", required_argument, NULL, ARG_TIMEOUT},
+		{"log-level", required_argument, NULL, ARG_LOG_LEVEL},
+		{"list-errors", no_argument, NULL, ARG_LIST_ERRORS},
+		{"version", no_argument, NULL, ARG_VERSION},
+		{"help", no_argument, NULL, 'h'},
+		{}};
+	int c, level;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case ARG_INCLUDE:
+			o->bpf_include_dir = optarg;
+			break;
+		case ARG_TIMEOUT:
+			o->compile_timeout_sec = strtoul(optarg, NULL, 10);
+			if (o->compile_timeout_sec == 0)
+				return log_error_errno(EINVAL, "Invalid timeout: %s", optarg);
+			break;
+		case ARG_LOG_LEVEL:
+			level = parse_log_level(optarg);
+			if (level < 0)
+				return log_error_errno(EINVAL, "Invalid log level: %s", optarg);
+			log_set_max_level(level);
+			break;
+		case ARG_LIST_ERRORS:
+			list_errors();
+			return 0;
+		case ARG_VERSION:
+			printf("dynmond %s\n", DYNMON_VERSION);
+			return 0;
+		case 'h':
+			help();
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		return log_error_errno(EINVAL, "Unexpected argument: %s", argv[optind]);
+	return 1;
+}
+
+int main(int argc, char *argv[])
+{
+	struct manager_options o = {
+		.bpf_include_dir = DYNMON_BPF_INCLUDE_DIR,
+		.compile_timeout_sec = 60,
+	};
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	sigset_t mask;
+	int r;
+
+	r = parse_argv(argc, argv, &o);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+
+	/* sd-event takes these as events; a blocked SIGPIPE keeps a closed client from killing us. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = manager_new(&o, &m);
+	if (r < 0)
+		return 1;
+	log_info("dynmond %s running.", DYNMON_VERSION);
+	r = manager_run(m);
+	if (r < 0) {
+		log_error_errno(r, "Event loop failed: %m");
+		return 1;
+	}
+	log_info("dynmond stopping.");
+	return 0;
+}

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util.h"
+
 struct dm_map_snapshot {
 	enum bpf_map_type type;
 	const struct btf *btf; /* borrowed from the map's object; may be NULL (no BTF) */
@@ -24,10 +26,22 @@ struct dm_map_snapshot {
 };
 
 /* Reads every entry of `map` (of a loaded object). With `empty`, entries are removed as they
- * are read (array maps: zeroed). Returns -errno; -EOPNOTSUPP for a map type it cannot read. */
-int dm_map_snapshot_read(const struct bpf_map *map, bool empty, struct dm_map_snapshot **ret);
+ * are read (array maps: zeroed; queue and stack maps are drained by any read, and refilled in
+ * their order without `empty`). `btf` is the object's (bpf_object__btf(), may be NULL): libbpf
+ * 1.1 has no way from a map back to its object. Returns -errno; -EOPNOTSUPP for a map type it
+ * cannot read. */
+int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool empty,
+			 struct dm_map_snapshot **ret);
+
+/* The same on a bare map fd (its geometry from the kernel's map info), e.g. for a map that no
+ * bpf_object owns. The snapshot carries no BTF: btf is NULL, the type ids 0. */
+int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret);
+
+/* For tests only: read element by element, as on kernels without batch operations. */
+extern bool dm_maps_no_batch;
 
 void dm_map_snapshot_free(struct dm_map_snapshot *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_map_snapshot *, dm_map_snapshot_free);
 
 static inline const void *dm_map_snapshot_key(const struct dm_map_snapshot *s, size_t i)
 {

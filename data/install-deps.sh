@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian (12, bookworm) packages needed to build dynmon, run it and run its tests.
+# Quiet, and it only asks apt when something is missing. Run as root.
+set -euo pipefail
+
+packages=(
+	# build
+	meson ninja-build pkg-config gcc libc6-dev
+	clang libbpf-dev linux-libc-dev bpftool
+	libsystemd-dev libnl-3-dev libnl-route-3-dev libjansson-dev
+	# unit tests
+	libcmocka-dev
+	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl
+	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps
+	# the tests' helpers and the strict OpenMetrics parser (Debian's /usr/bin/python3)
+	python3 python3-prometheus-client
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	[[ $status == ii* ]] || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+if [[ $(id -u) != 0 ]]; then
+	echo "install-deps.sh: missing packages (run as root to install): ${missing[*]}" >&2
+	exit 1
+fi
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

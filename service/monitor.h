@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A monitor: a named probe with its dataplane and its attachment to an interface. These are
+ * the logic functions that D-Bus, REST and the CLI all end in. */
+#pragma once
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "dataplane.h"
+#include "errors.h"
+#include "openmetrics.h"
+
+struct manager;
+
+enum dm_mode {
+	DM_MODE_TC,
+	DM_MODE_XDP_SKB,
+	DM_MODE_XDP_DRV,
+	_DM_MODE_MAX,
+};
+
+struct monitor {
+	struct manager *manager;
+	char *name;
+	char *object_path;
+	enum dm_mode mode;
+	struct dm_dataplane *dataplane; /* NULL until something is injected */
+
+	/* The attachment: ifindex 0 when detached. */
+	char *ifname;
+	int ifindex;
+	bool clsact_created;        /* dynmon added the qdisc, so dynmon removes it */
+	bool hooked[_DM_PATH_MAX]; /* a filter of ours sits on the path's hook */
+};
+
+const char *dm_mode_to_string(enum dm_mode m);
+int dm_mode_from_string(const char *s); /* -EINVAL when unknown */
+bool monitor_name_is_valid(const char *name);
+
+int monitor_new(struct manager *manager, const char *name, enum dm_mode mode,
+		struct monitor **ret, dm_error *error);
+/* Detaches (best effort) and frees. NULL allowed. */
+void monitor_free(struct monitor *m);
+
+/* Parses, compiles, loads and swaps in a dataplane configuration; when attached, replaces the
+ * filters atomically. On any failure the previous dataplane keeps running untouched. */
+int monitor_inject(struct monitor *m, const char *config_text, dm_error *error);
+int monitor_attach(struct monitor *m, const char *ifname, dm_error *error);
+int monitor_detach(struct monitor *m, dm_error *error);
+
+/* The normalized configuration (v1.1 shape); both paths {} before any injection. */
+json_t *monitor_config_json(const struct monitor *m);
+
+/* {"ingress-metrics": [...], "egress-metrics": [...]}. */
+int monitor_metrics_json(struct monitor *m, json_t **ret, dm_error *error);
+
+/* The monitor's OpenMetrics families, each sample also labelled with `extra`; no "# EOF". */
+int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,
+			      size_t n_extra, dm_error *error);
+
+/* The whole OpenMetrics document of one monitor, "# EOF" included. */
+int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error);

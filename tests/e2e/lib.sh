@@ -1,0 +1,405 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# Sourced by every end-to-end test. It builds a small world of our own and tears it down on any
+# exit: two network namespaces A and B joined by a veth pair, a private system bus running the
+# production policy, and dynmond inside namespace A (D-Bus is a unix socket: it crosses
+# namespaces, and the daemon sees the veth end that lives in A).
+#
+# Traffic is made exact: IPv6 is off on both ends (no router/neighbour solicitations, no MLD) and
+# the neighbours are static (no ARP), so the only packets crossing the veth are the ones a test
+# sends. Ingress of the A end counts packets coming from B; egress counts packets leaving A.
+# Datagrams always go to a bound sink so that no ICMP port-unreachable comes back the other way.
+#
+# Nothing is skipped: a missing tool or a non-root caller is a failure.
+
+set -euo pipefail
+
+E2E_NAME=$(basename "$0" .sh)
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3
+: "${DYNMON_BUILD_DIR:?DYNMON_BUILD_DIR must name the meson build directory}"
+: "${DYNMON_SOURCE_DIR:?DYNMON_SOURCE_DIR must name the source tree}"
+DYNMOND=$DYNMON_BUILD_DIR/service/dynmond
+DYNMONCTL=$DYNMON_BUILD_DIR/cli/dynmonctl
+EXAMPLES=$DYNMON_SOURCE_DIR/examples
+
+E2E_PASSED=0
+E2E_FAILED=0
+
+say() { printf '%s: %s\n' "$E2E_NAME" "$*"; }
+die() {
+	printf '%s: FATAL: %s\n' "$E2E_NAME" "$*" >&2
+	exit 1
+}
+
+pass() {
+	E2E_PASSED=$((E2E_PASSED + 1))
+	printf 'ok   %s\n' "$1"
+}
+
+fail() {
+	E2E_FAILED=$((E2E_FAILED + 1))
+	printf 'FAIL %s\n' "$1"
+	shift
+	local line
+	for line in "$@"; do
+		printf '     %s\n' "$line"
+	done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Preconditions
+
+e2e_require() {
+	local tool
+	[[ $(id -u) == 0 ]] || die "must run as root (the tests create namespaces and load BPF)"
+	for tool in ip tc sysctl dbus-daemon busctl gdbus setpriv mktemp "$PY"; do
+		command -v "$tool" >/dev/null || die "missing tool: $tool (run data/install-deps.sh)"
+	done
+	[[ -x $DYNMOND ]] || die "missing daemon: $DYNMOND (build first)"
+	[[ -x $DYNMONCTL ]] || die "missing CLI: $DYNMONCTL (build first)"
+	getent passwd nobody >/dev/null || die "no user 'nobody'"
+	getent group nogroup >/dev/null || die "no group 'nogroup'"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Names of this run: unique, and short enough for interface names (15 characters at most).
+
+E2E_ID=$$
+NS_A=dm-e2e-$E2E_ID-$RANDOM-a
+NS_B=dm-e2e-$E2E_ID-$RANDOM-b
+VETH_A=dm${E2E_ID}a
+VETH_B=dm${E2E_ID}b
+MAC_A=02:00:00:00:00:0a
+MAC_B=02:00:00:00:00:0b
+IP_A=192.0.2.1
+IP_B=192.0.2.2
+TMPD=
+SOCK=
+BUS_ADDR=
+DBUS_PID=
+DAEMON_PID=
+declare -A SINK_PIDS=()
+declare -a BG_PIDS=()
+E2E_NETNS=()
+
+# ---------------------------------------------------------------------------------------------
+# Clean-up: on every exit, also on failure. It checks its own work (nothing of ours is left) and
+# prints the summary; the exit status is 0 only if every check passed and nothing aborted.
+
+stop_pid() {
+	local pid=$1 i
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+e2e_cleanup() {
+	local rc=$? pid ns left
+	set +e
+	trap - EXIT INT TERM
+	if ((rc != 0)); then
+		fail "the test aborted (exit status $rc)"
+	fi
+	if ((E2E_FAILED > 0)) && [[ -n $TMPD && -s $TMPD/dynmond.log ]]; then
+		echo "---- last lines of the daemon's log ----"
+		tail -n 60 "$TMPD/dynmond.log"
+		echo "----"
+	fi
+	for pid in "${BG_PIDS[@]}" "${SINK_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	stop_pid "$DAEMON_PID"
+	stop_pid "$DBUS_PID"
+	for ns in "${E2E_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if ((${#E2E_NETNS[@]} > 0)); then
+		left=$(ip netns list | awk '{print $1}' | grep -Fx -f <(printf '%s\n' "${E2E_NETNS[@]}"))
+		if [[ -z $left ]]; then
+			pass "clean-up: our network namespaces are gone"
+		else
+			fail "clean-up: network namespaces left behind" "$left"
+		fi
+	fi
+	for pid in $DAEMON_PID $DBUS_PID; do
+		if kill -0 "$pid" 2>/dev/null; then
+			fail "clean-up: process $pid still runs"
+		fi
+	done
+	[[ -n $TMPD ]] && rm -rf "$TMPD"
+	echo "$E2E_NAME: $E2E_PASSED passed, $E2E_FAILED failed"
+	((E2E_FAILED == 0)) && exit 0
+	exit 1
+}
+
+trap e2e_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# The world
+
+e2e_tmpdir() {
+	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/dynmon-e2e.XXXXXX")
+	# The unprivileged caller of e2e-privilege must reach the bus socket in here.
+	chmod 755 "$TMPD"
+	SOCK=$TMPD/bus
+	BUS_ADDR=unix:path=$SOCK
+}
+
+# netns_add NAME: a namespace with lo up and IPv6 off for every interface made in it later.
+netns_add() {
+	local ns=$1
+	ip netns add "$ns"
+	E2E_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+}
+
+# veth_pair IF_A IF_B IP_A IP_B MAC_A MAC_B: IF_A in NS_A, IF_B in NS_B, both up, /24 addresses,
+# static neighbours both ways so that no ARP ever crosses.
+veth_pair() {
+	local if_a=$1 if_b=$2 ip_a=$3 ip_b=$4 mac_a=$5 mac_b=$6
+	ip link add "$if_a" netns "$NS_A" address "$mac_a" type veth \
+		peer name "$if_b" netns "$NS_B" address "$mac_b"
+	ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$if_a.disable_ipv6=1"
+	ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$if_b.disable_ipv6=1"
+	ip -n "$NS_A" addr add "$ip_a/24" dev "$if_a"
+	ip -n "$NS_B" addr add "$ip_b/24" dev "$if_b"
+	ip -n "$NS_A" neigh add "$ip_b" lladdr "$mac_b" dev "$if_a" nud permanent
+	ip -n "$NS_B" neigh add "$ip_a" lladdr "$mac_a" dev "$if_b" nud permanent
+	ip -n "$NS_A" link set "$if_a" up
+	ip -n "$NS_B" link set "$if_b" up
+}
+
+e2e_network() {
+	netns_add "$NS_A"
+	netns_add "$NS_B"
+	veth_pair "$VETH_A" "$VETH_B" "$IP_A" "$IP_B" "$MAC_A" "$MAC_B"
+	say "namespaces $NS_A ($VETH_A $IP_A) <-> $NS_B ($VETH_B $IP_B)"
+}
+
+# The private system bus: tests/dbus/system.conf with this run's socket and the real policy.
+e2e_bus() {
+	local i
+	sed -e "s|@LISTEN_ADDRESS@|$BUS_ADDR|" \
+		-e "s|@DYNMON_POLICY@|$DYNMON_SOURCE_DIR/dbus/org.polycube.Dynmon.conf|" \
+		"$DYNMON_SOURCE_DIR/tests/dbus/system.conf" >"$TMPD/system.conf"
+	dbus-daemon --config-file="$TMPD/system.conf" --nofork --nopidfile \
+		>"$TMPD/dbus-daemon.log" 2>&1 &
+	DBUS_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		busctl --address="$BUS_ADDR" call org.freedesktop.DBus /org/freedesktop/DBus \
+			org.freedesktop.DBus GetId >/dev/null 2>&1 && break
+		kill -0 "$DBUS_PID" 2>/dev/null || die "dbus-daemon exited: $(cat "$TMPD/dbus-daemon.log")"
+		sleep 0.1
+	done
+	((i < 100)) || die "the private bus did not come up on $SOCK"
+	export DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR
+}
+
+e2e_daemon() {
+	local i
+	DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ip netns exec "$NS_A" "$DYNMOND" \
+		--bpf-include-dir "$DYNMON_SOURCE_DIR/bpf/include" --log-level debug \
+		>"$TMPD/dynmond.log" 2>&1 &
+	DAEMON_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		bus call org.polycube.Dynmon /org/polycube/Dynmon org.polycube.Dynmon.Manager \
+			ListMonitors >/dev/null 2>&1 && break
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			cat "$TMPD/dynmond.log" >&2
+			die "dynmond exited before it was ready"
+		fi
+		sleep 0.1
+	done
+	if ((i == 100)); then
+		cat "$TMPD/dynmond.log" >&2
+		die "dynmond did not answer ListMonitors within 10 s"
+	fi
+	say "dynmond runs (pid $DAEMON_PID) in $NS_A on $BUS_ADDR"
+}
+
+# Everything a test needs: namespaces and veth, the bus, the daemon.
+e2e_setup() {
+	e2e_require
+	e2e_tmpdir
+	e2e_network
+	e2e_bus
+	e2e_daemon
+}
+
+# ---------------------------------------------------------------------------------------------
+# Talking to the daemon
+
+dm() { "$DYNMONCTL" "$@"; }
+bus() { busctl --address="$BUS_ADDR" "$@"; }
+
+# dbus_error OBJECT INTERFACE.METHOD ARGS...: calls the method with gdbus and sets DBUS_ERROR_NAME
+# (e.g. org.polycube.Dynmon.Error.InvalidConfig; "<no error>" if the call succeeded) and
+# DBUS_ERROR_MESSAGE. Prefix with as_nobody-style wrappers through DBUS_CALLER if needed.
+dbus_error() {
+	run ${DBUS_CALLER:-} gdbus call -a "$BUS_ADDR" -d org.polycube.Dynmon -o "$1" -m "$2" "${@:3}"
+	if ((RUN_RC == 0)); then
+		DBUS_ERROR_NAME="<no error>"
+		DBUS_ERROR_MESSAGE=$RUN_OUT
+		return 0
+	fi
+	DBUS_ERROR_NAME=$(sed -n '1s/^Error: GDBus\.Error:\([^:]*\):.*/\1/p' <<<"$RUN_ERR")
+	DBUS_ERROR_MESSAGE=$(sed '1s/^Error: GDBus\.Error:[^:]*: //' <<<"$RUN_ERR")
+	[[ -n $DBUS_ERROR_NAME ]] || DBUS_ERROR_NAME="<unparsed: $(head -n 1 <<<"$RUN_ERR")>"
+}
+
+# gv_string < FILE: the file's text as a GVariant string literal, for gdbus arguments (gdbus's
+# own fallback quoting does not escape backslashes, which breaks JSON).
+gv_string() {
+	"$PY" -c 'import sys, json; print(json.dumps(sys.stdin.read(), ensure_ascii=False))'
+}
+
+# as_nobody CMD...: run a command as an unprivileged user (uid nobody, gid nogroup, no groups).
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+
+# run CMD...: runs the command, never aborting; sets RUN_RC, RUN_OUT and RUN_ERR.
+run() {
+	local out=$TMPD/run.out err=$TMPD/run.err
+	RUN_RC=0
+	"$@" >"$out" 2>"$err" || RUN_RC=$?
+	RUN_OUT=$(<"$out")
+	RUN_ERR=$(<"$err")
+}
+
+# must CMD...: a step the rest of the test depends on; stops the test when it fails.
+must() {
+	run "$@"
+	if ((RUN_RC != 0)); then
+		fail "must succeed: $*" "exit status $RUN_RC" "stdout: $RUN_OUT" "stderr: $RUN_ERR"
+		exit 1
+	fi
+}
+
+# monitor_path NAME: the monitor's object path, as the manager says (GetMonitor).
+monitor_path() {
+	bus --json=short call org.polycube.Dynmon /org/polycube/Dynmon \
+		org.polycube.Dynmon.Manager GetMonitor s "$1" | "$PY" "$E2E_DIR/jsonpick.py" busctl
+}
+
+# metric_value NAME METRIC [ingress|egress]: the metric's value from `dynmonctl metrics`, as
+# compact JSON ("[100]"), or "<missing>".
+metric_value() {
+	local json
+	json=$(dm metrics "$1") || {
+		echo "<dynmonctl metrics failed>"
+		return 0
+	}
+	"$PY" "$E2E_DIR/jsonpick.py" metric "${3:-ingress}" "$2" <<<"$json" || true
+}
+
+# counter NAME METRIC [DIRECTION]: the first element of an array metric, as a plain number.
+counter() {
+	local v
+	v=$(metric_value "$@")
+	v=${v#[}
+	echo "${v%%[],]*}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Checks: each prints one line and counts; none aborts the test.
+
+assert_eq() {
+	local desc=$1 expected=$2 actual=$3
+	if [[ $expected == "$actual" ]]; then
+		pass "$desc"
+	else
+		fail "$desc" "expected: $expected" "actual:   $actual"
+	fi
+}
+
+# assert_rc DESC RC CMD...: the command exits with RC (its output is left in RUN_OUT/RUN_ERR).
+assert_rc() {
+	local desc=$1 expected=$2
+	shift 2
+	run "$@"
+	if [[ $RUN_RC == "$expected" ]]; then
+		pass "$desc"
+	else
+		fail "$desc" "expected exit status $expected, got $RUN_RC" "stdout: $RUN_OUT" \
+			"stderr: $RUN_ERR"
+	fi
+}
+
+# assert_match DESC ERE TEXT
+assert_match() {
+	if grep -Eq -- "$2" <<<"$3"; then
+		pass "$1"
+	else
+		fail "$1" "expected to match: $2" "text: $(head -c 2000 <<<"$3")"
+	fi
+}
+
+assert_no_match() {
+	if grep -Eq -- "$2" <<<"$3"; then
+		fail "$1" "expected not to match: $2" "text: $(head -c 2000 <<<"$3")"
+	else
+		pass "$1"
+	fi
+}
+
+# check DESC CMD...: the command succeeds.
+check() {
+	local desc=$1
+	shift
+	run "$@"
+	if ((RUN_RC == 0)); then
+		pass "$desc"
+	else
+		fail "$desc" "command: $*" "exit status $RUN_RC" "stdout: $RUN_OUT" "stderr: $RUN_ERR"
+	fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Traffic
+
+# send_udp NS DST_IP PORT COUNT: sends exactly COUNT datagrams from namespace NS.
+send_udp() {
+	local out
+	out=$(ip netns exec "$1" "$PY" "$E2E_DIR/udp.py" send --dst "$2" --ports "$3" --count "$4") ||
+		die "could not send $4 datagrams from $1 to $2:$3: $out"
+}
+
+# start_sink KEY NS IP PORT: a UDP receiver bound in NS that counts what arrives.
+start_sink() {
+	local key=$1 ns=$2 ip=$3 port=$4 i
+	rm -f "$TMPD/sink-$key.ready" "$TMPD/sink-$key.result"
+	ip netns exec "$ns" "$PY" "$E2E_DIR/udp.py" sink --bind "$ip" --port "$port" \
+		--ready "$TMPD/sink-$key.ready" --result "$TMPD/sink-$key.result" &
+	SINK_PIDS[$key]=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -e $TMPD/sink-$key.ready ]] && return 0
+		kill -0 "${SINK_PIDS[$key]}" 2>/dev/null || die "the UDP sink $key exited at start"
+		sleep 0.05
+	done
+	die "the UDP sink $key did not start"
+}
+
+# stop_sink KEY: stops the receiver; sets SINK_RECEIVED and SINK_DROPS (datagrams the sink's own
+# socket lost to a full buffer: the receiver's fault, never the probe's). Not in a subshell.
+stop_sink() {
+	local key=$1 pid=${SINK_PIDS[$1]} result
+	sleep 0.2 # let the last datagrams through the softirq
+	kill -TERM "$pid"
+	wait "$pid" || true
+	unset "SINK_PIDS[$key]"
+	result=$(cat "$TMPD/sink-$key.result") || die "the UDP sink $key left no result"
+	read -r SINK_RECEIVED SINK_DROPS <<<"$result"
+}
+
+# tc_qdiscs NS DEV, tc_filters NS DEV ingress|egress: what tc shows inside a namespace.
+tc_qdiscs() { ip netns exec "$1" tc qdisc show dev "$2"; }
+tc_filters() { ip netns exec "$1" tc filter show dev "$2" "$3"; }
