@@ -93,11 +93,11 @@ static int int_to_number(const struct btf_type *t, const struct place *p, struct
 		v = be_to_host(v, bits);
 
 	if (btf_int_encoding(t) & BTF_INT_BOOL)
-		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = v != 0 };
+		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v != 0};
 	else if (btf_int_encoding(t) & BTF_INT_SIGNED)
-		*ret = (struct dm_number){ .kind = DM_NUMBER_I64, .i = sign_extend(v, bits) };
+		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = sign_extend(v, bits)};
 	else
-		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = v };
+		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v};
 	return 0;
 }
 
@@ -112,9 +112,9 @@ static int enum_to_number(const struct btf_type *t, const struct place *p, struc
 
 	v = read_bits(p->data, p->bit_off, bits);
 	if (btf_kflag(t))
-		*ret = (struct dm_number){ .kind = DM_NUMBER_I64, .i = sign_extend(v, bits) };
+		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = sign_extend(v, bits)};
 	else
-		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = v };
+		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v};
 	return 0;
 }
 
@@ -134,7 +134,7 @@ static int float_to_number(const struct btf_type *t, const struct place *p, stru
 	default:
 		return -EINVAL; /* long double has no layout shared by BPF and the host */
 	}
-	*ret = (struct dm_number){ .kind = DM_NUMBER_F64, .f = d };
+	*ret = (struct dm_number){.kind = DM_NUMBER_F64, .f = d};
 	return 0;
 }
 
@@ -156,7 +156,8 @@ static int scalar_to_number(const struct btf *btf, uint32_t id, const struct btf
 		size = btf__resolve_size(btf, id);
 		if (size <= 0 || size > 8)
 			return -EINVAL;
-		*ret = (struct dm_number){ .kind = DM_NUMBER_U64, .u = read_bits(p->data, 0, size * 8) };
+		*ret =
+		    (struct dm_number){.kind = DM_NUMBER_U64, .u = read_bits(p->data, 0, size * 8)};
 		return 0;
 	default:
 		return -EINVAL;
@@ -345,7 +346,7 @@ static int array_to_json(struct walk *w, const struct btf_type *t, const uint8_t
 	if (!list)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < a->nelems; i++) {
-		struct place elem = { .data = data + i * size };
+		struct place elem = {.data = data + i * size};
 		json_t *v;
 
 		r = value_to_json(w, a->type, &elem, &v);
@@ -371,9 +372,9 @@ static int composite_to_json(struct walk *w, const struct btf_type *t, const uin
 	for (uint16_t i = 0; i < btf_vlen(t); i++) {
 		const char *name = btf__name_by_offset(w->btf, m[i].name_off);
 		struct place member = {
-			.data = data,
-			.bit_off = btf_member_bit_offset(t, i),
-			.bits = btf_member_bitfield_size(t, i),
+		    .data = data,
+		    .bit_off = btf_member_bit_offset(t, i),
+		    .bits = btf_member_bitfield_size(t, i),
 		};
 		json_auto_t *v = NULL;
 		int r;
@@ -427,9 +428,9 @@ static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p
 {
 	const struct btf_type *t;
 	struct place here = {
-		.data = p->data + p->bit_off / 8,
-		.bit_off = p->bit_off % 8,
-		.bits = p->bits,
+	    .data = p->data + p->bit_off / 8,
+	    .bit_off = p->bit_off % 8,
+	    .bits = p->bits,
 	};
 	int id, r;
 
@@ -452,8 +453,8 @@ static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p
 
 int btf_json_decode(const struct btf *btf, uint32_t type_id, const void *data, json_t **ret)
 {
-	struct walk w = { .btf = btf };
-	struct place p = { .data = data };
+	struct walk w = {.btf = btf};
+	struct place p = {.data = data};
 	json_t *v;
 	int r;
 
@@ -468,7 +469,7 @@ int btf_number_decode(const struct btf *btf, uint32_t type_id, const void *data,
 		      struct dm_number *ret)
 {
 	const struct btf_type *t;
-	struct place p = { .data = data };
+	struct place p = {.data = data};
 	struct dm_number n;
 	int id, r;
 

@@ -61,28 +61,46 @@ static void *value_at(struct reader *r, size_t i)
 	return (char *)r->s->values + i * r->entry_size;
 }
 
+/* Grows a buffer of `old` to `new` elements, zeroed: the kernel fills them behind the back of
+ * tools like valgrind, which know no batch operation, and leaves per-CPU padding alone. calloc
+ * (the first time) does not touch pages that the kernel will not write. */
+static int grow(void **p, size_t old, size_t new, size_t size)
+{
+	void *q;
+
+	if (!*p) {
+		q = calloc(new, size);
+	} else {
+		q = reallocarray(*p, new, size);
+		if (q)
+			memset((char *)q + old * size, 0, (new - old) * size);
+	}
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	return 0;
+}
+
 /* Makes room for `n` more entries; the buffers start at max_entries + 1 and grow only when
  * updates racing with the read push a hash map past that. */
 static int reserve(struct reader *r, size_t n)
 {
 	struct dm_map_snapshot *s = r->s;
 	size_t want = s->n_entries + n;
-	void *p;
+	int k;
 
 	if (want <= r->capacity)
 		return 0;
 	want = want > 2 * r->capacity ? want : 2 * r->capacity;
 
 	if (s->key_size > 0) {
-		p = reallocarray(s->keys, want, s->key_size);
-		if (!p)
-			return -ENOMEM;
-		s->keys = p;
+		k = grow(&s->keys, r->capacity, want, s->key_size);
+		if (k < 0)
+			return k;
 	}
-	p = reallocarray(s->values, want, r->entry_size);
-	if (!p)
-		return -ENOMEM;
-	s->values = p;
+	k = grow(&s->values, r->capacity, want, r->entry_size);
+	if (k < 0)
+		return k;
 	r->capacity = want;
 	return 0;
 }
@@ -147,7 +165,8 @@ static int lookup_and_delete(int fd, const void *key, void *value)
 }
 
 /* Element by element, for kernels without batch operations. Emptying restarts from the first
- * key each time, since the previous key is gone. */
+ * key each time, since the previous key is gone. A key deleted by the dataplane between two
+ * calls makes the kernel start over too: a plain read may then see entries twice. */
 static int read_hash_by_key(struct reader *r)
 {
 	_cleanup_free_ void *prev = malloc(r->s->key_size);
@@ -210,7 +229,8 @@ static int read_array_by_index(struct reader *r)
 }
 
 /* Array elements cannot be deleted: emptying writes zeros over what was read, a chunk at a
- * time, reusing the snapshot's keys (which are the indices). */
+ * time, reusing the snapshot's keys (which are the indices). Updates between the read and the
+ * zeroing are lost; swap-on-read is what avoids that. */
 static int zero_array(struct reader *r)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
@@ -225,8 +245,9 @@ static int zero_array(struct reader *r)
 		uint32_t chunk = n - i < BATCH_CHUNK ? n - i : BATCH_CHUNK;
 		uint32_t count = chunk;
 
-		k = dm_maps_no_batch ? -EOPNOTSUPP
-				     : bpf_map_update_batch(r->fd, key_at(r, i), zeros, &count, &opts);
+		k = dm_maps_no_batch
+			? -EOPNOTSUPP
+			: bpf_map_update_batch(r->fd, key_at(r, i), zeros, &count, &opts);
 		if (k >= 0)
 			continue;
 		if (!errno_is_unsupported(k))
@@ -317,8 +338,8 @@ static int snapshot_new(const struct bpf_map_info *info, struct reader *r)
 	s->value_size = info->value_size;
 	s->n_cpus = n_cpus;
 	/* The kernel lays per-CPU values out 8-byte aligned, whatever their size. */
-	s->value_stride = map_type_is_percpu(info->type) ? (info->value_size + 7) & ~7u
-							 : info->value_size;
+	s->value_stride =
+	    map_type_is_percpu(info->type) ? (info->value_size + 7) & ~7u : info->value_size;
 
 	r->s = s;
 	r->entry_size = (size_t)s->n_cpus * s->value_stride;

@@ -18,8 +18,10 @@ struct dm_map_snapshot {
 	uint32_t value_type_id;
 	uint32_t key_size;
 	uint32_t value_size; /* of one value, as declared */
-	uint32_t n_cpus;     /* values per entry: libbpf_num_possible_cpus() for per-CPU maps, else 1 */
-	uint32_t value_stride; /* bytes between two CPUs' values: round_up(value_size, 8) per-CPU, else value_size */
+	/* Values per entry: libbpf_num_possible_cpus() for per-CPU maps, else 1; the bytes between
+	 * two CPUs' values: round_up(value_size, 8) for per-CPU maps, else value_size. */
+	uint32_t n_cpus;
+	uint32_t value_stride;
 	size_t n_entries;
 	void *keys;   /* n_entries * key_size bytes (NULL for key-less maps) */
 	void *values; /* n_entries * n_cpus * value_stride bytes */

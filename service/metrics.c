@@ -204,7 +204,7 @@ static void number_add(struct dm_number *sum, const struct dm_number *x)
 		sum->u += x->u;
 		break;
 	case DM_NUMBER_I64:
-		/* Wraps like the counters it sums instead of overflowing into undefined behavior. */
+		/* Wraps as unsigned sums do: signed overflow would be undefined. */
 		sum->i = (int64_t)((uint64_t)sum->i + (uint64_t)x->i);
 		break;
 	case DM_NUMBER_F64:

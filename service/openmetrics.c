@@ -17,11 +17,9 @@
 
 /* OpenMetrics spells the Prometheus text format's "untyped" as "unknown". */
 static const char *const type_names[_DM_METRIC_TYPE_MAX] = {
-	[DM_METRIC_COUNTER] = "counter",
-	[DM_METRIC_GAUGE] = "gauge",
-	[DM_METRIC_HISTOGRAM] = "histogram",
-	[DM_METRIC_SUMMARY] = "summary",
-	[DM_METRIC_UNTYPED] = "unknown",
+    [DM_METRIC_COUNTER] = "counter",	 [DM_METRIC_GAUGE] = "gauge",
+    [DM_METRIC_HISTOGRAM] = "histogram", [DM_METRIC_SUMMARY] = "summary",
+    [DM_METRIC_UNTYPED] = "unknown",
 };
 
 /* stdio keeps a failed write in the stream's error flag, the cause in errno. Checking once at

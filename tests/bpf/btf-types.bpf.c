@@ -52,8 +52,8 @@ struct flow_stats {
 
 struct arrays {
 	__u32 counts[4];
-	__u8 mac[6];      /* unsigned char: a list, not a string */
-	char name[16];    /* char: a string up to the first NUL */
+	__u8 mac[6];   /* unsigned char: a list, not a string */
+	char name[16]; /* char: a string up to the first NUL */
 	__u16 matrix[2][3];
 	char names[2][8];
 	struct timestamps spans[2];

@@ -37,12 +37,13 @@ int broken(struct __sk_buff *skb)
 
 char LICENSE[] SEC("license") = "GPL";
 EOF
-# Compiles cleanly, but reads a map value without checking the lookup for NULL.
+# Compiles cleanly, but reads a map value without checking the lookup for NULL. (A hash map: the
+# verifier of recent kernels knows that an array lookup with a constant key cannot fail.)
 cat >"$TMPD/null-deref.c" <<'EOF'
 #include <dynmon.h>
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(max_entries, 1);
@@ -60,6 +61,36 @@ int unchecked(struct __sk_buff *skb)
 
 char LICENSE[] SEC("license") = "GPL";
 EOF
+# Compiles cleanly, but reads the packet without checking it is long enough.
+cat >"$TMPD/packet-overread.c" <<'EOF'
+#include <dynmon.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} COUNTER SEC(".maps");
+
+SEC("tc")
+int overread(struct __sk_buff *skb)
+{
+	struct ethhdr *eth = (void *)(long)skb->data;
+	__u32 key = 0;
+	__u64 *counter;
+
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return DYNMON_PASS;
+	counter = bpf_map_lookup_elem(&COUNTER, &key);
+	if (counter)
+		__sync_fetch_and_add(counter, 1);
+	return DYNMON_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+EOF
+"$PY" "$E2E_DIR/mkconfig.py" --ingress "$TMPD/packet-overread.c" \
+	--metric ingress:packets_total:COUNTER >"$TMPD/packet-overread.json"
 "$PY" "$E2E_DIR/mkconfig.py" --ingress "$TMPD/syntax-error.c" \
 	--metric ingress:packets_total:COUNTER >"$TMPD/syntax-error.json"
 "$PY" "$E2E_DIR/mkconfig.py" --ingress "$TMPD/null-deref.c" \
@@ -86,7 +117,8 @@ CASES=(
 	"an unknown top-level field|unknown-top.json|InvalidConfig|bogus-field"
 	"an unknown metric field|unknown-metric.json|InvalidConfig|colour"
 	"a C syntax error|syntax-error.json|CompileFailed|expected expression"
-	"a program the verifier rejects|null-deref.json|VerifierRejected|invalid mem access"
+	"an unchecked map lookup|null-deref.json|VerifierRejected|invalid mem access"
+	"a packet read past its end|packet-overread.json|VerifierRejected|invalid access to packet"
 )
 for case in "${CASES[@]}"; do
 	IFS='|' read -r desc file name reason <<<"$case"

@@ -65,9 +65,8 @@ static uint32_t find_type(const struct btf *b, const char *spec)
 		const char *prefix;
 		uint32_t kind;
 	} kinds[] = {
-		{ "struct ", BTF_KIND_STRUCT }, { "union ", BTF_KIND_UNION },
-		{ "enum ", BTF_KIND_ENUM },     { "typedef ", BTF_KIND_TYPEDEF },
-		{ "int ", BTF_KIND_INT },
+	    {"struct ", BTF_KIND_STRUCT},   {"union ", BTF_KIND_UNION}, {"enum ", BTF_KIND_ENUM},
+	    {"typedef ", BTF_KIND_TYPEDEF}, {"int ", BTF_KIND_INT},
 	};
 	int id;
 
@@ -125,7 +124,7 @@ struct json_case {
 };
 
 /* The bytes of a value of type T, laid out by the host compiler. */
-#define BYTES(T, ...) .data = &(T){ __VA_ARGS__ }, .size = sizeof(T)
+#define BYTES(T, ...) .data = &(T){__VA_ARGS__}, .size = sizeof(T)
 
 static void check_json_cases(const struct btf *b, const struct json_case *cases, size_t n)
 {
@@ -145,7 +144,8 @@ static void check_json_cases(const struct btf *b, const struct json_case *cases,
 		r = decode_unaligned(b, id, c->data, c->size, &got);
 		if (r < 0)
 			fail_msg("%s: btf_json_decode: %s", c->what, strerror(-r));
-		got_text = json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
+		got_text =
+		    json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
 		if (!json_equal(got, want))
 			fail_msg("%s:\n  got      %s\n  expected %s", c->what, got_text,
 				 c->expected);
@@ -155,33 +155,32 @@ static void check_json_cases(const struct btf *b, const struct json_case *cases,
 static void test_scalars(void **state)
 {
 	const struct json_case cases[] = {
-		{ "every width at its maximum", "struct scalars",
-		  BYTES(struct scalars, .u8 = UINT8_MAX, .u16 = UINT16_MAX, .u32 = UINT32_MAX,
-			.u64 = INT64_MAX, .s8 = INT8_MAX, .s16 = INT16_MAX, .s32 = INT32_MAX,
-			.s64 = INT64_MAX, .flag = 1, .c = 'z', .sc = 127, .uc = 255),
-		  "{'u8': 255, 'u16': 65535, 'u32': 4294967295, 'u64': 9223372036854775807,"
-		  " 's8': 127, 's16': 32767, 's32': 2147483647, 's64': 9223372036854775807,"
-		  " 'flag': true, 'c': 122, 'sc': 127, 'uc': 255}" },
-		{ "signed minimums, false, NUL", "struct scalars",
-		  BYTES(struct scalars, .s8 = INT8_MIN, .s16 = INT16_MIN, .s32 = INT32_MIN,
-			.s64 = INT64_MIN, .c = -1, .sc = -128),
-		  "{'u8': 0, 'u16': 0, 'u32': 0, 'u64': 0, 's8': -128, 's16': -32768,"
-		  " 's32': -2147483648, 's64': -9223372036854775808, 'flag': false, 'c': -1,"
-		  " 'sc': -128, 'uc': 0}" },
-		/* jansson has no integer above INT64_MAX: such a u64 is a real. */
-		{ "u64 above INT64_MAX", "struct scalars",
-		  BYTES(struct scalars, .u64 = UINT64_MAX),
-		  "{'u8': 0, 'u16': 0, 'u32': 0, 'u64': 18446744073709551615.0, 's8': 0, 's16': 0,"
-		  " 's32': 0, 's64': 0, 'flag': false, 'c': 0, 'sc': 0, 'uc': 0}" },
-		{ "a scalar map value through a typedef chain", "map counter_map",
-		  BYTES(pkt_counter_t, 42), "42" },
-		{ "INT64_MAX + 1 through the typedef chain", "map counter_map",
-		  BYTES(pkt_counter_t, (__u64)INT64_MAX + 1), "9223372036854775808.0" },
-		{ "const volatile __s32", "map signed_map", BYTES(__s32, -42), "-42" },
-		{ "double", "map double_map", BYTES(double, 1e300), "1e300" },
-		{ "__be16 in network order", "map port_map", BYTES(__be16, __builtin_bswap16(8080)),
-		  "8080" },
-		{ "enum", "map color_map", BYTES(enum color, BLUE), "'BLUE'" },
+	    {"every width at its maximum", "struct scalars",
+	     BYTES(struct scalars, .u8 = UINT8_MAX, .u16 = UINT16_MAX, .u32 = UINT32_MAX,
+		   .u64 = INT64_MAX, .s8 = INT8_MAX, .s16 = INT16_MAX, .s32 = INT32_MAX,
+		   .s64 = INT64_MAX, .flag = 1, .c = 'z', .sc = 127, .uc = 255),
+	     "{'u8': 255, 'u16': 65535, 'u32': 4294967295, 'u64': 9223372036854775807,"
+	     " 's8': 127, 's16': 32767, 's32': 2147483647, 's64': 9223372036854775807,"
+	     " 'flag': true, 'c': 122, 'sc': 127, 'uc': 255}"},
+	    {"signed minimums, false, NUL", "struct scalars",
+	     BYTES(struct scalars, .s8 = INT8_MIN, .s16 = INT16_MIN, .s32 = INT32_MIN,
+		   .s64 = INT64_MIN, .c = -1, .sc = -128),
+	     "{'u8': 0, 'u16': 0, 'u32': 0, 'u64': 0, 's8': -128, 's16': -32768,"
+	     " 's32': -2147483648, 's64': -9223372036854775808, 'flag': false, 'c': -1,"
+	     " 'sc': -128, 'uc': 0}"},
+	    /* jansson has no integer above INT64_MAX: such a u64 is a real. */
+	    {"u64 above INT64_MAX", "struct scalars", BYTES(struct scalars, .u64 = UINT64_MAX),
+	     "{'u8': 0, 'u16': 0, 'u32': 0, 'u64': 18446744073709551615.0, 's8': 0, 's16': 0,"
+	     " 's32': 0, 's64': 0, 'flag': false, 'c': 0, 'sc': 0, 'uc': 0}"},
+	    {"a scalar map value through a typedef chain", "map counter_map",
+	     BYTES(pkt_counter_t, 42), "42"},
+	    {"INT64_MAX + 1 through the typedef chain", "map counter_map",
+	     BYTES(pkt_counter_t, (__u64)INT64_MAX + 1), "9223372036854775808.0"},
+	    {"const volatile __s32", "map signed_map", BYTES(__s32, -42), "-42"},
+	    {"double", "map double_map", BYTES(double, 1e300), "1e300"},
+	    {"__be16 in network order", "map port_map", BYTES(__be16, __builtin_bswap16(8080)),
+	     "8080"},
+	    {"enum", "map color_map", BYTES(enum color, BLUE), "'BLUE'"},
 	};
 
 	check_json_cases(btf, cases, ELEMENTSOF(cases));
@@ -190,28 +189,28 @@ static void test_scalars(void **state)
 static void test_structs(void **state)
 {
 	const struct json_case cases[] = {
-		{ "network-order fields read as numbers", "struct flow_key",
-		  BYTES(struct flow_key, .saddr = __builtin_bswap32(0x0a000001),
-			.daddr = __builtin_bswap32(0xc0a80101), .sport = __builtin_bswap16(80),
-			.dport = __builtin_bswap16(443), .proto = 6),
-		  "{'saddr': 167772161, 'daddr': 3232235777, 'sport': 80, 'dport': 443,"
-		  " 'proto': 6}" },
-		{ "nested struct, typedef chain, const volatile", "struct flow_stats",
-		  BYTES(struct flow_stats, .packets = 10, .bytes = 1500,
-			.seen = { .first_ns = 1, .last_ns = UINT64_MAX }),
-		  "{'packets': 10, 'bytes': 1500,"
-		  " 'seen': {'first_ns': 1, 'last_ns': 18446744073709551615.0}}" },
-		{ "a union shows every member", "union word",
-		  BYTES(union word, .value = 0x04030201), "{'value': 67305985, 'bytes': [1, 2, 3, 4]}" },
-		{ "anonymous struct and union members merge into the parent", "struct tagged",
-		  BYTES(struct tagged, .id = 7, .v4 = __builtin_bswap32(0x0a000001), .lo = 1, .hi = 2,
-			.w = { .value = 0xffffffff }),
-		  "{'id': 7, 'v4': 167772161, 'v6': [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],"
-		  " 'lo': 1, 'hi': 2, 'w': {'value': 4294967295, 'bytes': [255, 255, 255, 255]}}" },
-		{ "packed members at odd offsets", "struct packed",
-		  BYTES(struct packed, .tag = 1, .word = 0xdeadbeef, .wide = 0x0102030405060708,
-			.half = 0xffff),
-		  "{'tag': 1, 'word': 3735928559, 'wide': 72623859790382856, 'half': 65535}" },
+	    {"network-order fields read as numbers", "struct flow_key",
+	     BYTES(struct flow_key, .saddr = __builtin_bswap32(0x0a000001),
+		   .daddr = __builtin_bswap32(0xc0a80101), .sport = __builtin_bswap16(80),
+		   .dport = __builtin_bswap16(443), .proto = 6),
+	     "{'saddr': 167772161, 'daddr': 3232235777, 'sport': 80, 'dport': 443,"
+	     " 'proto': 6}"},
+	    {"nested struct, typedef chain, const volatile", "struct flow_stats",
+	     BYTES(struct flow_stats, .packets = 10, .bytes = 1500,
+		   .seen = {.first_ns = 1, .last_ns = UINT64_MAX}),
+	     "{'packets': 10, 'bytes': 1500,"
+	     " 'seen': {'first_ns': 1, 'last_ns': 18446744073709551615.0}}"},
+	    {"a union shows every member", "union word", BYTES(union word, .value = 0x04030201),
+	     "{'value': 67305985, 'bytes': [1, 2, 3, 4]}"},
+	    {"anonymous struct and union members merge into the parent", "struct tagged",
+	     BYTES(struct tagged, .id = 7, .v4 = __builtin_bswap32(0x0a000001), .lo = 1, .hi = 2,
+		   .w = {.value = 0xffffffff}),
+	     "{'id': 7, 'v4': 167772161, 'v6': [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],"
+	     " 'lo': 1, 'hi': 2, 'w': {'value': 4294967295, 'bytes': [255, 255, 255, 255]}}"},
+	    {"packed members at odd offsets", "struct packed",
+	     BYTES(struct packed, .tag = 1, .word = 0xdeadbeef, .wide = 0x0102030405060708,
+		   .half = 0xffff),
+	     "{'tag': 1, 'word': 3735928559, 'wide': 72623859790382856, 'half': 65535}"},
 	};
 
 	check_json_cases(btf, cases, ELEMENTSOF(cases));
@@ -220,33 +219,34 @@ static void test_structs(void **state)
 static void test_arrays(void **state)
 {
 	const struct json_case cases[] = {
-		{ "lists, a char string, nested lists, an empty list", "struct arrays",
-		  BYTES(struct arrays, .counts = { 1, 2, 3, 4 }, .mac = { 0, 0x11, 0x22, 0x33, 0x44, 0x55 },
-			.name = "eth0\0junk", .matrix = { { 1, 2, 3 }, { 4, 5, 6 } },
-			.names = { "lo", "veth0" }, .spans = { { 1, 2 }, { 3, 4 } }),
-		  "{'counts': [1, 2, 3, 4], 'mac': [0, 17, 34, 51, 68, 85], 'name': 'eth0',"
-		  " 'matrix': [[1, 2, 3], [4, 5, 6]], 'names': ['lo', 'veth0'],"
-		  " 'spans': [{'first_ns': 1, 'last_ns': 2}, {'first_ns': 3, 'last_ns': 4}],"
-		  " 'empty': []}" },
-		{ "a char array without NUL stops at its end", "struct arrays",
-		  BYTES(struct arrays, .name = { 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k',
-						 'l', 'm', 'n', 'o', 'p' },
-			.names = { { 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x' }, "" }),
-		  "{'counts': [0, 0, 0, 0], 'mac': [0, 0, 0, 0, 0, 0], 'name': 'abcdefghijklmnop',"
-		  " 'matrix': [[0, 0, 0], [0, 0, 0]], 'names': ['xxxxxxxx', ''],"
-		  " 'spans': [{'first_ns': 0, 'last_ns': 0}, {'first_ns': 0, 'last_ns': 0}],"
-		  " 'empty': []}" },
-		{ "bytes that are not UTF-8 become ?", "struct arrays",
-		  BYTES(struct arrays, .name = "caf\xe9 \xc3\xa9"),
-		  "{'counts': [0, 0, 0, 0], 'mac': [0, 0, 0, 0, 0, 0], 'name': 'caf? ?\?',"
-		  " 'matrix': [[0, 0, 0], [0, 0, 0]], 'names': ['', ''],"
-		  " 'spans': [{'first_ns': 0, 'last_ns': 0}, {'first_ns': 0, 'last_ns': 0}],"
-		  " 'empty': []}" },
-		{ "UTF-8 is kept", "struct arrays", BYTES(struct arrays, .name = "caf\xc3\xa9"),
-		  "{'counts': [0, 0, 0, 0], 'mac': [0, 0, 0, 0, 0, 0], 'name': 'caf\xc3\xa9',"
-		  " 'matrix': [[0, 0, 0], [0, 0, 0]], 'names': ['', ''],"
-		  " 'spans': [{'first_ns': 0, 'last_ns': 0}, {'first_ns': 0, 'last_ns': 0}],"
-		  " 'empty': []}" },
+	    {"lists, a char string, nested lists, an empty list", "struct arrays",
+	     BYTES(struct arrays, .counts = {1, 2, 3, 4}, .mac = {0, 0x11, 0x22, 0x33, 0x44, 0x55},
+		   .name = "eth0\0junk", .matrix = {{1, 2, 3}, {4, 5, 6}}, .names = {"lo", "veth0"},
+		   .spans = {{1, 2}, {3, 4}}),
+	     "{'counts': [1, 2, 3, 4], 'mac': [0, 17, 34, 51, 68, 85], 'name': 'eth0',"
+	     " 'matrix': [[1, 2, 3], [4, 5, 6]], 'names': ['lo', 'veth0'],"
+	     " 'spans': [{'first_ns': 1, 'last_ns': 2}, {'first_ns': 3, 'last_ns': 4}],"
+	     " 'empty': []}"},
+	    {"a char array without NUL stops at its end", "struct arrays",
+	     BYTES(struct arrays,
+		   .name = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n',
+			    'o', 'p'},
+		   .names = {{'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'}, ""}),
+	     "{'counts': [0, 0, 0, 0], 'mac': [0, 0, 0, 0, 0, 0], 'name': 'abcdefghijklmnop',"
+	     " 'matrix': [[0, 0, 0], [0, 0, 0]], 'names': ['xxxxxxxx', ''],"
+	     " 'spans': [{'first_ns': 0, 'last_ns': 0}, {'first_ns': 0, 'last_ns': 0}],"
+	     " 'empty': []}"},
+	    {"bytes that are not UTF-8 become ?", "struct arrays",
+	     BYTES(struct arrays, .name = "caf\xe9 \xc3\xa9"),
+	     "{'counts': [0, 0, 0, 0], 'mac': [0, 0, 0, 0, 0, 0], 'name': 'caf? ?\?',"
+	     " 'matrix': [[0, 0, 0], [0, 0, 0]], 'names': ['', ''],"
+	     " 'spans': [{'first_ns': 0, 'last_ns': 0}, {'first_ns': 0, 'last_ns': 0}],"
+	     " 'empty': []}"},
+	    {"UTF-8 is kept", "struct arrays", BYTES(struct arrays, .name = "caf\xc3\xa9"),
+	     "{'counts': [0, 0, 0, 0], 'mac': [0, 0, 0, 0, 0, 0], 'name': 'caf\xc3\xa9',"
+	     " 'matrix': [[0, 0, 0], [0, 0, 0]], 'names': ['', ''],"
+	     " 'spans': [{'first_ns': 0, 'last_ns': 0}, {'first_ns': 0, 'last_ns': 0}],"
+	     " 'empty': []}"},
 	};
 
 	check_json_cases(btf, cases, ELEMENTSOF(cases));
@@ -255,24 +255,24 @@ static void test_arrays(void **state)
 static void test_bitfields(void **state)
 {
 	const struct json_case cases[] = {
-		{ "bitfields: unsigned, across bytes, signed, 40 bits wide, bool, enum", "struct bits",
-		  BYTES(struct bits, .a = 5, .b = 100, .c = -3, .d = 0xabcdef0123, .e = 1, .col = BLUE,
-			.f = 0xff, .g = -(1LL << 32)),
-		  "{'a': 5, 'b': 100, 'c': -3, 'd': 737894400291, 'e': true, 'col': 'BLUE', 'f': 255,"
-		  " 'g': -4294967296}" },
-		{ "bitfields at their limits; an enum value without a name", "struct bits",
-		  BYTES(struct bits, .a = 7, .b = 127, .c = 7, .d = (1ULL << 40) - 1, .col = 7,
-			.g = (1LL << 32) - 1),
-		  "{'a': 7, 'b': 127, 'c': 7, 'd': 1099511627775, 'e': false, 'col': 7, 'f': 0,"
-		  " 'g': 4294967295}" },
-		{ "neighbours are not disturbed", "struct bits", BYTES(struct bits, .b = 1, .d = 1),
-		  "{'a': 0, 'b': 1, 'c': 0, 'd': 1, 'e': false, 'col': 'RED', 'f': 0, 'g': 0}" },
-		{ "a packed bitfield spanning nine bytes", "struct straddle",
-		  BYTES(struct straddle, .lead = 31, .wide = (1ULL << 62) - 1, .tail = 1),
-		  "{'lead': 31, 'wide': 4611686018427387903, 'tail': 1}" },
-		{ "a packed bitfield spanning nine bytes, one bit set", "struct straddle",
-		  BYTES(struct straddle, .wide = 1ULL << 61),
-		  "{'lead': 0, 'wide': 2305843009213693952, 'tail': 0}" },
+	    {"bitfields: unsigned, across bytes, signed, 40 bits wide, bool, enum", "struct bits",
+	     BYTES(struct bits, .a = 5, .b = 100, .c = -3, .d = 0xabcdef0123, .e = 1, .col = BLUE,
+		   .f = 0xff, .g = -(1LL << 32)),
+	     "{'a': 5, 'b': 100, 'c': -3, 'd': 737894400291, 'e': true, 'col': 'BLUE', 'f': 255,"
+	     " 'g': -4294967296}"},
+	    {"bitfields at their limits; an enum value without a name", "struct bits",
+	     BYTES(struct bits, .a = 7, .b = 127, .c = 7, .d = (1ULL << 40) - 1, .col = 7,
+		   .g = (1LL << 32) - 1),
+	     "{'a': 7, 'b': 127, 'c': 7, 'd': 1099511627775, 'e': false, 'col': 7, 'f': 0,"
+	     " 'g': 4294967295}"},
+	    {"neighbours are not disturbed", "struct bits", BYTES(struct bits, .b = 1, .d = 1),
+	     "{'a': 0, 'b': 1, 'c': 0, 'd': 1, 'e': false, 'col': 'RED', 'f': 0, 'g': 0}"},
+	    {"a packed bitfield spanning nine bytes", "struct straddle",
+	     BYTES(struct straddle, .lead = 31, .wide = (1ULL << 62) - 1, .tail = 1),
+	     "{'lead': 31, 'wide': 4611686018427387903, 'tail': 1}"},
+	    {"a packed bitfield spanning nine bytes, one bit set", "struct straddle",
+	     BYTES(struct straddle, .wide = 1ULL << 61),
+	     "{'lead': 0, 'wide': 2305843009213693952, 'tail': 0}"},
 	};
 
 	check_json_cases(btf, cases, ELEMENTSOF(cases));
@@ -281,20 +281,20 @@ static void test_bitfields(void **state)
 static void test_enums_floats_pointers(void **state)
 {
 	const struct json_case cases[] = {
-		{ "enums by name, float, double, pointer, 128-bit integer", "struct misc",
-		  BYTES(struct misc, .color = GREEN, .dir = DIR_BACK, .ratio = 0.25, .weight = 1.5f,
-			.ptr = (void *)0x1234, .big = ((unsigned __int128)1 << 64) | 0xff),
-		  "{'color': 'GREEN', 'dir': 'DIR_BACK', 'ratio': 0.25, 'weight': 1.5, 'ptr': 4660,"
-		  " 'big': '0x100000000000000ff'}" },
-		{ "unnamed enum value, NaN, -Inf, NULL, small 128-bit integer", "struct misc",
-		  BYTES(struct misc, .color = 42, .dir = DIR_FWD, .ratio = NAN, .weight = -INFINITY,
-			.big = 42),
-		  "{'color': 42, 'dir': 'DIR_FWD', 'ratio': 'NaN', 'weight': '-Inf', 'ptr': 0,"
-		  " 'big': '0x2a'}" },
-		{ "+Inf; a pointer above INT64_MAX", "struct misc",
-		  BYTES(struct misc, .ratio = INFINITY, .ptr = (void *)UINT64_MAX),
-		  "{'color': 'RED', 'dir': 'DIR_NONE', 'ratio': '+Inf', 'weight': 0.0,"
-		  " 'ptr': 18446744073709551615.0, 'big': '0x0'}" },
+	    {"enums by name, float, double, pointer, 128-bit integer", "struct misc",
+	     BYTES(struct misc, .color = GREEN, .dir = DIR_BACK, .ratio = 0.25, .weight = 1.5f,
+		   .ptr = (void *)0x1234, .big = ((unsigned __int128)1 << 64) | 0xff),
+	     "{'color': 'GREEN', 'dir': 'DIR_BACK', 'ratio': 0.25, 'weight': 1.5, 'ptr': 4660,"
+	     " 'big': '0x100000000000000ff'}"},
+	    {"unnamed enum value, NaN, -Inf, NULL, small 128-bit integer", "struct misc",
+	     BYTES(struct misc, .color = 42, .dir = DIR_FWD, .ratio = NAN, .weight = -INFINITY,
+		   .big = 42),
+	     "{'color': 42, 'dir': 'DIR_FWD', 'ratio': 'NaN', 'weight': '-Inf', 'ptr': 0,"
+	     " 'big': '0x2a'}"},
+	    {"+Inf; a pointer above INT64_MAX", "struct misc",
+	     BYTES(struct misc, .ratio = INFINITY, .ptr = (void *)UINT64_MAX),
+	     "{'color': 'RED', 'dir': 'DIR_NONE', 'ratio': '+Inf', 'weight': 0.0,"
+	     " 'ptr': 18446744073709551615.0, 'big': '0x0'}"},
 	};
 
 	check_json_cases(btf, cases, ELEMENTSOF(cases));
@@ -305,7 +305,7 @@ struct built {
 	struct btf *btf;
 	int u64_enum, s64_enum, s32_enum, tagged, restricted, boolean, fwd, proto;
 	int wide_chars; /* an array of 2-byte "char": not a string */
-	int padded;     /* struct { int a; int (unnamed); } */
+	int padded;	/* struct { int a; int (unnamed); } */
 };
 
 static void build_btf(struct built *b)
@@ -354,18 +354,18 @@ static void test_built_kinds(void **state)
 		size_t size;
 		const char *expected;
 	} cases[] = {
-		{ "enum64 by name", b.u64_enum, 1LL << 40, 8, "'BIG'" },
-		{ "enum64 all ones", b.u64_enum, -1, 8, "'ALL'" },
-		{ "enum64 unnamed value", b.u64_enum, 5, 8, "5" },
-		{ "signed enum64 by name", b.s64_enum, -1, 8, "'MINUS_ONE'" },
-		{ "signed enum64 unnamed negative value", b.s64_enum, -7, 8, "-7" },
-		{ "signed enum unnamed negative value", b.s32_enum, -2, 4, "-2" },
-		{ "signed enum by name", b.s32_enum, -1, 4, "'NEG'" },
-		{ "type_tag resolved", b.tagged, -5, 4, "-5" },
-		{ "restrict resolved", b.restricted, 77, 4, "77" },
-		{ "bool", b.boolean, 1, 1, "true" },
-		{ "only 1-byte chars make strings", b.wide_chars, 0x00430042, 4, "[66, 67]" },
-		{ "unnamed members that are not structs are padding", b.padded, 1, 8, "{'a': 1}" },
+	    {"enum64 by name", b.u64_enum, 1LL << 40, 8, "'BIG'"},
+	    {"enum64 all ones", b.u64_enum, -1, 8, "'ALL'"},
+	    {"enum64 unnamed value", b.u64_enum, 5, 8, "5"},
+	    {"signed enum64 by name", b.s64_enum, -1, 8, "'MINUS_ONE'"},
+	    {"signed enum64 unnamed negative value", b.s64_enum, -7, 8, "-7"},
+	    {"signed enum unnamed negative value", b.s32_enum, -2, 4, "-2"},
+	    {"signed enum by name", b.s32_enum, -1, 4, "'NEG'"},
+	    {"type_tag resolved", b.tagged, -5, 4, "-5"},
+	    {"restrict resolved", b.restricted, 77, 4, "77"},
+	    {"bool", b.boolean, 1, 1, "true"},
+	    {"only 1-byte chars make strings", b.wide_chars, 0x00430042, 4, "[66, 67]"},
+	    {"unnamed members that are not structs are padding", b.padded, 1, 8, "{'a': 1}"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -393,26 +393,43 @@ static void test_old_bitfield_encoding(void **state)
 	static const char strings[] = "\0int\0old\0a\0b\0c";
 	enum { S_INT = 1, S_OLD = 5, S_A = 9, S_B = 11, S_C = 13 };
 	const uint32_t types[] = {
-		/* [1] int, 32 bits, signed */
-		S_INT, INFO(BTF_KIND_INT, 0, 0), 4, INT_ENCODING(BTF_INT_SIGNED, 0, 32),
-		/* [2] unsigned, 3 bits */
-		0, INFO(BTF_KIND_INT, 0, 0), 4, INT_ENCODING(0, 0, 3),
-		/* [3] signed, 5 bits, at an int offset of 2 */
-		0, INFO(BTF_KIND_INT, 0, 0), 4, INT_ENCODING(BTF_INT_SIGNED, 2, 5),
-		/* [4] struct old { a: 3 bits at 0; b: 5 bits at 8 + 2; int c at 32 }, no kflag */
-		S_OLD, INFO(BTF_KIND_STRUCT, 0, 3), 8,
-		S_A, 2, 0,
-		S_B, 3, 8,
-		S_C, 1, 32,
+	    /* [1] int, 32 bits, signed */
+	    S_INT,
+	    INFO(BTF_KIND_INT, 0, 0),
+	    4,
+	    INT_ENCODING(BTF_INT_SIGNED, 0, 32),
+	    /* [2] unsigned, 3 bits */
+	    0,
+	    INFO(BTF_KIND_INT, 0, 0),
+	    4,
+	    INT_ENCODING(0, 0, 3),
+	    /* [3] signed, 5 bits, at an int offset of 2 */
+	    0,
+	    INFO(BTF_KIND_INT, 0, 0),
+	    4,
+	    INT_ENCODING(BTF_INT_SIGNED, 2, 5),
+	    /* [4] struct old { a: 3 bits at 0; b: 5 bits at 8 + 2; int c at 32 }, no kflag */
+	    S_OLD,
+	    INFO(BTF_KIND_STRUCT, 0, 3),
+	    8,
+	    S_A,
+	    2,
+	    0,
+	    S_B,
+	    3,
+	    8,
+	    S_C,
+	    1,
+	    32,
 	};
 	struct btf_header hdr = {
-		.magic = BTF_MAGIC,
-		.version = BTF_VERSION,
-		.hdr_len = sizeof(hdr),
-		.type_off = 0,
-		.type_len = sizeof(types),
-		.str_off = sizeof(types),
-		.str_len = sizeof(strings),
+	    .magic = BTF_MAGIC,
+	    .version = BTF_VERSION,
+	    .hdr_len = sizeof(hdr),
+	    .type_off = 0,
+	    .type_len = sizeof(types),
+	    .str_off = sizeof(types),
+	    .str_len = sizeof(strings),
 	};
 	uint8_t raw[sizeof(hdr) + sizeof(types) + sizeof(strings)];
 	uint32_t word = 6 | (((uint32_t)-9 & 0x1f) << 10);
@@ -448,12 +465,12 @@ static void test_json_errors(void **state)
 		const struct btf *btf;
 		uint32_t id;
 	} cases[] = {
-		{ "void", btf, 0 },
-		{ "an id past the last type", btf, 1000000 },
-		{ "a variable", btf, btf__find_by_name_kind(btf, "flows", BTF_KIND_VAR) },
-		{ "a section", btf, btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC) },
-		{ "a forward declaration", b.btf, b.fwd },
-		{ "a function prototype", b.btf, b.proto },
+	    {"void", btf, 0},
+	    {"an id past the last type", btf, 1000000},
+	    {"a variable", btf, btf__find_by_name_kind(btf, "flows", BTF_KIND_VAR)},
+	    {"a section", btf, btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC)},
+	    {"a forward declaration", b.btf, b.fwd},
+	    {"a function prototype", b.btf, b.proto},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -478,9 +495,18 @@ struct number_case {
 	struct dm_number expected;
 };
 
-#define U64(v) { .kind = DM_NUMBER_U64, .u = (v) }
-#define I64(v) { .kind = DM_NUMBER_I64, .i = (v) }
-#define F64(v) { .kind = DM_NUMBER_F64, .f = (v) }
+#define U64(v)                                                                                     \
+	{                                                                                          \
+		.kind = DM_NUMBER_U64, .u = (v)                                                    \
+	}
+#define I64(v)                                                                                     \
+	{                                                                                          \
+		.kind = DM_NUMBER_I64, .i = (v)                                                    \
+	}
+#define F64(v)                                                                                     \
+	{                                                                                          \
+		.kind = DM_NUMBER_F64, .f = (v)                                                    \
+	}
 
 static void check_number(const char *what, const struct dm_number *got,
 			 const struct dm_number *want)
@@ -506,31 +532,31 @@ static void check_number(const char *what, const struct dm_number *got,
 static void test_numbers(void **state)
 {
 	const struct number_case cases[] = {
-		{ "u64 through a typedef chain", "typedef pkt_counter_t", BYTES(__u64, 123), 0,
-		  U64(123) },
-		{ "u64 max in full", "map counter_map", BYTES(__u64, UINT64_MAX), 0, U64(UINT64_MAX) },
-		{ "const volatile s32", "map signed_map", BYTES(__s32, -42), 0, I64(-42) },
-		{ "s32 min", "map signed_map", BYTES(__s32, INT32_MIN), 0, I64(INT32_MIN) },
-		{ "double", "map double_map", BYTES(double, 0.1), 0, F64(0.1) },
-		{ "an enum as its value", "map color_map", BYTES(enum color, BLUE), 0, U64(6) },
-		{ "__be16 in network order", "map port_map", BYTES(__be16, __builtin_bswap16(443)),
-		  0, U64(443) },
-		{ "__be32 in network order", "typedef __be32",
-		  BYTES(__be32, __builtin_bswap32(0x0a000001)), 0, U64(0x0a000001) },
-		{ "u8", "typedef __u8", BYTES(__u8, 200), 0, U64(200) },
-		{ "s8", "typedef __s8", BYTES(__s8, -100), 0, I64(-100) },
-		{ "s64 min", "typedef __s64", BYTES(__s64, INT64_MIN), 0, I64(INT64_MIN) },
-		{ "a struct is not a scalar", "struct flow_key", BYTES(struct flow_key, 0),
-		  -EMEDIUMTYPE },
-		{ "a union is not a scalar", "union word", BYTES(union word, 0), -EMEDIUMTYPE },
-		{ "a 128-bit integer fits no OpenMetrics number", "int unsigned __int128",
-		  BYTES(unsigned __int128, 1), -EMEDIUMTYPE },
+	    {"u64 through a typedef chain", "typedef pkt_counter_t", BYTES(__u64, 123), 0,
+	     U64(123)},
+	    {"u64 max in full", "map counter_map", BYTES(__u64, UINT64_MAX), 0, U64(UINT64_MAX)},
+	    {"const volatile s32", "map signed_map", BYTES(__s32, -42), 0, I64(-42)},
+	    {"s32 min", "map signed_map", BYTES(__s32, INT32_MIN), 0, I64(INT32_MIN)},
+	    {"double", "map double_map", BYTES(double, 0.1), 0, F64(0.1)},
+	    {"an enum as its value", "map color_map", BYTES(enum color, BLUE), 0, U64(6)},
+	    {"__be16 in network order", "map port_map", BYTES(__be16, __builtin_bswap16(443)), 0,
+	     U64(443)},
+	    {"__be32 in network order", "typedef __be32",
+	     BYTES(__be32, __builtin_bswap32(0x0a000001)), 0, U64(0x0a000001)},
+	    {"u8", "typedef __u8", BYTES(__u8, 200), 0, U64(200)},
+	    {"s8", "typedef __s8", BYTES(__s8, -100), 0, I64(-100)},
+	    {"s64 min", "typedef __s64", BYTES(__s64, INT64_MIN), 0, I64(INT64_MIN)},
+	    {"a struct is not a scalar", "struct flow_key", BYTES(struct flow_key, 0),
+	     -EMEDIUMTYPE},
+	    {"a union is not a scalar", "union word", BYTES(union word, 0), -EMEDIUMTYPE},
+	    {"a 128-bit integer fits no OpenMetrics number", "int unsigned __int128",
+	     BYTES(unsigned __int128, 1), -EMEDIUMTYPE},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		const struct number_case *c = &cases[i];
 		_cleanup_free_ uint8_t *buf = malloc(c->size + 1);
-		struct dm_number got = { .kind = 99 };
+		struct dm_number got = {.kind = 99};
 		int r;
 
 		assert_non_null(buf);
@@ -560,9 +586,9 @@ static void test_number_errors(void **state)
 
 	build_btf(&b);
 	assert_int_equal(btf_number_decode(b.btf, b.fwd, zeros, &n), -EINVAL);
-	assert_int_equal(btf_number_decode(b.btf, b.boolean, (uint8_t[]){ 1 }, &n), 0);
+	assert_int_equal(btf_number_decode(b.btf, b.boolean, (uint8_t[]){1}, &n), 0);
 	check_number("bool", &n, &(struct dm_number)U64(1));
-	assert_int_equal(btf_number_decode(b.btf, b.s64_enum, &(int64_t){ -3 }, &n), 0);
+	assert_int_equal(btf_number_decode(b.btf, b.s64_enum, &(int64_t){-3}, &n), 0);
 	check_number("signed enum64", &n, &(struct dm_number)I64(-3));
 	btf__free(b.btf);
 }
@@ -570,16 +596,16 @@ static void test_number_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scalars),
-		cmocka_unit_test(test_structs),
-		cmocka_unit_test(test_arrays),
-		cmocka_unit_test(test_bitfields),
-		cmocka_unit_test(test_enums_floats_pointers),
-		cmocka_unit_test(test_built_kinds),
-		cmocka_unit_test(test_old_bitfield_encoding),
-		cmocka_unit_test(test_json_errors),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_number_errors),
+	    cmocka_unit_test(test_scalars),
+	    cmocka_unit_test(test_structs),
+	    cmocka_unit_test(test_arrays),
+	    cmocka_unit_test(test_bitfields),
+	    cmocka_unit_test(test_enums_floats_pointers),
+	    cmocka_unit_test(test_built_kinds),
+	    cmocka_unit_test(test_old_bitfield_encoding),
+	    cmocka_unit_test(test_json_errors),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_number_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -39,9 +39,9 @@ static bool map_type_is_percpu(enum bpf_map_type t)
 /* Hand-built snapshots                                                                     */
 
 /* A snapshot of `n` zeroed entries; a NULL type name means "no BTF" for the key or value. */
-static struct dm_map_snapshot *snap(enum bpf_map_type type, const char *key_type,
-				    uint32_t key_size, const char *value_type, uint32_t value_size,
-				    uint32_t n_cpus, size_t n)
+static struct dm_map_snapshot *snap(enum bpf_map_type type, const char *key_type, uint32_t key_size,
+				    const char *value_type, uint32_t value_size, uint32_t n_cpus,
+				    size_t n)
 {
 	struct dm_map_snapshot *s = calloc(1, sizeof(*s));
 
@@ -202,8 +202,7 @@ static struct dm_map_snapshot *percpu_array_u32_raw(void)
 
 static struct dm_map_snapshot *percpu_hash_balance(void)
 {
-	struct dm_map_snapshot *s =
-		snap(BPF_MAP_TYPE_PERCPU_HASH, "__u16", 2, "__s64", 8, 2, 1);
+	struct dm_map_snapshot *s = snap(BPF_MAP_TYPE_PERCPU_HASH, "__u16", 2, "__s64", 8, 2, 1);
 
 	put_key(s, 0, &(__u16){80});
 	put_value(s, 0, 0, &(__s64){-7});
@@ -251,30 +250,29 @@ struct json_case {
 };
 
 static const struct json_case json_cases[] = {
-	{"json: array of __u64 is a list of values", array_u64, "[1, 0, 3]"},
-	{"json: without BTF, 8 bytes are an integer", array_u64_raw, "[1, 0, 3]"},
-	{"json: without BTF, u64 above INT64_MAX is a real", array_u64_max_raw,
-	 "[18446744073709551616.0]"},
-	{"json: without BTF, 2 bytes are an integer", array_u16_raw, "[258]"},
-	{"json: without BTF, 3 bytes are a list of bytes", array_bytes_raw,
-	 "[[1, 2, 3], [4, 5, 255]]"},
-	{"json: hash of structs is a list of key/value objects", hash_flows,
-	 "[{\"key\": {\"saddr\": 167772161, \"daddr\": 167772162, \"sport\": 1234, \"dport\": 80,"
-	 "           \"proto\": 6},"
-	 "  \"value\": {\"packets\": 10, \"bytes\": 1500}},"
-	 " {\"key\": {\"saddr\": 167772163, \"daddr\": 167772164, \"sport\": 53, \"dport\": 5353,"
-	 "           \"proto\": 17},"
-	 "  \"value\": {\"packets\": 1, \"bytes\": 64}}]"},
-	{"json: empty hash is an empty list", hash_empty, "[]"},
-	{"json: lru hash with scalar key", hash_port_bytes,
-	 "[{\"key\": 80, \"value\": 1000}, {\"key\": 443, \"value\": 2000}]"},
-	{"json: per-CPU array has a list per CPU", percpu_array_u64, "[[1, 2, 3], [10, 20, 30]]"},
-	{"json: per-CPU values of 4 bytes are 8 bytes apart", percpu_array_u32_raw, "[[7, 8]]"},
-	{"json: per-CPU hash has a list per CPU as value", percpu_hash_balance,
-	 "[{\"key\": 80, \"value\": [-7, 2]}]"},
-	{"json: queue is a list of values in pop order", queue_flow_stats,
-	 "[{\"packets\": 1, \"bytes\": 2}, {\"packets\": 3, \"bytes\": 4}]"},
-	{"json: stack is a list of values in pop order", stack_u32_raw, "[3, 2, 1]"},
+    {"json: array of __u64 is a list of values", array_u64, "[1, 0, 3]"},
+    {"json: without BTF, 8 bytes are an integer", array_u64_raw, "[1, 0, 3]"},
+    {"json: without BTF, u64 above INT64_MAX is a real", array_u64_max_raw,
+     "[18446744073709551616.0]"},
+    {"json: without BTF, 2 bytes are an integer", array_u16_raw, "[258]"},
+    {"json: without BTF, 3 bytes are a list of bytes", array_bytes_raw, "[[1, 2, 3], [4, 5, 255]]"},
+    {"json: hash of structs is a list of key/value objects", hash_flows,
+     "[{\"key\": {\"saddr\": 167772161, \"daddr\": 167772162, \"sport\": 1234, \"dport\": 80,"
+     "           \"proto\": 6},"
+     "  \"value\": {\"packets\": 10, \"bytes\": 1500}},"
+     " {\"key\": {\"saddr\": 167772163, \"daddr\": 167772164, \"sport\": 53, \"dport\": 5353,"
+     "           \"proto\": 17},"
+     "  \"value\": {\"packets\": 1, \"bytes\": 64}}]"},
+    {"json: empty hash is an empty list", hash_empty, "[]"},
+    {"json: lru hash with scalar key", hash_port_bytes,
+     "[{\"key\": 80, \"value\": 1000}, {\"key\": 443, \"value\": 2000}]"},
+    {"json: per-CPU array has a list per CPU", percpu_array_u64, "[[1, 2, 3], [10, 20, 30]]"},
+    {"json: per-CPU values of 4 bytes are 8 bytes apart", percpu_array_u32_raw, "[[7, 8]]"},
+    {"json: per-CPU hash has a list per CPU as value", percpu_hash_balance,
+     "[{\"key\": 80, \"value\": [-7, 2]}]"},
+    {"json: queue is a list of values in pop order", queue_flow_stats,
+     "[{\"packets\": 1, \"bytes\": 2}, {\"packets\": 3, \"bytes\": 4}]"},
+    {"json: stack is a list of values in pop order", stack_u32_raw, "[3, 2, 1]"},
 };
 
 static void test_json_case(void **state)
@@ -322,78 +320,80 @@ struct om_case {
 	const char *expected;
 };
 
-#define METRIC(...) {.open_metrics = true, __VA_ARGS__}
+#define METRIC(...)                                                                                \
+	{                                                                                          \
+		.open_metrics = true, __VA_ARGS__                                                  \
+	}
 
 static const struct om_case om_cases[] = {
-	{"om: single-element array counter, configured then extra labels", array_one_u64,
-	 METRIC(.name = "packets_total", .type = DM_METRIC_COUNTER, .help = "Packets seen",
-		.labels = iface_label, .n_labels = 1),
-	 monitor_label, 1,
-	 "# TYPE packets counter\n"
-	 "# HELP packets Packets seen\n"
-	 "packets_total{iface=\"veth0\",monitor=\"mon0\"} 42\n"},
-	{"om: multi-element array has an index label", array_u64,
-	 METRIC(.name = "drops", .type = DM_METRIC_COUNTER), NULL, 0,
-	 "# TYPE drops counter\n"
-	 "drops_total{index=\"0\"} 1\n"
-	 "drops_total{index=\"1\"} 0\n"
-	 "drops_total{index=\"2\"} 3\n"},
-	{"om: hash with scalar key has a key label between configured and extra", hash_port_bytes,
-	 METRIC(.name = "bytes_by_port_total", .type = DM_METRIC_COUNTER, .labels = proto_label,
-		.n_labels = 1),
-	 monitor_label, 1,
-	 "# TYPE bytes_by_port counter\n"
-	 "bytes_by_port_total{proto=\"tcp\",key=\"80\",monitor=\"mon0\"} 1000\n"
-	 "bytes_by_port_total{proto=\"tcp\",key=\"443\",monitor=\"mon0\"} 2000\n"},
-	{"om: per-CPU values are summed", percpu_array_one_u64,
-	 METRIC(.name = "packets", .type = DM_METRIC_COUNTER), NULL, 0,
-	 "# TYPE packets counter\n"
-	 "packets_total 6\n"},
-	{"om: per-CPU signed values are summed as signed", percpu_hash_balance,
-	 METRIC(.name = "balance", .type = DM_METRIC_GAUGE), NULL, 0,
-	 "# TYPE balance gauge\n"
-	 "balance{key=\"80\"} -5\n"},
-	{"om: per-CPU multi-element array, summed per index", percpu_array_u64,
-	 METRIC(.name = "hits", .type = DM_METRIC_GAUGE), NULL, 0,
-	 "# TYPE hits gauge\n"
-	 "hits{index=\"0\"} 6\n"
-	 "hits{index=\"1\"} 60\n"},
-	{"om: gauge has no suffix", array_one_u64,
-	 METRIC(.name = "queue_length", .type = DM_METRIC_GAUGE, .help = "Packets waiting"),
-	 NULL, 0,
-	 "# TYPE queue_length gauge\n"
-	 "# HELP queue_length Packets waiting\n"
-	 "queue_length 42\n"},
-	{"om: untyped has no suffix", array_one_u64,
-	 METRIC(.name = "things", .type = DM_METRIC_UNTYPED), monitor_label, 1,
-	 "# TYPE things unknown\n"
-	 "things{monitor=\"mon0\"} 42\n"},
-	{"om: without BTF, 8 bytes are an unsigned integer", array_u64_max_raw,
-	 METRIC(.name = "big_total", .type = DM_METRIC_COUNTER), NULL, 0,
-	 "# TYPE big counter\n"
-	 "big_total 18446744073709551615\n"},
-	{"om: queue values have an index label", stack_u32_raw,
-	 METRIC(.name = "depth", .type = DM_METRIC_GAUGE), NULL, 0,
-	 "# TYPE depth gauge\n"
-	 "depth{index=\"0\"} 3\n"
-	 "depth{index=\"1\"} 2\n"
-	 "depth{index=\"2\"} 1\n"},
-	{"om: empty hash writes the family alone", hash_port_empty,
-	 METRIC(.name = "flows", .type = DM_METRIC_GAUGE, .help = "Live flows"), NULL, 0,
-	 "# TYPE flows gauge\n"
-	 "# HELP flows Live flows\n"},
-	{"om: struct value is skipped", array_flow_stats,
-	 METRIC(.name = "stats", .type = DM_METRIC_COUNTER), monitor_label, 1, ""},
-	{"om: struct key is skipped", hash_flows,
-	 METRIC(.name = "flows", .type = DM_METRIC_COUNTER), NULL, 0, ""},
-	{"om: struct key is skipped even when the map is empty", hash_empty,
-	 METRIC(.name = "flows", .type = DM_METRIC_COUNTER), NULL, 0, ""},
-	{"om: without BTF, 3 bytes are skipped", array_bytes_raw,
-	 METRIC(.name = "bytes", .type = DM_METRIC_GAUGE), NULL, 0, ""},
-	{"om: histogram is skipped (not shaped yet)", array_one_u64,
-	 METRIC(.name = "latency", .type = DM_METRIC_HISTOGRAM), NULL, 0, ""},
-	{"om: summary is skipped (not shaped yet)", array_one_u64,
-	 METRIC(.name = "latency", .type = DM_METRIC_SUMMARY), NULL, 0, ""},
+    {"om: single-element array counter, configured then extra labels", array_one_u64,
+     METRIC(.name = "packets_total", .type = DM_METRIC_COUNTER, .help = "Packets seen",
+	    .labels = iface_label, .n_labels = 1),
+     monitor_label, 1,
+     "# TYPE packets counter\n"
+     "# HELP packets Packets seen\n"
+     "packets_total{iface=\"veth0\",monitor=\"mon0\"} 42\n"},
+    {"om: multi-element array has an index label", array_u64,
+     METRIC(.name = "drops", .type = DM_METRIC_COUNTER), NULL, 0,
+     "# TYPE drops counter\n"
+     "drops_total{index=\"0\"} 1\n"
+     "drops_total{index=\"1\"} 0\n"
+     "drops_total{index=\"2\"} 3\n"},
+    {"om: hash with scalar key has a key label between configured and extra", hash_port_bytes,
+     METRIC(.name = "bytes_by_port_total", .type = DM_METRIC_COUNTER, .labels = proto_label,
+	    .n_labels = 1),
+     monitor_label, 1,
+     "# TYPE bytes_by_port counter\n"
+     "bytes_by_port_total{proto=\"tcp\",key=\"80\",monitor=\"mon0\"} 1000\n"
+     "bytes_by_port_total{proto=\"tcp\",key=\"443\",monitor=\"mon0\"} 2000\n"},
+    {"om: per-CPU values are summed", percpu_array_one_u64,
+     METRIC(.name = "packets", .type = DM_METRIC_COUNTER), NULL, 0,
+     "# TYPE packets counter\n"
+     "packets_total 6\n"},
+    {"om: per-CPU signed values are summed as signed", percpu_hash_balance,
+     METRIC(.name = "balance", .type = DM_METRIC_GAUGE), NULL, 0,
+     "# TYPE balance gauge\n"
+     "balance{key=\"80\"} -5\n"},
+    {"om: per-CPU multi-element array, summed per index", percpu_array_u64,
+     METRIC(.name = "hits", .type = DM_METRIC_GAUGE), NULL, 0,
+     "# TYPE hits gauge\n"
+     "hits{index=\"0\"} 6\n"
+     "hits{index=\"1\"} 60\n"},
+    {"om: gauge has no suffix", array_one_u64,
+     METRIC(.name = "queue_length", .type = DM_METRIC_GAUGE, .help = "Packets waiting"), NULL, 0,
+     "# TYPE queue_length gauge\n"
+     "# HELP queue_length Packets waiting\n"
+     "queue_length 42\n"},
+    {"om: untyped has no suffix", array_one_u64,
+     METRIC(.name = "things", .type = DM_METRIC_UNTYPED), monitor_label, 1,
+     "# TYPE things unknown\n"
+     "things{monitor=\"mon0\"} 42\n"},
+    {"om: without BTF, 8 bytes are an unsigned integer", array_u64_max_raw,
+     METRIC(.name = "big_total", .type = DM_METRIC_COUNTER), NULL, 0,
+     "# TYPE big counter\n"
+     "big_total 18446744073709551615\n"},
+    {"om: queue values have an index label", stack_u32_raw,
+     METRIC(.name = "depth", .type = DM_METRIC_GAUGE), NULL, 0,
+     "# TYPE depth gauge\n"
+     "depth{index=\"0\"} 3\n"
+     "depth{index=\"1\"} 2\n"
+     "depth{index=\"2\"} 1\n"},
+    {"om: empty hash writes the family alone", hash_port_empty,
+     METRIC(.name = "flows", .type = DM_METRIC_GAUGE, .help = "Live flows"), NULL, 0,
+     "# TYPE flows gauge\n"
+     "# HELP flows Live flows\n"},
+    {"om: struct value is skipped", array_flow_stats,
+     METRIC(.name = "stats", .type = DM_METRIC_COUNTER), monitor_label, 1, ""},
+    {"om: struct key is skipped", hash_flows, METRIC(.name = "flows", .type = DM_METRIC_COUNTER),
+     NULL, 0, ""},
+    {"om: struct key is skipped even when the map is empty", hash_empty,
+     METRIC(.name = "flows", .type = DM_METRIC_COUNTER), NULL, 0, ""},
+    {"om: without BTF, 3 bytes are skipped", array_bytes_raw,
+     METRIC(.name = "bytes", .type = DM_METRIC_GAUGE), NULL, 0, ""},
+    {"om: histogram is skipped (not shaped yet)", array_one_u64,
+     METRIC(.name = "latency", .type = DM_METRIC_HISTOGRAM), NULL, 0, ""},
+    {"om: summary is skipped (not shaped yet)", array_one_u64,
+     METRIC(.name = "latency", .type = DM_METRIC_SUMMARY), NULL, 0, ""},
 };
 
 static int render_openmetrics(const struct dm_map_snapshot *s, const struct dm_metric_config *m,
@@ -525,22 +525,22 @@ static void assert_map_holds(int fd, enum bpf_map_type type, uint32_t n, bool ze
 struct map_case {
 	const char *name;
 	enum bpf_map_type type;
-	uint32_t n;           /* entries filled in */
+	uint32_t n;	      /* entries filled in */
 	uint32_t max_entries; /* 0: n */
 	bool no_batch;
 };
 
 static const struct map_case hash_cases[] = {
-	{"read hash", BPF_MAP_TYPE_HASH, 10, 64},
-	{"read hash of 10000 entries, in chunks", BPF_MAP_TYPE_HASH, 10000, 16384},
-	{"read full hash", BPF_MAP_TYPE_HASH, 5000, 0},
-	{"read empty hash", BPF_MAP_TYPE_HASH, 0, 16},
-	{"read percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 300, 512},
-	/* LRU maps hand out free nodes to each CPU in batches: room keeps them from evicting. */
-	{"read lru_hash", BPF_MAP_TYPE_LRU_HASH, 100, 4096},
-	{"read lru_percpu_hash", BPF_MAP_TYPE_LRU_PERCPU_HASH, 100, 4096},
-	{"read hash without batch", BPF_MAP_TYPE_HASH, 10000, 16384, true},
-	{"read percpu_hash without batch", BPF_MAP_TYPE_PERCPU_HASH, 300, 512, true},
+    {"read hash", BPF_MAP_TYPE_HASH, 10, 64},
+    {"read hash of 10000 entries, in chunks", BPF_MAP_TYPE_HASH, 10000, 16384},
+    {"read full hash", BPF_MAP_TYPE_HASH, 5000, 0},
+    {"read empty hash", BPF_MAP_TYPE_HASH, 0, 16},
+    {"read percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 300, 512},
+    /* LRU maps hand out free nodes to each CPU in batches: room keeps them from evicting. */
+    {"read lru_hash", BPF_MAP_TYPE_LRU_HASH, 100, 4096},
+    {"read lru_percpu_hash", BPF_MAP_TYPE_LRU_PERCPU_HASH, 100, 4096},
+    {"read hash without batch", BPF_MAP_TYPE_HASH, 10000, 16384, true},
+    {"read percpu_hash without batch", BPF_MAP_TYPE_PERCPU_HASH, 300, 512, true},
 };
 
 static void test_read_hash(void **state)
@@ -573,12 +573,12 @@ static void test_read_hash(void **state)
 }
 
 static const struct map_case array_cases[] = {
-	{"read array", BPF_MAP_TYPE_ARRAY, 5},
-	{"read array of 10000 entries, in chunks", BPF_MAP_TYPE_ARRAY, 10000},
-	{"read percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY, 7},
-	{"read percpu_array of 5000 entries", BPF_MAP_TYPE_PERCPU_ARRAY, 5000},
-	{"read array without batch", BPF_MAP_TYPE_ARRAY, 5000, 0, true},
-	{"read percpu_array without batch", BPF_MAP_TYPE_PERCPU_ARRAY, 7, 0, true},
+    {"read array", BPF_MAP_TYPE_ARRAY, 5},
+    {"read array of 10000 entries, in chunks", BPF_MAP_TYPE_ARRAY, 10000},
+    {"read percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY, 7},
+    {"read percpu_array of 5000 entries", BPF_MAP_TYPE_PERCPU_ARRAY, 5000},
+    {"read array without batch", BPF_MAP_TYPE_ARRAY, 5000, 0, true},
+    {"read percpu_array without batch", BPF_MAP_TYPE_PERCPU_ARRAY, 7, 0, true},
 };
 
 static void test_read_array(void **state)
@@ -610,28 +610,22 @@ static void test_read_array(void **state)
 	dm_maps_no_batch = false;
 }
 
-/* The kernel spaces per-CPU values 8 bytes apart, also for smaller values. */
+/* The kernel spaces per-CPU values 8 bytes apart, also smaller ones. */
 static void test_read_percpu_small_values(void **state)
 {
 	static const enum bpf_map_type types[] = {BPF_MAP_TYPE_PERCPU_ARRAY,
 						  BPF_MAP_TYPE_LRU_PERCPU_HASH};
-	int n_cpus = ncpus();
+	uint32_t n_cpus = ncpus();
 	_cleanup_free_ __u32 *v = calloc(2 * n_cpus, sizeof(__u32));
 
 	for (size_t t = 0; t < ELEMENTSOF(types); t++) {
 		_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = NULL;
 		_cleanup_close_ int fd = map_create(types[t], 4, 4, 3);
-		json_auto_t *j = NULL, *expected = json_array();
 
 		for (__u32 k = 0; k < 3; k++) {
-			json_t *per_cpu = json_array();
-
-			for (int cpu = 0; cpu < n_cpus; cpu++) {
+			for (uint32_t cpu = 0; cpu < n_cpus; cpu++)
 				v[2 * cpu] = pattern(k, cpu);
-				json_array_append_new(per_cpu, json_integer(pattern(k, cpu)));
-			}
 			assert_int_equal(bpf_map_update_elem(fd, &k, v, BPF_ANY), 0);
-			json_array_append_new(expected, per_cpu);
 		}
 
 		assert_int_equal(dm_map_snapshot_read_fd(fd, false, &s), 0);
@@ -639,13 +633,15 @@ static void test_read_percpu_small_values(void **state)
 		assert_int_equal(s->value_stride, 8);
 		assert_int_equal(s->n_cpus, n_cpus);
 		assert_int_equal(s->n_entries, 3);
-		if (types[t] == BPF_MAP_TYPE_LRU_PERCPU_HASH) /* hash order is the kernel's */
-			for (size_t i = 0; i < 3; i++)
-				assert_memory_equal(dm_map_snapshot_key(s, i), &(__u32){i}, 4);
-		else
-			assert_int_equal(dm_snapshot_to_json(s, &j), 0);
-		if (j)
-			assert_true(json_equal(j, expected));
+		for (size_t i = 0; i < 3; i++) {
+			__u32 k, x;
+
+			memcpy(&k, dm_map_snapshot_key(s, i), 4);
+			for (uint32_t cpu = 0; cpu < n_cpus; cpu++) {
+				memcpy(&x, dm_map_snapshot_value(s, i, cpu), 4);
+				assert_int_equal(x, pattern(k, cpu));
+			}
+		}
 	}
 }
 
@@ -656,11 +652,9 @@ struct queue_case {
 };
 
 static const struct queue_case queue_cases[] = {
-	{"read queue", BPF_MAP_TYPE_QUEUE, 5, 8},
-	{"read full queue", BPF_MAP_TYPE_QUEUE, 8, 8},
-	{"read empty queue", BPF_MAP_TYPE_QUEUE, 0, 8},
-	{"read stack", BPF_MAP_TYPE_STACK, 5, 8},
-	{"read full stack", BPF_MAP_TYPE_STACK, 8, 8},
+    {"read queue", BPF_MAP_TYPE_QUEUE, 5, 8},	    {"read full queue", BPF_MAP_TYPE_QUEUE, 8, 8},
+    {"read empty queue", BPF_MAP_TYPE_QUEUE, 0, 8}, {"read stack", BPF_MAP_TYPE_STACK, 5, 8},
+    {"read full stack", BPF_MAP_TYPE_STACK, 8, 8},
 };
 
 /* Pushed 1..n: a queue pops them in that order, a stack in reverse. */
@@ -735,11 +729,10 @@ static void test_read_object_maps(void **state)
 	struct bpf_map *lifo_map = bpf_object__find_map_by_name(obj, "lifo");
 
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(flows_map),
-					     &(struct flow_key){1, 2, 3, 4, 6},
-					     (__u64[]){5, 300}, BPF_ANY),
+					     &(struct flow_key){1, 2, 3, 4, 6}, (__u64[]){5, 300},
+					     BPF_ANY),
 			 0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(events_map), NULL, (__u64[]){7, 8}, 0),
-			 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(events_map), NULL, (__u64[]){7, 8}, 0), 0);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(lifo_map), NULL, &(__u32){9}, 0), 0);
 
 	assert_int_equal(dm_map_snapshot_read(flows_map, btf, false, &flows), 0);
@@ -797,8 +790,10 @@ static int group_teardown(void **state)
 
 #define ADD_ROWS(tests, n, table, func)                                                            \
 	for (size_t _i = 0; _i < ELEMENTSOF(table); _i++)                                          \
-	(tests)[(n)++] = (struct CMUnitTest){(table)[_i].name, func, NULL, NULL,                   \
-					     (void *)&(table)[_i]}
+		(tests)[(n)++] = (struct CMUnitTest)                                               \
+		{                                                                                  \
+			(table)[_i].name, func, NULL, NULL, (void *)&(table)[_i]                   \
+		}
 
 int main(void)
 {
@@ -815,6 +810,7 @@ int main(void)
 	ADD_ROWS(tests, n, hash_cases, test_read_hash);
 	ADD_ROWS(tests, n, array_cases, test_read_array);
 	ADD_ROWS(tests, n, queue_cases, test_read_queue);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_percpu_small_values);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_unsupported);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_object_maps);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_map_not_loaded);

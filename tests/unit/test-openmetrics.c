@@ -1,1 +1,445 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The OpenMetrics writer: exact text for families, samples, escaping and numbers, and a whole
+ * document read back by a strict parser (prometheus_client's). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "openmetrics.h"
+#include "util.h"
+
+/* Debian's python3-prometheus-client is importable only from the system interpreter. */
+#define PYTHON "/usr/bin/python3"
+
+#define U64(v) (&(struct dm_number){.kind = DM_NUMBER_U64, .u = (v)})
+#define I64(v) (&(struct dm_number){.kind = DM_NUMBER_I64, .i = (v)})
+#define F64(v) (&(struct dm_number){.kind = DM_NUMBER_F64, .f = (v)})
+
+/* A stream into memory; memstream_text() closes it and hands out what was written. */
+struct memstream {
+	FILE *f;
+	char *buf;
+	size_t size;
+};
+
+static void memstream_open(struct memstream *m)
+{
+	*m = (struct memstream){};
+	m->f = open_memstream(&m->buf, &m->size);
+	assert_non_null(m->f);
+}
+
+static char *memstream_text(struct memstream *m)
+{
+	assert_int_equal(fclose(m->f), 0);
+	return m->buf;
+}
+
+static void test_family_name(void **state)
+{
+	static const struct {
+		const char *name;
+		enum dm_metric_type type;
+		const char *family;
+	} cases[] = {
+	    {"packets_total", DM_METRIC_COUNTER, "packets"},
+	    {"packets", DM_METRIC_COUNTER, "packets"},
+	    {"bytes_total_total", DM_METRIC_COUNTER, "bytes_total"},
+	    {"_total", DM_METRIC_COUNTER, "_total"}, /* stripping would leave no name */
+	    {"total", DM_METRIC_COUNTER, "total"},
+	    {"x_total", DM_METRIC_GAUGE, "x_total"},
+	    {"x_total", DM_METRIC_HISTOGRAM, "x_total"},
+	    {"x_total", DM_METRIC_SUMMARY, "x_total"},
+	    {"x_total", DM_METRIC_UNTYPED, "x_total"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *family = om_family_name(cases[i].name, cases[i].type);
+
+		assert_non_null(family);
+		if (!streq(family, cases[i].family))
+			fail_msg("%s (type %d): \"%s\", expected \"%s\"", cases[i].name,
+				 cases[i].type, family, cases[i].family);
+	}
+}
+
+static void test_escaping(void **state)
+{
+	static const struct {
+		const char *raw;
+		const char *escaped;
+	} cases[] = {
+	    {"", ""},
+	    {"plain text", "plain text"},
+	    {"\\", "\\\\"},
+	    {"\"", "\\\""},
+	    {"\n", "\\n"},
+	    {"a\nb\\c\"d", "a\\nb\\\\c\\\"d"},
+	    {"\\n", "\\\\n"}, /* a backslash then n: not a newline */
+	    {"tab\tstays", "tab\tstays"},
+	    {"caf\xc3\xa9", "caf\xc3\xa9"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct memstream m;
+		_cleanup_free_ char *text = NULL;
+
+		memstream_open(&m);
+		assert_int_equal(om_write_escaped(m.f, cases[i].raw), 0);
+		text = memstream_text(&m);
+		if (!streq(text, cases[i].escaped))
+			fail_msg("escaping \"%s\": got \"%s\", expected \"%s\"", cases[i].raw, text,
+				 cases[i].escaped);
+	}
+}
+
+static void test_family(void **state)
+{
+	static const struct {
+		const char *family;
+		enum dm_metric_type type;
+		const char *help;
+		const char *unit;
+		const char *text;
+	} cases[] = {
+	    {"packets", DM_METRIC_COUNTER, "Packets seen.", NULL,
+	     "# TYPE packets counter\n# HELP packets Packets seen.\n"},
+	    {"temperature", DM_METRIC_GAUGE, NULL, NULL, "# TYPE temperature gauge\n"},
+	    {"temperature", DM_METRIC_GAUGE, "", NULL, "# TYPE temperature gauge\n"},
+	    {"latency", DM_METRIC_HISTOGRAM, "h", NULL,
+	     "# TYPE latency histogram\n# HELP latency h\n"},
+	    {"rtt", DM_METRIC_SUMMARY, "s", NULL, "# TYPE rtt summary\n# HELP rtt s\n"},
+	    /* OpenMetrics has no "untyped": it is "unknown". */
+	    {"misc", DM_METRIC_UNTYPED, "u", NULL, "# TYPE misc unknown\n# HELP misc u\n"},
+	    {"help", DM_METRIC_GAUGE, "a \\ b \"c\"\nline two", NULL,
+	     "# TYPE help gauge\n# HELP help a \\\\ b \\\"c\\\"\\nline two\n"},
+	    {"latency_seconds", DM_METRIC_GAUGE, "Latency.", "seconds",
+	     "# TYPE latency_seconds gauge\n# HELP latency_seconds Latency.\n"
+	     "# UNIT latency_seconds seconds\n"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct memstream m;
+		_cleanup_free_ char *text = NULL;
+
+		memstream_open(&m);
+		assert_int_equal(om_write_family(m.f, cases[i].family, cases[i].type, cases[i].help,
+						 cases[i].unit),
+				 0);
+		text = memstream_text(&m);
+		if (!streq(text, cases[i].text))
+			fail_msg("family %s:\n--- got\n%s--- expected\n%s", cases[i].family, text,
+				 cases[i].text);
+	}
+}
+
+static void test_sample(void **state)
+{
+	static const struct om_label none[] = {};
+	static const struct om_label ab[] = {{"a", "1"}, {"b", "2"}};
+	static const struct om_label nasty[] = {{"path", "C:\\dir \"x\"\nnext"}, {"e", ""}};
+	const struct {
+		const char *suffix;
+		const struct om_label *labels;
+		size_t n_labels;
+		const struct dm_number *value;
+		const char *text;
+	} cases[] = {
+	    {"_total", none, 0, U64(0), "m_total 0\n"},
+	    {"_total", none, 0, U64(UINT64_MAX), "m_total 18446744073709551615\n"},
+	    {"", none, 0, I64(INT64_MIN), "m -9223372036854775808\n"},
+	    {NULL, none, 0, I64(-1), "m -1\n"},
+	    {"", ab, 2, U64(7), "m{a=\"1\",b=\"2\"} 7\n"},
+	    {"_bucket", ab, 1, U64(3), "m_bucket{a=\"1\"} 3\n"},
+	    {"", nasty, 2, U64(1), "m{path=\"C:\\\\dir \\\"x\\\"\\nnext\",e=\"\"} 1\n"},
+	    /* Doubles: the shortest text that reads back as the same double. */
+	    {"", none, 0, F64(0.1), "m 0.1\n"},
+	    {"", none, 0, F64(1.5), "m 1.5\n"},
+	    {"", none, 0, F64(100.0), "m 100\n"},
+	    {"", none, 0, F64(-0.0), "m -0\n"},
+	    {"", none, 0, F64(0.1 + 0.2), "m 0.30000000000000004\n"},
+	    {"", none, 0, F64(1.0 / 3.0), "m 0.3333333333333333\n"},
+	    {"", none, 0, F64(1e300), "m 1e+300\n"},
+	    {"", none, 0, F64(-2.5e-10), "m -2.5e-10\n"},
+	    {"", none, 0, F64(18446744073709551616.0), "m 1.8446744073709552e+19\n"},
+	    {"", none, 0, F64(NAN), "m NaN\n"},
+	    {"", none, 0, F64(INFINITY), "m +Inf\n"},
+	    {"", none, 0, F64(-INFINITY), "m -Inf\n"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct memstream m;
+		_cleanup_free_ char *text = NULL;
+
+		memstream_open(&m);
+		assert_int_equal(om_write_sample(m.f, "m", cases[i].suffix, cases[i].labels,
+						 cases[i].n_labels, cases[i].value),
+				 0);
+		text = memstream_text(&m);
+		if (!streq(text, cases[i].text))
+			fail_msg("sample %zu: got \"%s\", expected \"%s\"", i, text, cases[i].text);
+	}
+}
+
+/* Every double printed reads back as itself. */
+static void test_doubles_round_trip(void **state)
+{
+	static const double values[] = {
+	    0.1,
+	    0.7,
+	    1.0 / 3.0,
+	    2.0 / 3.0,
+	    1e-300,
+	    4.9406564584124654e-324,
+	    1.7976931348623157e308,
+	    123456789012345678.0,
+	    9007199254740993.0,
+	    0.1 + 0.2,
+	    -1.0 / 7.0,
+	    3.14159265358979,
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(values); i++) {
+		struct memstream m;
+		_cleanup_free_ char *text = NULL;
+		double back;
+
+		memstream_open(&m);
+		assert_int_equal(om_write_sample(m.f, "m", "", NULL, 0, F64(values[i])), 0);
+		text = memstream_text(&m);
+		assert_true(strncmp(text, "m ", 2) == 0);
+		back = strtod(text + 2, NULL);
+		if (memcmp(&back, &values[i], sizeof(double)) != 0 || strlen(text) > 2 + 24 + 1)
+			fail_msg("%.17g printed as %s", values[i], text);
+	}
+}
+
+static void test_errors(void **state)
+{
+	struct dm_number bad = {.kind = 42};
+	_cleanup_fclose_ FILE *full = fopen("/dev/full", "w");
+	struct memstream m;
+	_cleanup_free_ char *text = NULL;
+
+	memstream_open(&m);
+	assert_int_equal(om_write_family(m.f, "x", _DM_METRIC_TYPE_MAX, NULL, NULL), -EINVAL);
+	assert_int_equal(om_write_family(m.f, "x", (enum dm_metric_type) - 1, NULL, NULL), -EINVAL);
+	assert_int_equal(om_write_sample(m.f, "x", "", NULL, 0, &bad), -EINVAL);
+	text = memstream_text(&m);
+	assert_string_equal(text, ""); /* nothing half-written */
+
+	/* Write errors come back as -errno: /dev/full fails every write with ENOSPC. */
+	assert_non_null(full);
+	setvbuf(full, NULL, _IONBF, 0);
+	assert_int_equal(om_write_eof(full), -ENOSPC);
+	assert_int_equal(om_write_sample(full, "x", "", NULL, 0, U64(1)), -ENOSPC);
+	assert_int_equal(om_write_family(full, "x", DM_METRIC_GAUGE, "h", NULL), -ENOSPC);
+	assert_int_equal(om_write_escaped(full, "h"), -ENOSPC);
+}
+
+/* A document with every family type, escaping and the number kinds. */
+static void write_document(FILE *f)
+{
+	const struct om_label mon[] = {{"monitor", "mon0"}, {"path", "C:\\dir \"x\"\nnext"}};
+	const struct om_label le_half[] = {{"le", "0.5"}}, le_inf[] = {{"le", "+Inf"}};
+	const struct om_label q50[] = {{"quantile", "0.5"}};
+
+	assert_int_equal(
+	    om_write_family(f, "packets", DM_METRIC_COUNTER, "Packets \"seen\".\n\\", NULL), 0);
+	assert_int_equal(om_write_sample(f, "packets", "_total", mon, 2, U64(UINT64_MAX)), 0);
+	assert_int_equal(om_write_sample(f, "packets", "_total", mon, 1, U64(3)), 0);
+
+	assert_int_equal(om_write_family(f, "temperature", DM_METRIC_GAUGE, NULL, NULL), 0);
+	assert_int_equal(
+	    om_write_sample(f, "temperature", "", (struct om_label[]){{"s", "a"}}, 1, F64(0.1)), 0);
+	assert_int_equal(
+	    om_write_sample(f, "temperature", "", (struct om_label[]){{"s", "b"}}, 1, F64(NAN)), 0);
+	assert_int_equal(om_write_sample(f, "temperature", "", (struct om_label[]){{"s", "c"}}, 1,
+					 F64(-INFINITY)),
+			 0);
+	assert_int_equal(om_write_sample(f, "temperature", "", (struct om_label[]){{"s", "d"}}, 1,
+					 I64(INT64_MIN)),
+			 0);
+
+	assert_int_equal(
+	    om_write_family(f, "latency_seconds", DM_METRIC_HISTOGRAM, "Latency.", "seconds"), 0);
+	assert_int_equal(om_write_sample(f, "latency_seconds", "_bucket", le_half, 1, U64(2)), 0);
+	assert_int_equal(om_write_sample(f, "latency_seconds", "_bucket", le_inf, 1, U64(5)), 0);
+	assert_int_equal(om_write_sample(f, "latency_seconds", "_count", NULL, 0, U64(5)), 0);
+	assert_int_equal(om_write_sample(f, "latency_seconds", "_sum", NULL, 0, F64(1.25)), 0);
+
+	assert_int_equal(om_write_family(f, "rtt", DM_METRIC_SUMMARY, "RTT.", NULL), 0);
+	assert_int_equal(om_write_sample(f, "rtt", "", q50, 1, F64(0.003)), 0);
+	assert_int_equal(om_write_sample(f, "rtt", "_count", NULL, 0, U64(10)), 0);
+	assert_int_equal(om_write_sample(f, "rtt", "_sum", NULL, 0, F64(0.04)), 0);
+
+	assert_int_equal(om_write_family(f, "misc", DM_METRIC_UNTYPED, "", NULL), 0);
+	assert_int_equal(om_write_sample(f, "misc", "", NULL, 0, I64(-7)), 0);
+
+	assert_int_equal(om_write_eof(f), 0);
+}
+
+static const char document[] =
+    "# TYPE packets counter\n"
+    "# HELP packets Packets \\\"seen\\\".\\n\\\\\n"
+    "packets_total{monitor=\"mon0\",path=\"C:\\\\dir \\\"x\\\"\\nnext\"} 18446744073709551615\n"
+    "packets_total{monitor=\"mon0\"} 3\n"
+    "# TYPE temperature gauge\n"
+    "temperature{s=\"a\"} 0.1\n"
+    "temperature{s=\"b\"} NaN\n"
+    "temperature{s=\"c\"} -Inf\n"
+    "temperature{s=\"d\"} -9223372036854775808\n"
+    "# TYPE latency_seconds histogram\n"
+    "# HELP latency_seconds Latency.\n"
+    "# UNIT latency_seconds seconds\n"
+    "latency_seconds_bucket{le=\"0.5\"} 2\n"
+    "latency_seconds_bucket{le=\"+Inf\"} 5\n"
+    "latency_seconds_count 5\n"
+    "latency_seconds_sum 1.25\n"
+    "# TYPE rtt summary\n"
+    "# HELP rtt RTT.\n"
+    "rtt{quantile=\"0.5\"} 0.003\n"
+    "rtt_count 10\n"
+    "rtt_sum 0.04\n"
+    "# TYPE misc unknown\n"
+    "misc -7\n"
+    "# EOF\n";
+
+/* What the parser understood, one family a line and its samples below, to compare exactly. */
+static const char parse_script[] =
+    "import sys\n"
+    "from prometheus_client.openmetrics.parser import text_string_to_metric_families\n"
+    "for f in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
+    "    print(f.name, f.type, repr(f.unit), repr(f.documentation))\n"
+    "    for s in f.samples:\n"
+    "        print(' ', s.name, sorted(s.labels.items()), repr(s.value))\n";
+
+static const char parsed[] =
+    "packets counter '' 'Packets \"seen\".\\n\\\\'\n"
+    "  packets_total [('monitor', 'mon0'), ('path', 'C:\\\\dir \"x\"\\nnext')] "
+    "18446744073709551615\n"
+    "  packets_total [('monitor', 'mon0')] 3\n"
+    "temperature gauge '' ''\n"
+    "  temperature [('s', 'a')] 0.1\n"
+    "  temperature [('s', 'b')] nan\n"
+    "  temperature [('s', 'c')] -inf\n"
+    "  temperature [('s', 'd')] -9223372036854775808\n"
+    "latency_seconds histogram 'seconds' 'Latency.'\n"
+    "  latency_seconds_bucket [('le', '0.5')] 2\n"
+    "  latency_seconds_bucket [('le', '+Inf')] 5\n"
+    "  latency_seconds_count [] 5\n"
+    "  latency_seconds_sum [] 1.25\n"
+    "rtt summary '' 'RTT.'\n"
+    "  rtt [('quantile', '0.5')] 0.003\n"
+    "  rtt_count [] 10\n"
+    "  rtt_sum [] 0.04\n"
+    "misc unknown '' ''\n"
+    "  misc [] -7\n";
+
+/* Runs the strict parser on `path`; returns its output (stdout and stderr) and exit status. */
+static char *run_parser(const char *path, int *ret_status)
+{
+	_cleanup_free_ char *cmd = NULL;
+	struct memstream out;
+	char buf[4096];
+	size_t n;
+	FILE *p;
+
+	cmd = strdup_printf("%s -c \"$DM_SCRIPT\" '%s' 2>&1", PYTHON, path);
+	assert_non_null(cmd);
+	assert_int_equal(setenv("DM_SCRIPT", parse_script, 1), 0);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+
+	memstream_open(&out);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		fwrite(buf, 1, n, out.f);
+	*ret_status = pclose(p);
+	return memstream_text(&out);
+}
+
+/* The whole document, exactly, and as the strict parser reads it. A missing parser is a
+ * failure, not a skip: the format's correctness is what this test is for. */
+static void test_document_parses(void **state)
+{
+	char path[] = "/tmp/test-openmetrics-XXXXXX";
+	_cleanup_free_ char *text = NULL, *output = NULL;
+	struct memstream m;
+	FILE *f;
+	int fd, status;
+
+	memstream_open(&m);
+	write_document(m.f);
+	text = memstream_text(&m);
+	if (!streq(text, document))
+		fail_msg("document:\n--- got\n%s--- expected\n%s", text, document);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+
+	output = run_parser(path, &status);
+	unlink(path);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("%s rejected the document (status %d):\n%s", PYTHON, status, output);
+	if (!streq(output, parsed))
+		fail_msg("the parser read:\n%s--- expected\n%s", output, parsed);
+}
+
+/* The check above must be able to fail: a document breaking the format is rejected. */
+static void test_parser_rejects_bad_documents(void **state)
+{
+	static const char *const bad[] = {
+	    "# TYPE x untyped\nx 1\n# EOF\n",		/* Prometheus' spelling */
+	    "# TYPE x counter\nx_total 1\n",		/* no # EOF */
+	    "# TYPE x gauge\nx{a=\"\n\"} 1\n# EOF\n",	/* raw newline in a label value */
+	    "# TYPE x counter\nx_total 1.0.0\n# EOF\n", /* not a number */
+	    "# TYPE x counter\n\nx_total 1\n# EOF\n",	/* a blank line */
+	    "# HELP x a\n# HELP x b\nx 1\n# EOF\n",	/* HELP twice */
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		char path[] = "/tmp/test-openmetrics-XXXXXX";
+		_cleanup_free_ char *output = NULL;
+		int fd, status;
+
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, bad[i], strlen(bad[i])), (ssize_t)strlen(bad[i]));
+		close(fd);
+		output = run_parser(path, &status);
+		unlink(path);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			fail_msg("the parser accepted bad document %zu:\n%s", i, bad[i]);
+		if (!strstr(output, "ValueError"))
+			fail_msg("bad document %zu failed for another reason:\n%s", i, output);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_family_name),
+	    cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_family),
+	    cmocka_unit_test(test_sample),
+	    cmocka_unit_test(test_doubles_round_trip),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_document_parses),
+	    cmocka_unit_test(test_parser_rejects_bad_documents),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
