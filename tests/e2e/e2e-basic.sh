@@ -3,6 +3,7 @@
 # The life of a monitor, end to end: add, inject, attach, count exact traffic in both directions,
 # read the counts through every door (dynmonctl JSON, the D-Bus property, OpenMetrics), detach,
 # delete — and leave the interface's tc setup as it was found, a user's own clsact included.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 e2e_setup

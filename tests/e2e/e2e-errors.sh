@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Every failure has a name and a reason, the CLI maps it to its exit code, and a failed injection
 # changes nothing: the dataplane that was running keeps counting every packet, exactly.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 e2e_setup
@@ -112,8 +113,8 @@ EOF
 
 # case: description | file | error name | what the message must say (ERE)
 CASES=(
-	"invalid JSON|truncated.json|InvalidConfig|."
-	"an empty configuration|empty.json|InvalidConfig|."
+	"invalid JSON|truncated.json|InvalidConfig|JSON.*line [0-9]+"
+	"an empty configuration|empty.json|InvalidConfig|JSON"
 	"an unknown top-level field|unknown-top.json|InvalidConfig|bogus-field"
 	"an unknown metric field|unknown-metric.json|InvalidConfig|colour"
 	"a C syntax error|syntax-error.json|CompileFailed|expected expression"
@@ -140,6 +141,7 @@ must dm inject mon1 "$EXAMPLES/packet_counter.json"
 MON1=$(monitor_path mon1)
 
 assert_rc "attach to an interface that does not exist: exit 4" 4 dm attach mon1 nosuchif0
+assert_match "attach to an interface that does not exist: the message names it" nosuchif0 "$RUN_ERR"
 dbus_error "$MON1" org.polycube.Dynmon.Monitor.Attach nosuchif0
 assert_eq "attach to an interface that does not exist: NoSuchInterface" \
 	org.polycube.Dynmon.Error.NoSuchInterface "$DBUS_ERROR_NAME"
@@ -150,6 +152,7 @@ assert_eq "detach a monitor that is not attached: NotAttached" \
 	org.polycube.Dynmon.Error.NotAttached "$DBUS_ERROR_NAME"
 
 assert_rc "del a monitor that does not exist: exit 4" 4 dm del nosuchmon
+assert_match "del a monitor that does not exist: the message names it" nosuchmon "$RUN_ERR"
 dbus_error /org/polycube/Dynmon org.polycube.Dynmon.Manager.DeleteMonitor nosuchmon
 assert_eq "del a monitor that does not exist: NoSuchMonitor" \
 	org.polycube.Dynmon.Error.NoSuchMonitor "$DBUS_ERROR_NAME"
@@ -161,6 +164,7 @@ assert_rc "inject into a monitor that does not exist: exit 4" 4 \
 assert_rc "metrics of a monitor that does not exist: exit 4" 4 dm metrics nosuchmon
 
 assert_rc "add a monitor twice: exit 7" 7 dm add mon0
+assert_match "add a monitor twice: the message names it" mon0 "$RUN_ERR"
 dbus_error /org/polycube/Dynmon org.polycube.Dynmon.Manager.CreateMonitor mon0 '{}'
 assert_eq "add a monitor twice: MonitorExists" org.polycube.Dynmon.Error.MonitorExists \
 	"$DBUS_ERROR_NAME"

@@ -3,6 +3,7 @@
 # Only root changes anything; anyone may look. An unprivileged caller (uid nobody, gid nogroup, no
 # supplementary groups) is refused every mutating call — by the production bus policy, through
 # the CLI and on the bus itself — can list, show and read metrics, and leaves no trace.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 e2e_setup

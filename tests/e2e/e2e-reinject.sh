@@ -22,6 +22,7 @@
 #   - after the last re-inject, an exact burst is counted exactly by the new program's maps.
 # What it does not prove: that no packet was counted twice across a swap (each program version
 # has its own maps); the design measured that separately (BPF_TC_F_REPLACE is atomic).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 PASS_PORT=6000

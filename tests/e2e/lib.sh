@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the globals set here are read by the tests
 # Sourced by every end-to-end test. It builds a small world of our own and tears it down on any
 # exit: two network namespaces A and B joined by a veth pair, a private system bus running the
 # production policy, and dynmond inside namespace A (D-Bus is a unix socket: it crosses
@@ -87,16 +87,21 @@ E2E_NETNS=()
 # Clean-up: on every exit, also on failure. It checks its own work (nothing of ours is left) and
 # prints the summary; the exit status is 0 only if every check passed and nothing aborted.
 
+# stop_pid PID: SIGTERM, up to 5 s of grace, then SIGKILL. Sets STOP_STATUS (the exit status,
+# 137 when it had to be killed; empty if there was nothing to stop).
 stop_pid() {
 	local pid=$1 i
+	STOP_STATUS=
 	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	if kill -TERM "$pid" 2>/dev/null; then
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	STOP_STATUS=0
+	wait "$pid" 2>/dev/null || STOP_STATUS=$?
 }
 
 e2e_cleanup() {
@@ -114,7 +119,15 @@ e2e_cleanup() {
 	for pid in "${BG_PIDS[@]}" "${SINK_PIDS[@]}"; do
 		stop_pid "$pid"
 	done
-	stop_pid "$DAEMON_PID"
+	if [[ -n $DAEMON_PID ]]; then
+		if kill -0 "$DAEMON_PID" 2>/dev/null; then
+			pass "dynmond still runs at the end of the test"
+		else
+			fail "dynmond died during the test"
+		fi
+		stop_pid "$DAEMON_PID"
+		assert_eq "dynmond exits with status 0 on SIGTERM" 0 "$STOP_STATUS"
+	fi
 	stop_pid "$DBUS_PID"
 	for ns in "${E2E_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
