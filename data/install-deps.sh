@@ -13,6 +13,8 @@ packages=(
 	libcmocka-dev
 	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl
 	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps
+	# the demo
+	iputils-ping
 	# the tests' helpers and the strict OpenMetrics parser (Debian's /usr/bin/python3)
 	python3 python3-prometheus-client
 )

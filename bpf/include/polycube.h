@@ -17,7 +17,6 @@
 
 #include "dynmon.h"
 #include "dynmon-log.h"
-#include <linux/icmp.h>
 
 #ifndef CTXTYPE
 #error "CTXTYPE must be defined (__sk_buff or xdp_md) before polycube.h is included"
