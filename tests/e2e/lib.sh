@@ -82,6 +82,7 @@ DAEMON_PID=
 declare -A SINK_PIDS=()
 declare -a BG_PIDS=()
 E2E_NETNS=()
+E2E_BUSES=0
 
 # ---------------------------------------------------------------------------------------------
 # Clean-up: on every exit, also on failure. It checks its own work (nothing of ours is left) and
@@ -98,10 +99,24 @@ stop_pid() {
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true # usually gone already: not an error
 	fi
 	STOP_STATUS=0
 	wait "$pid" 2>/dev/null || STOP_STATUS=$?
+}
+
+# e2e_stop_daemon WHEN: stops dynmond, checking that it still ran and that SIGTERM ends it
+# with status 0.
+e2e_stop_daemon() {
+	[[ -n $DAEMON_PID ]] || return 0
+	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+		pass "dynmond still runs at $1"
+	else
+		fail "dynmond died before $1"
+	fi
+	stop_pid "$DAEMON_PID"
+	assert_eq "dynmond exits with status 0 on SIGTERM" 0 "$STOP_STATUS"
+	DAEMON_PID=
 }
 
 e2e_cleanup() {
@@ -119,15 +134,7 @@ e2e_cleanup() {
 	for pid in "${BG_PIDS[@]}" "${SINK_PIDS[@]}"; do
 		stop_pid "$pid"
 	done
-	if [[ -n $DAEMON_PID ]]; then
-		if kill -0 "$DAEMON_PID" 2>/dev/null; then
-			pass "dynmond still runs at the end of the test"
-		else
-			fail "dynmond died during the test"
-		fi
-		stop_pid "$DAEMON_PID"
-		assert_eq "dynmond exits with status 0 on SIGTERM" 0 "$STOP_STATUS"
-	fi
+	e2e_stop_daemon "the end of the test"
 	stop_pid "$DBUS_PID"
 	for ns in "${E2E_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -199,14 +206,14 @@ e2e_network() {
 	say "namespaces $NS_A ($VETH_A $IP_A) <-> $NS_B ($VETH_B $IP_B)"
 }
 
-# The private system bus: tests/dbus/system.conf with this run's socket and the real policy.
+# e2e_bus [POLICY]: the private system bus, tests/dbus/system.conf with this run's socket and
+# dynmon's policy: the real one, dbus/org.polycube.Dynmon.conf, unless POLICY names another.
 e2e_bus() {
-	local i
-	sed -e "s|@LISTEN_ADDRESS@|$BUS_ADDR|" \
-		-e "s|@DYNMON_POLICY@|$DYNMON_SOURCE_DIR/dbus/org.polycube.Dynmon.conf|" \
+	local policy=${1:-$DYNMON_SOURCE_DIR/dbus/org.polycube.Dynmon.conf} i
+	sed -e "s|@LISTEN_ADDRESS@|$BUS_ADDR|" -e "s|@DYNMON_POLICY@|$policy|" \
 		"$DYNMON_SOURCE_DIR/tests/dbus/system.conf" >"$TMPD/system.conf"
 	dbus-daemon --config-file="$TMPD/system.conf" --nofork --nopidfile \
-		>"$TMPD/dbus-daemon.log" 2>&1 &
+		>>"$TMPD/dbus-daemon.log" 2>&1 &
 	DBUS_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		busctl --address="$BUS_ADDR" call org.freedesktop.DBus /org/freedesktop/DBus \
@@ -222,7 +229,7 @@ e2e_daemon() {
 	local i
 	DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ip netns exec "$NS_A" "$DYNMOND" \
 		--bpf-include-dir "$DYNMON_SOURCE_DIR/bpf/include" --log-level debug \
-		>"$TMPD/dynmond.log" 2>&1 &
+		>>"$TMPD/dynmond.log" 2>&1 &
 	DAEMON_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		bus call org.polycube.Dynmon /org/polycube/Dynmon org.polycube.Dynmon.Manager \
@@ -238,6 +245,22 @@ e2e_daemon() {
 		die "dynmond did not answer ListMonitors within 10 s"
 	fi
 	say "dynmond runs (pid $DAEMON_PID) in $NS_A on $BUS_ADDR"
+}
+
+# e2e_restart POLICY: a new bus whose dynmon policy is POLICY (a file), on a new socket, and a
+# new daemon on it; the old daemon is stopped first (and checked, see e2e_stop_daemon), then the
+# old bus. The network stays; monitors do not survive: the caller makes them again.
+e2e_restart() {
+	local policy=$1
+	[[ -r $policy ]] || die "no policy file $policy"
+	e2e_stop_daemon "the restart"
+	stop_pid "$DBUS_PID"
+	DBUS_PID=
+	SOCK=$TMPD/bus-$((++E2E_BUSES))
+	BUS_ADDR=unix:path=$SOCK
+	e2e_bus "$policy"
+	e2e_daemon
+	say "restarted on a bus with the dynmon policy $policy"
 }
 
 # Everything a test needs: namespaces and veth, the bus, the daemon.
