@@ -11,8 +11,9 @@ packages=(
 	libsystemd-dev libnl-3-dev libnl-route-3-dev libjansson-dev
 	# unit tests
 	libcmocka-dev
-	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl
-	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps
+	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl, and
+	# the setuid-root /usr/bin/passwd of e2e-privilege's setuid race
+	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps passwd
 	# the demo
 	iputils-ping
 	# the tests' helpers and the strict OpenMetrics parser (Debian's /usr/bin/python3)

@@ -6,10 +6,12 @@
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
+#include "pcnlog.h"
 
 struct create_options {
 	const char *type;
 	const char *config;
+	const char *loglevel;
 };
 
 /* Reads the a{sv} of CreateMonitor: only known keys, each with its own type. */
@@ -31,9 +33,12 @@ static int read_create_options(sd_bus_message *msg, struct create_options *o,
 			dest = &o->type;
 		else if (streq(key, "config"))
 			dest = &o->config;
+		else if (streq(key, "loglevel"))
+			dest = &o->loglevel;
 		else
 			return sd_bus_error_setf(error, DM_ERROR_PREFIX "InvalidArgument",
-						 "Unknown option \"%s\" (known: type, config).", key);
+						 "Unknown option \"%s\" (known: type, config, loglevel).",
+						 key);
 		r = sd_bus_message_read(msg, "v", "s", dest);
 		if (r < 0)
 			return sd_bus_error_setf(error, DM_ERROR_PREFIX "InvalidArgument",
@@ -54,7 +59,7 @@ static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 	dm_error e = DM_ERROR_NULL;
 	struct monitor *mon;
 	const char *name;
-	int mode = DM_MODE_TC, r;
+	int mode = DM_MODE_TC, level = DYNMON_LOG_OFF, r;
 
 	r = sd_bus_message_read(msg, "s", &name);
 	if (r < 0)
@@ -72,7 +77,15 @@ static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 						 "Unknown type \"%s\" (known: TC, XDP_SKB, XDP_DRV).",
 						 o.type);
 	}
-	r = manager_create_monitor(m, name, mode, o.config, &mon, &e);
+	if (o.loglevel) {
+		level = pcnlog_level_from_string(o.loglevel);
+		if (level < 0)
+			return sd_bus_error_setf(error, DM_ERROR_PREFIX "InvalidArgument",
+						 "Unknown log level \"%s\" (known: OFF, CRITICAL, ERR, "
+						 "WARN, INFO, DEBUG, TRACE).",
+						 o.loglevel);
+	}
+	r = manager_create_monitor(m, name, mode, level, o.config, &mon, &e);
 	if (r < 0) {
 		r = bus_set_error(error, r, &e);
 		dm_error_done(&e);

@@ -6,6 +6,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
+#include "pcnlog.h"
 
 int bus_monitor_path(const char *name, char **ret)
 {
@@ -165,6 +166,46 @@ static int property_get_mode(sd_bus *bus, const char *path, const char *interfac
 	return sd_bus_message_append(reply, "s", dm_mode_to_string(mon->mode));
 }
 
+static int property_get_log_level(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *reply, void *userdata,
+				  sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+
+	return sd_bus_message_append(reply, "s", pcnlog_level_to_string(mon->log_level));
+}
+
+static int property_set_log_level(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *value, void *userdata,
+				  sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+	dm_error e = DM_ERROR_NULL;
+	const char *s;
+	int level, r;
+
+	r = bus_check_privileged(sd_bus_get_current_message(bus), "change the log level", error);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(value, "s", &s);
+	if (r < 0)
+		return r;
+	level = pcnlog_level_from_string(s);
+	if (level < 0)
+		return sd_bus_error_setf(error, DM_ERROR_PREFIX "InvalidArgument",
+					 "Unknown log level \"%s\" (known: OFF, CRITICAL, ERR, WARN, "
+					 "INFO, DEBUG, TRACE).",
+					 s);
+	r = monitor_set_log_level(mon, level, &e);
+	if (r < 0) {
+		r = bus_set_error(error, r, &e);
+		dm_error_done(&e);
+		return r;
+	}
+	bus_monitor_emit_changed(mon, "LogLevel");
+	return 0;
+}
+
 static int append_json(sd_bus_message *reply, json_t *j)
 {
 	_cleanup_free_ char *s = NULL;
@@ -227,6 +268,8 @@ static const sd_bus_vtable monitor_vtable[] = {
 	SD_BUS_PROPERTY("Mode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Config", "s", property_get_config, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", property_get_log_level, property_set_log_level, 0,
+				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_PROPERTY("Metrics", "s", property_get_metrics, 0, 0),
 	SD_BUS_PROPERTY("OpenMetrics", "s", property_get_openmetrics, 0, 0),
 	SD_BUS_METHOD_WITH_NAMES("Inject", "s", SD_BUS_PARAM(config), "", , method_inject,

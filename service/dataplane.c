@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include "dataplane.h"
+#include "dynmon-log.h"
 #include "log.h"
 
 #define VERIFIER_LOG_SIZE (4 * 1024 * 1024)
@@ -37,6 +38,20 @@ void dm_libbpf_setup_logging(void)
 	libbpf_set_print(libbpf_print);
 }
 
+struct path_build {
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct dm_translation t;
+	char *log; /* the verifier's */
+};
+
+static void path_build_done(struct path_build *b)
+{
+	bpf_object__close(b->obj);
+	dm_translation_done(&b->t);
+	free(b->log);
+}
+
 void dm_dataplane_free(struct dm_dataplane *dp)
 {
 	if (!dp)
@@ -54,10 +69,58 @@ int dm_dataplane_prog_fd(const struct dm_dataplane *dp, enum dm_path path)
 	return bpf_program__fd(dp->paths[path].prog);
 }
 
-/* The one tc program of a path's object. */
-static int find_program(struct bpf_object *obj, const char *path, struct bpf_program **ret,
-			dm_error *error)
+struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_path path,
+				      const char *name, const struct btf **ret_btf)
 {
+	struct bpf_map *map = NULL;
+
+	if (dp->paths[path].obj)
+		map = bpf_object__find_map_by_name(dp->paths[path].obj, name);
+	if (!map)
+		return NULL;
+	*ret_btf = bpf_object__btf(dp->paths[path].obj);
+	/* A map that reused the other path's keeps no BTF ids: describe it by the definer's. */
+	if (bpf_map__btf_value_type_id(map) == 0) {
+		for (int p = 0; p < _DM_PATH_MAX; p++) {
+			struct bpf_map *other;
+
+			if (p == (int)path || !dp->paths[p].obj)
+				continue;
+			other = bpf_object__find_map_by_name(dp->paths[p].obj, name);
+			if (other && bpf_map__fd(other) == bpf_map__fd(map) &&
+			    bpf_map__btf_value_type_id(other) != 0) {
+				*ret_btf = bpf_object__btf(dp->paths[p].obj);
+				return other;
+			}
+		}
+	}
+	return map;
+}
+
+int dm_dataplane_log_fd(const struct dm_dataplane *dp)
+{
+	for (int p = 0; dp && p < _DM_PATH_MAX; p++) {
+		struct bpf_map *map;
+
+		if (!dp->paths[p].obj)
+			continue;
+		map = bpf_object__find_map_by_name(dp->paths[p].obj, DYNMON_LOG_MAP_NAME);
+		if (map)
+			return bpf_map__fd(map);
+	}
+	return -1;
+}
+
+static const char *hook_section(enum dm_hook hook)
+{
+	return hook == DM_HOOK_XDP ? "xdp" : "tc";
+}
+
+/* The one program of a path's object, of the type its hook runs. */
+static int find_program(struct bpf_object *obj, const char *path, enum dm_hook hook,
+			struct bpf_program **ret, dm_error *error)
+{
+	enum bpf_prog_type want = hook == DM_HOOK_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
 	struct bpf_program *prog, *found = NULL;
 
 	bpf_object__for_each_program(prog, obj)
@@ -65,17 +128,20 @@ static int find_program(struct bpf_object *obj, const char *path, struct bpf_pro
 		if (found)
 			return dm_error_set(error, -EBADMSG,
 					    "The %s code has several programs (%s, %s); write one "
-					    "SEC(\"tc\") function per path.",
-					    path, bpf_program__name(found), bpf_program__name(prog));
+					    "SEC(\"%s\") function per path.",
+					    path, bpf_program__name(found), bpf_program__name(prog),
+					    hook_section(hook));
 		found = prog;
 	}
 	if (!found)
 		return dm_error_set(error, -EBADMSG,
-				    "The %s code has no program; write a SEC(\"tc\") function.", path);
-	if (bpf_program__type(found) != BPF_PROG_TYPE_SCHED_CLS)
+				    "The %s code has no program; write a SEC(\"%s\") function.", path,
+				    hook_section(hook));
+	if (bpf_program__type(found) != want)
 		return dm_error_set(error, -EBADMSG,
-				    "The %s program %s is not a tc program; put it in SEC(\"tc\").",
-				    path, bpf_program__name(found));
+				    "The %s program %s is not of the kind its hook runs; put it in "
+				    "SEC(\"%s\").",
+				    path, bpf_program__name(found), hook_section(hook));
 	*ret = found;
 	return 0;
 }
@@ -111,65 +177,139 @@ static const char *log_tail(const char *log)
 	return p ? p + 1 : log + n - VERIFIER_LOG_TAIL;
 }
 
-static int load_path(const struct dm_compiler *compiler, const char *monitor_name,
-		     enum dm_path path, const struct dm_path_config *pc, struct dm_path_program *ret,
-		     dm_error *error)
+static bool strv_contains(char **l, const char *s)
 {
+	for (; l && *l; l++)
+		if (streq(*l, s))
+			return true;
+	return false;
+}
+
+/* The code clang compiles: Polycube code translated (with its log level), libbpf code as is. */
+static int prepare_code(const char *code, enum dm_path path, enum dm_hook hook, int log_level,
+			struct dm_translation *t, char **ret, dm_error *error)
+{
+	int r;
+
+	if (dm_dialect_detect(code) != DM_DIALECT_POLYCUBE) {
+		*ret = strdup(code);
+		return *ret ? 0 : -ENOMEM;
+	}
+	r = dm_dialect_translate(code, path, hook, t, error);
+	if (r < 0)
+		return r;
+	/* Before the translation's own prelude: its "#line 1" keeps the user's line numbers. */
+	*ret = strdup_printf("#define PCN_LOG_LEVEL %d\n%s", log_level, t->code);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Phase one: translate, compile and open a path's object, and check it against its config. */
+static int path_open(const struct dm_compiler *compiler, const char *monitor_name,
+		     const struct dm_dataplane *dp, enum dm_path path, enum dm_hook hook,
+		     struct path_build *b, dm_error *error)
+{
+	const struct dm_path_config *pc = &dp->config->paths[path];
 	const char *pname = dm_path_to_string(path);
 	_cleanup_free_ char *unit = strdup_printf("%s.bpf.c", pname);
 	_cleanup_free_ char *objname = strdup_printf("%s_%s", monitor_name, pname);
-	_cleanup_free_ char *log = malloc(VERIFIER_LOG_SIZE);
+	_cleanup_free_ char *code = NULL;
 	_cleanup_free_ void *elf = NULL;
-	struct bpf_program *prog = NULL;
-	struct bpf_object *obj;
 	size_t size;
 	int r;
 
-	if (!unit || !objname || !log)
+	b->log = malloc(VERIFIER_LOG_SIZE);
+	if (!unit || !objname || !b->log)
 		return -ENOMEM;
-	r = dm_compile(compiler, pc->code, unit, &elf, &size, error);
+	r = prepare_code(pc->code, path, hook, dp->log_level, &b->t, &code, error);
+	if (r < 0)
+		return r;
+	r = dm_compile(compiler, code, unit, &elf, &size, error);
 	if (r < 0)
 		return r;
 
-	log[0] = '\0';
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname, .kernel_log_buf = log,
+	b->log[0] = '\0';
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname, .kernel_log_buf = b->log,
 		    .kernel_log_size = VERIFIER_LOG_SIZE);
 	libbpf_capture_len = 0;
 	libbpf_capture[0] = '\0';
-	obj = bpf_object__open_mem(elf, size, &opts);
-	if (!obj)
+	b->obj = bpf_object__open_mem(elf, size, &opts);
+	if (!b->obj)
 		return dm_error_set(error, -EBADMSG, "The compiled %s object cannot be opened: %s",
 				    pname, libbpf_capture[0] ? libbpf_capture : strerror(errno));
-	r = find_program(obj, pname, &prog, error);
-	if (r >= 0)
-		r = check_metrics(obj, pc, pname, error);
+	r = find_program(b->obj, pname, hook, &b->prog, error);
 	if (r < 0)
-		goto fail;
+		return r;
+	return check_metrics(b->obj, pc, pname, error);
+}
 
-	r = bpf_object__load(obj);
-	if (r < 0) {
-		if (log[0])
-			r = dm_error_set(error, -EKEYREJECTED,
-					 "The kernel's verifier refused the %s program:\n%s", pname,
-					 log_tail(log));
-		else
-			r = dm_error_set(error, r, "The %s object cannot be loaded: %s", pname,
-					 libbpf_capture[0] ? libbpf_capture : strerror(-r));
-		goto fail;
+/* Makes this path's shared maps (and the pcn_log ring buffer) the ones a path loaded before
+ * created; a map declared extern must have been created so. */
+static int reuse_shared_maps(struct path_build *b, const char *pname, const struct dm_dataplane *dp,
+			     dm_error *error)
+{
+	struct bpf_map *mine;
+
+	bpf_object__for_each_map(mine, b->obj)
+	{
+		const char *name = bpf_map__name(mine);
+		struct bpf_map *theirs = NULL;
+		int r;
+
+		if (!strv_contains(b->t.shared_maps, name) && !streq(name, DYNMON_LOG_MAP_NAME))
+			continue;
+		for (int p = 0; !theirs && p < _DM_PATH_MAX; p++)
+			if (dp->paths[p].obj)
+				theirs = bpf_object__find_map_by_name(dp->paths[p].obj, name);
+		if (!theirs) {
+			if (strv_contains(b->t.extern_maps, name))
+				return dm_error_set(error, -EBADMSG,
+						    "The %s code declares map %s extern, but no other "
+						    "path defines it.",
+						    pname, name);
+			continue;
+		}
+		r = bpf_map__reuse_fd(mine, bpf_map__fd(theirs));
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot share map %s between paths: %s", name,
+					    strerror(-r));
 	}
-	ret->obj = obj;
-	ret->prog = prog;
 	return 0;
-fail:
-	bpf_object__close(obj);
-	return r;
+}
+
+/* Phase two: load a path's object into the kernel. */
+static int path_load(struct path_build *b, enum dm_path path, struct dm_dataplane *dp,
+		     dm_error *error)
+{
+	const char *pname = dm_path_to_string(path);
+	int r;
+
+	r = reuse_shared_maps(b, pname, dp, error);
+	if (r < 0)
+		return r;
+	libbpf_capture_len = 0;
+	libbpf_capture[0] = '\0';
+	r = bpf_object__load(b->obj);
+	if (r < 0) {
+		if (b->log[0])
+			return dm_error_set(error, -EKEYREJECTED,
+					    "The kernel's verifier refused the %s program:\n%s", pname,
+					    log_tail(b->log));
+		return dm_error_set(error, r, "The %s object cannot be loaded: %s", pname,
+				    libbpf_capture[0] ? libbpf_capture : strerror(-r));
+	}
+	dp->paths[path].obj = TAKE_PTR(b->obj);
+	dp->paths[path].prog = b->prog;
+	return 0;
 }
 
 int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
-		      struct dm_config *config, struct dm_dataplane **ret, dm_error *error)
+		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
+		      struct dm_dataplane **ret, dm_error *error)
 {
 	_cleanup_(dm_dataplane_freep) struct dm_dataplane *dp = NULL;
-	int r;
+	struct path_build builds[_DM_PATH_MAX] = {};
+	enum dm_path order[_DM_PATH_MAX] = {DM_PATH_INGRESS, DM_PATH_EGRESS};
+	int r = 0;
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp) {
@@ -177,14 +317,27 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 		return -ENOMEM;
 	}
 	dp->config = config;
+	dp->ingress_hook = ingress_hook;
+	dp->log_level = log_level;
 
-	for (int p = 0; p < _DM_PATH_MAX; p++) {
-		if (!config->paths[p].present)
-			continue;
-		r = load_path(compiler, monitor_name, p, &config->paths[p], &dp->paths[p], error);
-		if (r < 0)
-			return r;
+	for (int p = 0; r >= 0 && p < _DM_PATH_MAX; p++)
+		if (config->paths[p].present)
+			r = path_open(compiler, monitor_name, dp, p,
+				      p == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, &builds[p],
+				      error);
+	/* The path that defines the shared maps loads first: the other one reuses them. */
+	if (builds[DM_PATH_INGRESS].t.extern_maps && builds[DM_PATH_INGRESS].t.extern_maps[0]) {
+		order[0] = DM_PATH_EGRESS;
+		order[1] = DM_PATH_INGRESS;
 	}
+	for (int i = 0; r >= 0 && i < _DM_PATH_MAX; i++)
+		if (builds[order[i]].obj)
+			r = path_load(&builds[order[i]], order[i], dp, error);
+
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		path_build_done(&builds[p]);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(dp);
 	return 0;
 }

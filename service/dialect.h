@@ -26,6 +26,9 @@ struct dm_translation {
 	char *code;         /* libbpf-dialect C, ready for dm_compile() */
 	char **shared_maps; /* NULL-terminated: maps declared _SHARED/_PUBLIC/_PINNED or extern,
 			       which are one map across the monitor's paths */
+	char **extern_maps; /* NULL-terminated, among shared_maps: the maps this path declares
+			       "extern", which the other path must define (the extern
+			       declaration has no kind of its own: reuse the other path's map) */
 };
 
 /* Polycube code is recognised by handle_rx(), BPF_TABLE/BPF_ARRAY/... macros or map method

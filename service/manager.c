@@ -111,7 +111,7 @@ struct monitor *manager_find_monitor_by_ifindex(struct manager *m, int ifindex)
 	return NULL;
 }
 
-int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode,
+int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode, int log_level,
 			   const char *config, struct monitor **ret, dm_error *error)
 {
 	_cleanup_(monitor_freep) struct monitor *mon = NULL;
@@ -126,6 +126,7 @@ int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mod
 	r = monitor_new(m, name, mode, &mon, error);
 	if (r < 0)
 		return r;
+	mon->log_level = log_level;
 	if (config) {
 		r = monitor_inject(mon, config, error);
 		if (r < 0)

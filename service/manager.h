@@ -29,8 +29,8 @@ int manager_new(const struct manager_options *o, struct manager **ret);
 void manager_free(struct manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free);
 
-/* Creates a monitor; with `config`, injects it first (nothing is created if that fails). */
-int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode,
+/* Creates a monitor at pcn_log level `log_level`; with `config`, injects it first (nothing is created if that fails). */
+int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode, int log_level,
 			   const char *config, struct monitor **ret, dm_error *error);
 int manager_delete_monitor(struct manager *m, const char *name, dm_error *error);
 

@@ -8,7 +8,9 @@
 #include "maps.h"
 #include "metrics.h"
 #include "monitor.h"
+#include "pcnlog.h"
 #include "tc.h"
+#include "xdp.h"
 
 #define MONITOR_NAME_MAX 64
 
@@ -54,10 +56,6 @@ int monitor_new(struct manager *manager, const char *name, enum dm_mode mode,
 				    "Invalid monitor name \"%s\": use 1 to %d letters, digits, "
 				    "'_', '-', '.' or ':', starting with a letter or digit.",
 				    name, MONITOR_NAME_MAX);
-	if (mode != DM_MODE_TC)
-		return dm_error_set(error, -EOPNOTSUPP,
-				    "Mode %s is not supported by this version of dynmon; use TC.",
-				    dm_mode_to_string(mode));
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -84,6 +82,7 @@ void monitor_free(struct monitor *m)
 					  e.message ?: "%m");
 		dm_error_done(&e);
 	}
+	pcnlog_reader_free(m->log_reader);
 	dm_dataplane_free(m->dataplane);
 	free(m->ifname);
 	free(m->object_path);
@@ -91,8 +90,41 @@ void monitor_free(struct monitor *m)
 	free(m);
 }
 
-/* Points the hooks at the dataplane's programs: replaces ours, adds missing ones. On failure
- * puts back what `previous` had on the hooks already changed. */
+static bool path_on_xdp(const struct monitor *m, enum dm_path p)
+{
+	return p == DM_PATH_INGRESS && m->mode != DM_MODE_TC;
+}
+
+/* Puts `fd` on the path's hook, replacing our `old_fd` (-1: none) atomically. */
+static int hook_set(struct monitor *m, enum dm_path p, int fd, int old_fd)
+{
+	if (path_on_xdp(m, p))
+		return xdp_prog_attach(m->ifindex, fd, old_fd, m->mode == DM_MODE_XDP_DRV);
+	return tc_filter_attach(m->ifindex, p, fd);
+}
+
+static int hook_clear(struct monitor *m, enum dm_path p, int fd)
+{
+	if (path_on_xdp(m, p))
+		return xdp_prog_detach(m->ifindex, fd, m->mode == DM_MODE_XDP_DRV);
+	return tc_filter_detach(m->ifindex, p);
+}
+
+static int hook_error(struct monitor *m, enum dm_path p, int r, dm_error *error)
+{
+	if (path_on_xdp(m, p) && r == -EOPNOTSUPP)
+		return dm_error_set(error, r,
+				    "Interface %s cannot run XDP in %s mode; use XDP_SKB or TC.",
+				    m->ifname, dm_mode_to_string(m->mode));
+	if (path_on_xdp(m, p) && (r == -EBUSY || r == -EEXIST))
+		return dm_error_set(error, -EBUSY, "Interface %s runs another XDP program already.",
+				    m->ifname);
+	return dm_error_set(error, r, "Cannot attach the %s program to %s: %s",
+			    dm_path_to_string(p), m->ifname, strerror(-r));
+}
+
+/* Points the hooks at the dataplane's programs, replacing those of `previous` (what is on the
+ * hooks now). On failure puts back what it had changed already. */
 static int hooks_apply(struct monitor *m, const struct dm_dataplane *dp,
 		       const struct dm_dataplane *previous, dm_error *error)
 {
@@ -100,30 +132,32 @@ static int hooks_apply(struct monitor *m, const struct dm_dataplane *dp,
 
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		int fd = dm_dataplane_prog_fd(dp, p);
+		int old = m->hooked[p] ? dm_dataplane_prog_fd(previous, p) : -1;
 
 		if (fd < 0)
 			continue;
-		r = tc_filter_attach(m->ifindex, p, fd);
+		r = hook_set(m, p, fd, old);
 		if (r < 0) {
 			for (int q = 0; q < p; q++) {
-				int old = dm_dataplane_prog_fd(previous, q);
-				if (old >= 0)
-					(void)tc_filter_attach(m->ifindex, q, old);
-				else if (dm_dataplane_prog_fd(dp, q) >= 0)
-					(void)tc_filter_detach(m->ifindex, q);
+				int new_q = dm_dataplane_prog_fd(dp, q);
+				int old_q = m->hooked[q] ? dm_dataplane_prog_fd(previous, q) : -1;
+
+				if (new_q >= 0 && old_q >= 0)
+					(void)hook_set(m, q, old_q, new_q);
+				else if (new_q >= 0)
+					(void)hook_clear(m, q, new_q);
 			}
-			return dm_error_set(error, r, "Cannot attach the %s program to %s: %s",
-					    dm_path_to_string(p), m->ifname, strerror(-r));
+			return hook_error(m, p, r, error);
 		}
 	}
-	/* Only now remove the filters of paths the new dataplane does not have. */
+	/* Only now remove the programs of paths the new dataplane does not have. */
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		bool want = dm_dataplane_prog_fd(dp, p) >= 0;
 
 		if (m->hooked[p] && !want) {
-			r = tc_filter_detach(m->ifindex, p);
+			r = hook_clear(m, p, dm_dataplane_prog_fd(previous, p));
 			if (r < 0)
-				log_warning_errno(r, "Failed to remove the %s filter of %s, ignoring: %m",
+				log_warning_errno(r, "Failed to remove the %s program of %s, ignoring: %m",
 						  dm_path_to_string(p), m->name);
 		}
 		m->hooked[p] = want;
@@ -131,26 +165,78 @@ static int hooks_apply(struct monitor *m, const struct dm_dataplane *dp,
 	return 0;
 }
 
-int monitor_inject(struct monitor *m, const char *config_text, dm_error *error)
+/* Builds a dataplane from `config` (taken) at `log_level` and swaps it in for the current one:
+ * the hooks change atomically, the old dataplane and its log reader go only after. */
+static int monitor_load(struct monitor *m, struct dm_config *config, int log_level,
+			dm_error *error)
 {
 	_cleanup_(dm_dataplane_freep) struct dm_dataplane *dp = NULL;
+	struct pcnlog_reader *reader = NULL;
+	int r, log_fd;
+
+	r = dm_dataplane_load(&m->manager->compiler, m->name,
+			      m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level, config,
+			      &dp, error);
+	if (r < 0)
+		return r;
+	log_fd = dm_dataplane_log_fd(dp);
+	if (log_fd >= 0) {
+		r = pcnlog_reader_new(m->manager->event, log_fd, m->name, &reader);
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot read the dataplane's log: %s",
+					    strerror(-r));
+	}
+	if (m->ifindex > 0) {
+		r = hooks_apply(m, dp, m->dataplane, error);
+		if (r < 0) {
+			pcnlog_reader_free(reader);
+			return r;
+		}
+	}
+	pcnlog_reader_free(m->log_reader);
+	m->log_reader = reader;
+	dm_dataplane_free(m->dataplane);
+	m->dataplane = TAKE_PTR(dp);
+	m->log_level = log_level;
+	return 0;
+}
+
+int monitor_inject(struct monitor *m, const char *config_text, dm_error *error)
+{
 	struct dm_config *config = NULL;
 	int r;
 
 	r = dm_config_parse(config_text, &config, error);
 	if (r < 0)
 		return r;
-	r = dm_dataplane_load(&m->manager->compiler, m->name, config, &dp, error);
+	r = monitor_load(m, config, m->log_level, error);
 	if (r < 0)
 		return r;
-	if (m->ifindex > 0) {
-		r = hooks_apply(m, dp, m->dataplane, error);
-		if (r < 0)
-			return r;
-	}
-	dm_dataplane_free(m->dataplane);
-	m->dataplane = TAKE_PTR(dp);
 	log_info("Monitor %s: dataplane injected.", m->name);
+	return 0;
+}
+
+int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	struct dm_config *copy = NULL;
+	int r;
+
+	if (!m->dataplane || level == m->log_level) {
+		m->log_level = level;
+		return 0;
+	}
+	/* The running configuration, rebuilt with the new level. */
+	j = dm_config_to_json(m->dataplane->config);
+	if (!j)
+		return -ENOMEM;
+	r = dm_config_from_json(j, &copy, error);
+	if (r < 0)
+		return r;
+	r = monitor_load(m, copy, level, error);
+	if (r < 0)
+		return r;
+	log_info("Monitor %s: log level %s.", m->name, pcnlog_level_to_string(level));
 	return 0;
 }
 
@@ -199,9 +285,9 @@ int monitor_detach(struct monitor *m, dm_error *error)
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		if (!m->hooked[p])
 			continue;
-		r = tc_filter_detach(m->ifindex, p);
+		r = hook_clear(m, p, dm_dataplane_prog_fd(m->dataplane, p));
 		if (r < 0)
-			return dm_error_set(error, r, "Cannot remove the %s filter from %s: %s",
+			return dm_error_set(error, r, "Cannot remove the %s program from %s: %s",
 					    dm_path_to_string(p), m->ifname, strerror(-r));
 		m->hooked[p] = false;
 	}
@@ -237,14 +323,14 @@ static int64_t now_ms(void)
 static int read_metric(struct monitor *m, enum dm_path p, const struct dm_metric_config *mc,
 		       struct dm_map_snapshot **ret, dm_error *error)
 {
-	struct bpf_object *obj = m->dataplane->paths[p].obj;
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, mc->map_name);
+	const struct btf *btf = NULL;
+	struct bpf_map *map = dm_dataplane_find_map(m->dataplane, p, mc->map_name, &btf);
 	int r;
 
 	if (!map)
 		return dm_error_set(error, -ENOENT, "Metric %s: map %s is gone.", mc->name,
 				    mc->map_name);
-	r = dm_map_snapshot_read(map, bpf_object__btf(obj), mc->empty_on_read, ret);
+	r = dm_map_snapshot_read(map, btf, mc->empty_on_read, ret);
 	if (r < 0)
 		return dm_error_set(error, r, "Cannot read map %s of metric %s: %s", mc->map_name,
 				    mc->name, strerror(-r));

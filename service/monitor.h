@@ -11,6 +11,7 @@
 #include "openmetrics.h"
 
 struct manager;
+struct pcnlog_reader;
 
 enum dm_mode {
 	DM_MODE_TC,
@@ -24,7 +25,9 @@ struct monitor {
 	char *name;
 	char *object_path;
 	enum dm_mode mode;
+	int log_level;                  /* pcn_log: enum dynmon_log_level, 0 (off) by default */
 	struct dm_dataplane *dataplane; /* NULL until something is injected */
+	struct pcnlog_reader *log_reader; /* reads the dataplane's pcn_log records, when on */
 
 	/* The attachment: ifindex 0 when detached. */
 	char *ifname;
@@ -45,6 +48,9 @@ void monitor_free(struct monitor *m);
 /* Parses, compiles, loads and swaps in a dataplane configuration; when attached, replaces the
  * filters atomically. On any failure the previous dataplane keeps running untouched. */
 int monitor_inject(struct monitor *m, const char *config_text, dm_error *error);
+/* Sets the pcn_log level; with a dataplane in place, rebuilds it (pcn_log calls above the level
+ * are compiled away) and swaps it in as monitor_inject() does. */
+int monitor_set_log_level(struct monitor *m, int level, dm_error *error);
 int monitor_attach(struct monitor *m, const char *ifname, dm_error *error);
 int monitor_detach(struct monitor *m, dm_error *error);
 

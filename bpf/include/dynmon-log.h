@@ -37,3 +37,11 @@ struct dynmon_log_record {
 	__u64 args[DYNMON_LOG_MAX_ARGS];
 	char fmt[DYNMON_LOG_FMT_MAX]; /* always NUL-terminated */
 };
+
+/* The same layout on both sides of the ring buffer, whatever the compiler's target. */
+_Static_assert(__builtin_offsetof(struct dynmon_log_record, args) == 16, "log record layout");
+_Static_assert(__builtin_offsetof(struct dynmon_log_record, fmt) == 16 + 8 * DYNMON_LOG_MAX_ARGS,
+	       "log record layout");
+_Static_assert(sizeof(struct dynmon_log_record) ==
+		   16 + 8 * DYNMON_LOG_MAX_ARGS + DYNMON_LOG_FMT_MAX,
+	       "log record layout");

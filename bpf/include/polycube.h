@@ -57,10 +57,36 @@ typedef __s64 s64;
 
 #define lock_xadd(ptr, val) ((void)__sync_fetch_and_add(ptr, val))
 
+/* The index of the highest bit set, plus one for bpf_log2l(): histogram buckets, as BCC. */
+static __always_inline unsigned int bpf_log2(unsigned int v)
+{
+	unsigned int r, shift;
+
+	r = (v > 0xFFFF) << 4;
+	v >>= r;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	return r | (v >> 1);
+}
+
+static __always_inline unsigned int bpf_log2l(unsigned long v)
+{
+	unsigned int hi = v >> 32;
+
+	return hi ? bpf_log2(hi) + 32 + 1 : bpf_log2(v) + 1;
+}
+
 /* ---- Maps ---- */
 
 /* BCC's table with its key and value types. */
-#define DM_TABLE(_type, _flags, _key, _leaf, _name, _size)                                        \
+#define DM_TABLE(_type, _flags, _key, _leaf, _name, _size)                                         \
 	struct {                                                                                   \
 		__uint(type, _type);                                                               \
 		__uint(map_flags, _flags);                                                         \
@@ -70,7 +96,7 @@ typedef __s64 s64;
 	} _name SEC(".maps")
 
 /* Queues and stacks have no key: the one given to BPF_TABLE("queue", ...) is dropped. */
-#define DM_TABLE_NOKEY(_type, _flags, _key, _leaf, _name, _size)                                  \
+#define DM_TABLE_NOKEY(_type, _flags, _key, _leaf, _name, _size)                                   \
 	struct {                                                                                   \
 		__uint(type, _type);                                                               \
 		__uint(map_flags, _flags);                                                         \
@@ -78,9 +104,9 @@ typedef __s64 s64;
 		__uint(max_entries, _size);                                                        \
 	} _name SEC(".maps")
 
-#define DM_F_TABLE(_type, _kflags, _key, _leaf, _name, _size, _flags)                             \
+#define DM_F_TABLE(_type, _kflags, _key, _leaf, _name, _size, _flags)                              \
 	DM_TABLE(_type, (_kflags) | (_flags), _key, _leaf, _name, _size)
-#define DM_F_TABLE_NOKEY(_type, _kflags, _key, _leaf, _name, _size, _flags)                       \
+#define DM_F_TABLE_NOKEY(_type, _kflags, _key, _leaf, _name, _size, _flags)                        \
 	DM_TABLE_NOKEY(_type, (_kflags) | (_flags), _key, _leaf, _name, _size)
 
 /* BPF_TABLE_PINNED(kind, K, V, NAME, SIZE, "/sys/fs/bpf/path"[, flags]): the pin path is
@@ -88,30 +114,31 @@ typedef __s64 s64;
 #define DM_PICK8(_1, _2, _3, _4, _5, _6, _7, _8, NAME, ...) NAME
 #define DM_TABLE_PINNED(...)                                                                       \
 	DM_PICK8(__VA_ARGS__, DM_TABLE_PINNED8, DM_TABLE_PINNED7, )(__VA_ARGS__)
-#define DM_TABLE_PINNED7(_type, _kflags, _key, _leaf, _name, _size, _pin)                         \
+#define DM_TABLE_PINNED7(_type, _kflags, _key, _leaf, _name, _size, _pin)                          \
 	DM_TABLE(_type, _kflags, _key, _leaf, _name, _size)
-#define DM_TABLE_PINNED8(_type, _kflags, _key, _leaf, _name, _size, _pin, _flags)                 \
+#define DM_TABLE_PINNED8(_type, _kflags, _key, _leaf, _name, _size, _pin, _flags)                  \
 	DM_TABLE(_type, (_kflags) | (_flags), _key, _leaf, _name, _size)
 #define DM_TABLE_PINNED_NOKEY(...)                                                                 \
 	DM_PICK8(__VA_ARGS__, DM_TABLE_PINNED_NOKEY8, DM_TABLE_PINNED_NOKEY7, )(__VA_ARGS__)
-#define DM_TABLE_PINNED_NOKEY7(_type, _kflags, _key, _leaf, _name, _size, _pin)                   \
+#define DM_TABLE_PINNED_NOKEY7(_type, _kflags, _key, _leaf, _name, _size, _pin)                    \
 	DM_TABLE_NOKEY(_type, _kflags, _key, _leaf, _name, _size)
-#define DM_TABLE_PINNED_NOKEY8(_type, _kflags, _key, _leaf, _name, _size, _pin, _flags)           \
+#define DM_TABLE_PINNED_NOKEY8(_type, _kflags, _key, _leaf, _name, _size, _pin, _flags)            \
 	DM_TABLE_NOKEY(_type, (_kflags) | (_flags), _key, _leaf, _name, _size)
 
 /* BPF_TABLE("extern", K, V, NAME, SIZE): a map the monitor's other path defines. Its kind is
- * not known here, so the definition has no type: the daemon gives this map the other path's
- * one (bpf_map__reuse_fd() takes type, sizes and flags from it) before loading; a map nobody
- * defines fails to load. */
-#define DM_TABLE_EXTERN(_key, _leaf, _name, _size, ...)                                           \
+ * not known here (libbpf insists on one, so it says hash): the daemon hands this map the other
+ * path's one with bpf_map__reuse_fd(), which takes type, sizes and flags from it, before
+ * loading. */
+#define DM_TABLE_EXTERN(_key, _leaf, _name, _size, ...)                                            \
 	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
 		__type(key, _key);                                                                 \
 		__type(value, _leaf);                                                              \
 		__uint(max_entries, _size);                                                        \
 	} _name SEC(".maps")
 
 /* BPF_QUEUESTACK("queue"|"stack", NAME, V, SIZE, FLAGS[, "/pin/path"]) */
-#define DM_QUEUESTACK(_type, _name, _leaf, _size, _flags, ...)                                    \
+#define DM_QUEUESTACK(_type, _name, _leaf, _size, _flags, ...)                                     \
 	DM_TABLE_NOKEY(_type, _flags, void, _leaf, _name, _size)
 
 #define DM_PICK4(_1, _2, _3, _4, NAME, ...) NAME
@@ -121,15 +148,16 @@ typedef __s64 s64;
 #define DM_HASH1(_name) DM_HASH4(_name, u64, u64, 10240)
 #define DM_HASH2(_name, _key) DM_HASH4(_name, _key, u64, 10240)
 #define DM_HASH3(_name, _key, _leaf) DM_HASH4(_name, _key, _leaf, 10240)
-#define DM_HASH4(_name, _key, _leaf, _size) DM_TABLE(BPF_MAP_TYPE_HASH, 0, _key, _leaf, _name, _size)
+#define DM_HASH4(_name, _key, _leaf, _size)                                                        \
+	DM_TABLE(BPF_MAP_TYPE_HASH, 0, _key, _leaf, _name, _size)
 
 #define BPF_PERCPU_HASH(...)                                                                       \
-	DM_PICK4(__VA_ARGS__, DM_PERCPU_HASH4, DM_PERCPU_HASH3, DM_PERCPU_HASH2,                   \
-		 DM_PERCPU_HASH1)(__VA_ARGS__)
+	DM_PICK4(__VA_ARGS__, DM_PERCPU_HASH4, DM_PERCPU_HASH3, DM_PERCPU_HASH2, DM_PERCPU_HASH1)  \
+	(__VA_ARGS__)
 #define DM_PERCPU_HASH1(_name) DM_PERCPU_HASH4(_name, u64, u64, 10240)
 #define DM_PERCPU_HASH2(_name, _key) DM_PERCPU_HASH4(_name, _key, u64, 10240)
 #define DM_PERCPU_HASH3(_name, _key, _leaf) DM_PERCPU_HASH4(_name, _key, _leaf, 10240)
-#define DM_PERCPU_HASH4(_name, _key, _leaf, _size)                                                \
+#define DM_PERCPU_HASH4(_name, _key, _leaf, _size)                                                 \
 	DM_TABLE(BPF_MAP_TYPE_PERCPU_HASH, 0, _key, _leaf, _name, _size)
 
 /* BPF_ARRAY(name, leaf = u64, size = 10240), keyed by int, as BCC. */
@@ -142,7 +170,7 @@ typedef __s64 s64;
 	DM_PICK4(__VA_ARGS__, , DM_PERCPU_ARRAY3, DM_PERCPU_ARRAY2, DM_PERCPU_ARRAY1)(__VA_ARGS__)
 #define DM_PERCPU_ARRAY1(_name) DM_PERCPU_ARRAY3(_name, u64, 10240)
 #define DM_PERCPU_ARRAY2(_name, _leaf) DM_PERCPU_ARRAY3(_name, _leaf, 10240)
-#define DM_PERCPU_ARRAY3(_name, _leaf, _size)                                                     \
+#define DM_PERCPU_ARRAY3(_name, _leaf, _size)                                                      \
 	DM_TABLE(BPF_MAP_TYPE_PERCPU_ARRAY, 0, int, _leaf, _name, _size)
 
 /* BPF_HISTOGRAM(name, key = int, size = 64): an array of u64 buckets, as BCC. */
@@ -158,7 +186,7 @@ typedef __s64 s64;
 #define DM_LPM_TRIE1(_name) DM_LPM_TRIE4(_name, u64, u64, 10240)
 #define DM_LPM_TRIE2(_name, _key) DM_LPM_TRIE4(_name, _key, u64, 10240)
 #define DM_LPM_TRIE3(_name, _key, _leaf) DM_LPM_TRIE4(_name, _key, _leaf, 10240)
-#define DM_LPM_TRIE4(_name, _key, _leaf, _size)                                                   \
+#define DM_LPM_TRIE4(_name, _key, _leaf, _size)                                                    \
 	DM_TABLE(BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC, _key, _leaf, _name, _size)
 
 /* BPF_QUEUE(name, leaf, size[, flags]) and BPF_STACK(...). */
@@ -175,7 +203,7 @@ typedef __s64 s64;
 /* Both return NULL when the entry is absent and cannot be created (a full map). BCC's old
  * lookup_or_init() returned from the calling function instead; the NULL check the verifier
  * demands anyway covers both. */
-#define dm_lookup_or_try_init(_m, _k, _init)                                                      \
+#define dm_lookup_or_try_init(_m, _k, _init)                                                       \
 	({                                                                                         \
 		const void *__dm_k = (_k);                                                         \
 		typeof((_m).value) __dm_v = dm_lookup(_m, __dm_k);                                 \
@@ -195,7 +223,7 @@ typedef __s64 s64;
  * another CPU creates it first, n is added to that one rather than lost. */
 #define DM_ADD_PLAIN(_p, _n) (*(_p) += (_n))
 #define DM_ADD_ATOMIC(_p, _n) __sync_fetch_and_add((_p), (_n))
-#define DM_INCREMENT(_m, _k, _n, _add)                                                            \
+#define DM_INCREMENT(_m, _k, _n, _add)                                                             \
 	({                                                                                         \
 		typeof(*(_m).key) __dm_key = (_k);                                                 \
 		typeof((_m).value) __dm_v = dm_lookup(_m, &__dm_key);                              \
@@ -269,10 +297,10 @@ struct {
 			       "pcn_log() takes at most 4 arguments after the format");            \
 		if ((_level) <= PCN_LOG_LEVEL) {                                                   \
 			struct dynmon_log_record *__dm_r =                                         \
-				bpf_ringbuf_reserve(&dynmon_log, sizeof(*__dm_r), 0);               \
+			    bpf_ringbuf_reserve(&dynmon_log, sizeof(*__dm_r), 0);                  \
 			if (__dm_r) {                                                              \
 				const __u64 __dm_a[DYNMON_LOG_MAX_ARGS] = {                        \
-					DM_LOG_ARGS(__VA_ARGS__)};                                 \
+				    DM_LOG_ARGS(__VA_ARGS__)};                                     \
 				__dm_r->level = (_level);                                          \
 				__dm_r->ifindex = DM_CTX_IFINDEX(_ctx);                            \
 				__dm_r->n_args = DM_NARGS(__VA_ARGS__);                            \
@@ -335,9 +363,9 @@ char __dm_license[] SEC("license") = "GPL";
 	SEC("xdp") int _fn(struct xdp_md *ctx)                                                     \
 	{                                                                                          \
 		struct pkt_metadata md = {                                                         \
-			.cube_id = CUBE_ID,                                                        \
-			.in_port = ctx->ingress_ifindex,                                           \
-			.packet_len = bpf_xdp_get_buff_len(ctx),                                   \
+		    .cube_id = CUBE_ID,                                                            \
+		    .in_port = ctx->ingress_ifindex,                                               \
+		    .packet_len = bpf_xdp_get_buff_len(ctx),                                       \
 		};                                                                                 \
 		return handle_rx(ctx, &md) == RX_DROP ? XDP_DROP : XDP_PASS;                       \
 	}
@@ -346,9 +374,9 @@ char __dm_license[] SEC("license") = "GPL";
 	SEC("tc") int _fn(struct __sk_buff *skb)                                                   \
 	{                                                                                          \
 		struct pkt_metadata md = {                                                         \
-			.cube_id = CUBE_ID,                                                        \
-			.in_port = skb->ifindex,                                                   \
-			.packet_len = skb->len,                                                    \
+		    .cube_id = CUBE_ID,                                                            \
+		    .in_port = skb->ifindex,                                                       \
+		    .packet_len = skb->len,                                                        \
 		};                                                                                 \
 		return handle_rx(skb, &md) == RX_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;               \
 	}
