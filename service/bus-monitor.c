@@ -7,6 +7,7 @@
 #include "log.h"
 #include "manager.h"
 #include "pcnlog.h"
+#include "readout.h"
 
 int bus_monitor_path(const char *name, char **ret)
 {
@@ -260,6 +261,89 @@ static int property_get_openmetrics(sd_bus *bus, const char *path, const char *i
 	return sd_bus_message_append(reply, "s", text);
 }
 
+/* Swap-on-read waits a grace period for the kernel. A property getter must answer at once, so
+ * for monitors that swap, a filter takes Properties.Get of Metrics and OpenMetrics first and
+ * answers when the worker is done: the event loop serves other callers meanwhile. */
+struct pending_get {
+	sd_bus_message *call;
+	bool openmetrics;
+};
+
+static int reply_read(sd_bus_message *call, bool openmetrics, const struct dm_dataplane *dp,
+		      struct dm_swap_read *sr)
+{
+	dm_error e = DM_ERROR_NULL;
+	_cleanup_free_ char *text = NULL;
+	json_t *j = NULL;
+	int r;
+
+	if (openmetrics) {
+		r = openmetrics_document(dp, sr, &text, &e);
+	} else {
+		r = dm_readout_json(dp, sr, &j, &e);
+		if (r >= 0) {
+			text = json_dumps(j, JSON_COMPACT);
+			json_decref(j);
+			r = text ? 0 : -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+		bus_set_error(&error, r, &e);
+		dm_error_done(&e);
+		return sd_bus_reply_method_error(call, &error);
+	}
+	return sd_bus_reply_method_return(call, "v", "s", text);
+}
+
+static void on_swap_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
+{
+	struct pending_get *pg = userdata;
+
+	if (r < 0)
+		r = sd_bus_reply_method_errorf(pg->call, DM_ERROR_PREFIX "Failed",
+					       "Swap-on-read failed: %s", strerror(-r));
+	else
+		r = reply_read(pg->call, pg->openmetrics, dp, sr);
+	if (r < 0)
+		log_debug_errno(r, "Failed to answer a metrics read, ignoring: %m");
+	sd_bus_message_unref(pg->call);
+	free(pg);
+}
+
+static int filter_swap_reads(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct monitor *mon = NULL;
+	struct pending_get *pg;
+	const char *interface, *property;
+	int r;
+
+	if (!sd_bus_message_is_method_call(msg, "org.freedesktop.DBus.Properties", "Get") ||
+	    monitor_object_find(NULL, sd_bus_message_get_path(msg), NULL, userdata,
+				(void **)&mon, NULL) <= 0 ||
+	    !monitor_reads_with_swap(mon))
+		return 0;
+	r = sd_bus_message_read(msg, "ss", &interface, &property);
+	(void)sd_bus_message_rewind(msg, true);
+	if (r < 0 || !streq(interface, DYNMON_MONITOR_INTERFACE) ||
+	    (!streq(property, "Metrics") && !streq(property, "OpenMetrics")))
+		return 0;
+
+	pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return -ENOMEM;
+	pg->call = sd_bus_message_ref(msg);
+	pg->openmetrics = streq(property, "OpenMetrics");
+	r = monitor_read_async(mon, pg->openmetrics, on_swap_read, pg);
+	if (r < 0) {
+		sd_bus_message_unref(pg->call);
+		free(pg);
+		return 0; /* the getter answers, blocking */
+	}
+	return 1;
+}
+
 static const sd_bus_vtable monitor_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -293,5 +377,8 @@ int bus_monitor_register(struct manager *m)
 				       monitor_node_enumerator, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add the monitor enumerator: %m");
+	r = sd_bus_add_filter(m->bus, NULL, filter_swap_reads, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to add the swap-on-read filter: %m");
 	return 0;
 }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdarg.h>
 
+#include <bpf/bpf.h>
+
 #include "dataplane.h"
 #include "dynmon-log.h"
 #include "log.h"
+#include "maps.h"
+#include "pivot.skel.h"
+#include "swap.h"
 
 #define VERIFIER_LOG_SIZE (4 * 1024 * 1024)
 #define VERIFIER_LOG_TAIL (16 * 1024)
@@ -41,6 +46,8 @@ void dm_libbpf_setup_logging(void)
 struct path_build {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
+	struct bpf_object *obj_b; /* swap-on-read's second copy */
+	struct bpf_program *prog_b;
 	struct dm_translation t;
 	char *log; /* the verifier's */
 };
@@ -48,25 +55,51 @@ struct path_build {
 static void path_build_done(struct path_build *b)
 {
 	bpf_object__close(b->obj);
+	bpf_object__close(b->obj_b);
 	dm_translation_done(&b->t);
 	free(b->log);
 }
 
-void dm_dataplane_free(struct dm_dataplane *dp)
+struct dm_dataplane *dm_dataplane_ref(struct dm_dataplane *dp)
 {
-	if (!dp)
+	dp->n_ref++;
+	return dp;
+}
+
+void dm_dataplane_unref(struct dm_dataplane *dp)
+{
+	if (!dp || --dp->n_ref > 0)
 		return;
-	for (int p = 0; p < _DM_PATH_MAX; p++)
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		pivot_bpf__destroy(dp->paths[p].pivot);
+		bpf_object__close(dp->paths[p].obj_b);
 		bpf_object__close(dp->paths[p].obj);
+	}
 	dm_config_free(dp->config);
+	pthread_mutex_destroy(&dp->swap_lock);
 	free(dp);
 }
 
 int dm_dataplane_prog_fd(const struct dm_dataplane *dp, enum dm_path path)
 {
+	const struct dm_path_program *pp;
+
 	if (!dp || !dp->paths[path].prog)
 		return -1;
-	return bpf_program__fd(dp->paths[path].prog);
+	pp = &dp->paths[path];
+	if (pp->pivot)
+		return bpf_program__fd(dp->ingress_hook == DM_HOOK_XDP && path == DM_PATH_INGRESS
+					       ? pp->pivot->progs.dm_pivot_xdp
+					       : pp->pivot->progs.dm_pivot_tc);
+	return bpf_program__fd(pp->prog);
+}
+
+bool dm_dataplane_has_swap(const struct dm_dataplane *dp)
+{
+	for (int p = 0; dp && p < _DM_PATH_MAX; p++)
+		if (dp->paths[p].pivot)
+			return true;
+	return false;
 }
 
 struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_path path,
@@ -146,8 +179,32 @@ static int find_program(struct bpf_object *obj, const char *path, enum dm_hook h
 	return 0;
 }
 
+static bool path_swaps_map(const struct dm_path_config *pc, const char *map_name)
+{
+	for (size_t i = 0; i < pc->n_metrics; i++)
+		if (pc->metrics[i].swap_on_read && streq(pc->metrics[i].map_name, map_name))
+			return true;
+	return false;
+}
+
+static bool path_has_swap(const struct dm_path_config *pc)
+{
+	for (size_t i = 0; i < pc->n_metrics; i++)
+		if (pc->metrics[i].swap_on_read)
+			return true;
+	return false;
+}
+
+static bool strv_contains(char **l, const char *s)
+{
+	for (; l && *l; l++)
+		if (streq(*l, s))
+			return true;
+	return false;
+}
+
 static int check_metrics(struct bpf_object *obj, const struct dm_path_config *pc,
-			 const char *path, dm_error *error)
+			 char **shared_maps, const char *path, dm_error *error)
 {
 	for (size_t i = 0; i < pc->n_metrics; i++) {
 		const struct dm_metric_config *m = &pc->metrics[i];
@@ -156,11 +213,19 @@ static int check_metrics(struct bpf_object *obj, const struct dm_path_config *pc
 			return dm_error_set(error, -EBADMSG,
 					    "Metric \"%s\": the %s code declares no map named \"%s\".",
 					    m->name, path, m->map_name);
-		if (m->swap_on_read)
-			return dm_error_set(error, -EOPNOTSUPP,
-					    "Metric \"%s\": swap-on-read is not supported by this "
-					    "version of dynmon; use empty-on-read.",
-					    m->name);
+		if (!path_swaps_map(pc, m->map_name))
+			continue;
+		/* A swapped map exists twice; whatever else reads or shares it would see half. */
+		if (!m->swap_on_read)
+			return dm_error_set(error, -EBADMSG,
+					    "Metric \"%s\": map %s is read with swap-on-read by another "
+					    "metric; give every metric of a map the same extraction.",
+					    m->name, m->map_name);
+		if (strv_contains(shared_maps, m->map_name))
+			return dm_error_set(error, -EBADMSG,
+					    "Metric \"%s\": map %s is shared between paths and cannot "
+					    "be read with swap-on-read; use empty-on-read.",
+					    m->name, m->map_name);
 	}
 	return 0;
 }
@@ -175,14 +240,6 @@ static const char *log_tail(const char *log)
 		return log;
 	p = strchr(log + n - VERIFIER_LOG_TAIL, '\n');
 	return p ? p + 1 : log + n - VERIFIER_LOG_TAIL;
-}
-
-static bool strv_contains(char **l, const char *s)
-{
-	for (; l && *l; l++)
-		if (streq(*l, s))
-			return true;
-	return false;
 }
 
 /* The code clang compiles: Polycube code translated (with its log level), libbpf code as is. */
@@ -239,7 +296,15 @@ static int path_open(const struct dm_compiler *compiler, const char *monitor_nam
 	r = find_program(b->obj, pname, hook, &b->prog, error);
 	if (r < 0)
 		return r;
-	return check_metrics(b->obj, pc, pname, error);
+	r = check_metrics(b->obj, pc, b->t.shared_maps, pname, error);
+	if (r < 0 || !path_has_swap(pc))
+		return r;
+
+	b->obj_b = bpf_object__open_mem(elf, size, &opts);
+	if (!b->obj_b)
+		return dm_error_set(error, -EBADMSG, "The compiled %s object cannot be opened: %s",
+				    pname, libbpf_capture[0] ? libbpf_capture : strerror(errno));
+	return find_program(b->obj_b, pname, hook, &b->prog_b, error);
 }
 
 /* Makes this path's shared maps (and the pcn_log ring buffer) the ones a path loaded before
@@ -276,37 +341,179 @@ static int reuse_shared_maps(struct path_build *b, const char *pname, const stru
 	return 0;
 }
 
-/* Phase two: load a path's object into the kernel. */
-static int path_load(struct path_build *b, enum dm_path path, struct dm_dataplane *dp,
-		     dm_error *error)
+static int load_object(struct path_build *b, struct bpf_object *obj, const char *pname,
+		       dm_error *error)
 {
+	int r;
+
+	libbpf_capture_len = 0;
+	libbpf_capture[0] = '\0';
+	b->log[0] = '\0';
+	r = bpf_object__load(obj);
+	if (r >= 0)
+		return 0;
+	if (b->log[0])
+		return dm_error_set(error, -EKEYREJECTED,
+				    "The kernel's verifier refused the %s program:\n%s", pname,
+				    log_tail(b->log));
+	return dm_error_set(error, r, "The %s object cannot be loaded: %s", pname,
+			    libbpf_capture[0] ? libbpf_capture : strerror(-r));
+}
+
+/* Copy B has its own swap maps and copy A's of everything else (global data included). */
+static int load_copy_b(struct path_build *b, const struct dm_path_config *pc, const char *pname,
+		       dm_error *error)
+{
+	struct bpf_map *map;
+	int r;
+
+	bpf_object__for_each_map(map, b->obj_b)
+	{
+		const char *name = bpf_map__name(map);
+
+		if (path_swaps_map(pc, name))
+			continue;
+		r = bpf_map__reuse_fd(map, bpf_map__fd(bpf_object__find_map_by_name(b->obj, name)));
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot share map %s between copies: %s", name,
+					    strerror(-r));
+	}
+	return load_object(b, b->obj_b, pname, error);
+}
+
+/* The pivot on the hook: it runs the program in slot 0 of its PROG_ARRAY, copy A's first. */
+static int load_pivot(struct path_build *b, enum dm_hook hook, struct pivot_bpf **ret,
+		      dm_error *error)
+{
+	struct pivot_bpf *pivot = pivot_bpf__open();
+	int fd, r;
+	__u32 key = 0;
+
+	if (!pivot)
+		return -errno;
+	bpf_program__set_autoload(hook == DM_HOOK_XDP ? pivot->progs.dm_pivot_tc
+						      : pivot->progs.dm_pivot_xdp,
+				  false);
+	r = pivot_bpf__load(pivot);
+	if (r < 0) {
+		pivot_bpf__destroy(pivot);
+		return dm_error_set(error, r, "Cannot load the swap-on-read pivot: %s",
+				    strerror(-r));
+	}
+	fd = bpf_program__fd(b->prog);
+	if (bpf_map_update_elem(bpf_map__fd(pivot->maps.dm_progs), &key, &fd, BPF_ANY) < 0) {
+		r = -errno;
+		pivot_bpf__destroy(pivot);
+		return dm_error_set(error, r, "Cannot arm the swap-on-read pivot: %s",
+				    strerror(-r));
+	}
+	*ret = pivot;
+	return 0;
+}
+
+/* Phase two: load a path's object(s) into the kernel. */
+static int path_load(struct path_build *b, enum dm_path path, enum dm_hook hook,
+		     struct dm_dataplane *dp, dm_error *error)
+{
+	struct dm_path_program *pp = &dp->paths[path];
 	const char *pname = dm_path_to_string(path);
 	int r;
 
 	r = reuse_shared_maps(b, pname, dp, error);
+	if (r >= 0)
+		r = load_object(b, b->obj, pname, error);
+	if (r >= 0 && b->obj_b)
+		r = load_copy_b(b, &dp->config->paths[path], pname, error);
+	if (r >= 0 && b->obj_b)
+		r = load_pivot(b, hook, &pp->pivot, error);
 	if (r < 0)
 		return r;
-	libbpf_capture_len = 0;
-	libbpf_capture[0] = '\0';
-	r = bpf_object__load(b->obj);
-	if (r < 0) {
-		if (b->log[0])
-			return dm_error_set(error, -EKEYREJECTED,
-					    "The kernel's verifier refused the %s program:\n%s", pname,
-					    log_tail(b->log));
-		return dm_error_set(error, r, "The %s object cannot be loaded: %s", pname,
-				    libbpf_capture[0] ? libbpf_capture : strerror(-r));
-	}
-	dp->paths[path].obj = TAKE_PTR(b->obj);
-	dp->paths[path].prog = b->prog;
+	pp->obj = TAKE_PTR(b->obj);
+	pp->prog = b->prog;
+	pp->obj_b = TAKE_PTR(b->obj_b);
+	pp->prog_b = b->prog_b;
 	return 0;
+}
+
+static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace, bool exported_only,
+			    struct dm_swap_read **ret)
+{
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = calloc(1, sizeof(*sr));
+	int r;
+
+	if (!sr)
+		return -ENOMEM;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		struct dm_path_program *pp = &dp->paths[p];
+		int fd = bpf_program__fd(pp->b_live ? pp->prog : pp->prog_b);
+		__u32 key = 0;
+
+		if (!pp->pivot)
+			continue;
+		if (bpf_map_update_elem(bpf_map__fd(pp->pivot->maps.dm_progs), &key, &fd,
+					BPF_ANY) < 0)
+			return -errno;
+		pp->b_live = !pp->b_live;
+	}
+	/* After this, no program runs on the copies just swapped out. */
+	r = dm_grace_wait(grace);
+	if (r < 0)
+		return r;
+
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		const struct dm_path_program *pp = &dp->paths[p];
+		const struct dm_path_config *pc = &dp->config->paths[p];
+		struct bpf_object *old = pp->b_live ? pp->obj : pp->obj_b;
+
+		if (!pp->pivot)
+			continue;
+		sr->snapshots[p] = calloc(pc->n_metrics, sizeof(struct dm_map_snapshot *));
+		if (!sr->snapshots[p])
+			return -ENOMEM;
+		sr->n_snapshots[p] = pc->n_metrics;
+		for (size_t i = 0; i < pc->n_metrics; i++) {
+			if (!pc->metrics[i].swap_on_read ||
+			    (exported_only && !pc->metrics[i].open_metrics))
+				continue;
+			r = dm_map_snapshot_read(
+				bpf_object__find_map_by_name(old, pc->metrics[i].map_name),
+				bpf_object__btf(old), true, &sr->snapshots[p][i]);
+			if (r < 0)
+				return r;
+		}
+	}
+	*ret = TAKE_PTR(sr);
+	return 0;
+}
+
+int dm_dataplane_swap_read(struct dm_dataplane *dp, struct dm_grace *grace, bool exported_only,
+			   struct dm_swap_read **ret)
+{
+	int r;
+
+	pthread_mutex_lock(&dp->swap_lock);
+	r = swap_read_locked(dp, grace, exported_only, ret);
+	pthread_mutex_unlock(&dp->swap_lock);
+	return r;
+}
+
+void dm_swap_read_free(struct dm_swap_read *sr)
+{
+	if (!sr)
+		return;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		for (size_t i = 0; i < sr->n_snapshots[p]; i++)
+			dm_map_snapshot_free(sr->snapshots[p][i]);
+		free(sr->snapshots[p]);
+	}
+	free(sr);
 }
 
 int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
 		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
 		      struct dm_dataplane **ret, dm_error *error)
 {
-	_cleanup_(dm_dataplane_freep) struct dm_dataplane *dp = NULL;
+	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
 	struct path_build builds[_DM_PATH_MAX] = {};
 	enum dm_path order[_DM_PATH_MAX] = {DM_PATH_INGRESS, DM_PATH_EGRESS};
 	int r = 0;
@@ -316,6 +523,8 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 		dm_config_free(config);
 		return -ENOMEM;
 	}
+	dp->n_ref = 1;
+	pthread_mutex_init(&dp->swap_lock, NULL);
 	dp->config = config;
 	dp->ingress_hook = ingress_hook;
 	dp->log_level = log_level;
@@ -332,7 +541,9 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 	}
 	for (int i = 0; r >= 0 && i < _DM_PATH_MAX; i++)
 		if (builds[order[i]].obj)
-			r = path_load(&builds[order[i]], order[i], dp, error);
+			r = path_load(&builds[order[i]], order[i],
+				      order[i] == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, dp,
+				      error);
 
 	for (int p = 0; p < _DM_PATH_MAX; p++)
 		path_build_done(&builds[p]);

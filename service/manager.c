@@ -9,6 +9,7 @@
 #include "dataplane.h"
 #include "log.h"
 #include "manager.h"
+#include "swap.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct monitor *, monitor_free);
 
@@ -42,6 +43,13 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 
 	dm_libbpf_setup_logging();
 
+	r = dm_grace_new(&m->grace);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create the grace-period map (is BPF available?): %m");
+	r = dm_worker_new(m->event, &m->worker);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the swap-on-read worker: %m");
+
 	r = bus_manager_setup(m);
 	if (r < 0)
 		return r;
@@ -53,9 +61,12 @@ void manager_free(struct manager *m)
 {
 	if (!m)
 		return;
+	/* Reads still in the worker finish first: their callbacks may answer on the bus. */
+	dm_worker_free(m->worker);
 	for (size_t i = 0; i < m->n_monitors; i++)
 		monitor_free(m->monitors[i]);
 	free(m->monitors);
+	dm_grace_free(m->grace);
 	bus_manager_done(m);
 	if (m->nl)
 		nl_socket_free(m->nl);

@@ -9,6 +9,8 @@
 
 typedef struct sd_bus sd_bus;
 struct nl_sock;
+struct dm_grace;
+struct dm_worker;
 
 struct manager_options {
 	const char *bpf_include_dir;
@@ -20,6 +22,8 @@ struct manager {
 	sd_bus *bus;
 	struct nl_sock *nl;
 	struct dm_compiler compiler;
+	struct dm_grace *grace;   /* swap-on-read's wait for a grace period */
+	struct dm_worker *worker; /* where swap-on-read waits for it */
 
 	struct monitor **monitors; /* sorted by name */
 	size_t n_monitors;

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <net/if.h>
-#include <time.h>
 
 #include "log.h"
 #include "manager.h"
-#include "maps.h"
-#include "metrics.h"
+#include "readout.h"
+#include "swap.h"
 #include "monitor.h"
 #include "pcnlog.h"
 #include "tc.h"
@@ -83,7 +82,7 @@ void monitor_free(struct monitor *m)
 		dm_error_done(&e);
 	}
 	pcnlog_reader_free(m->log_reader);
-	dm_dataplane_free(m->dataplane);
+	dm_dataplane_unref(m->dataplane);
 	free(m->ifname);
 	free(m->object_path);
 	free(m->name);
@@ -170,7 +169,7 @@ static int hooks_apply(struct monitor *m, const struct dm_dataplane *dp,
 static int monitor_load(struct monitor *m, struct dm_config *config, int log_level,
 			dm_error *error)
 {
-	_cleanup_(dm_dataplane_freep) struct dm_dataplane *dp = NULL;
+	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
 	struct pcnlog_reader *reader = NULL;
 	int r, log_fd;
 
@@ -195,7 +194,7 @@ static int monitor_load(struct monitor *m, struct dm_config *config, int log_lev
 	}
 	pcnlog_reader_free(m->log_reader);
 	m->log_reader = reader;
-	dm_dataplane_free(m->dataplane);
+	dm_dataplane_unref(m->dataplane);
 	m->dataplane = TAKE_PTR(dp);
 	m->log_level = log_level;
 	return 0;
@@ -312,114 +311,48 @@ json_t *monitor_config_json(const struct monitor *m)
 	return dm_config_to_json(m->dataplane ? m->dataplane->config : &empty);
 }
 
-static int64_t now_ms(void)
+/* With swap-on-read, swaps here, blocking the caller for a grace period: for callers that
+ * cannot wait asynchronously (monitor_read_async() is the other way). */
+static int swap_now(struct monitor *m, bool exported_only, struct dm_swap_read **ret,
+		    dm_error *error)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int read_metric(struct monitor *m, enum dm_path p, const struct dm_metric_config *mc,
-		       struct dm_map_snapshot **ret, dm_error *error)
-{
-	const struct btf *btf = NULL;
-	struct bpf_map *map = dm_dataplane_find_map(m->dataplane, p, mc->map_name, &btf);
 	int r;
 
-	if (!map)
-		return dm_error_set(error, -ENOENT, "Metric %s: map %s is gone.", mc->name,
-				    mc->map_name);
-	r = dm_map_snapshot_read(map, btf, mc->empty_on_read, ret);
+	*ret = NULL;
+	if (!dm_dataplane_has_swap(m->dataplane))
+		return 0;
+	r = dm_dataplane_swap_read(m->dataplane, m->manager->grace, exported_only, ret);
 	if (r < 0)
-		return dm_error_set(error, r, "Cannot read map %s of metric %s: %s", mc->map_name,
-				    mc->name, strerror(-r));
-	return 0;
-}
-
-static int path_metrics_json(struct monitor *m, enum dm_path p, json_t *list, dm_error *error)
-{
-	const struct dm_path_config *pc = &m->dataplane->config->paths[p];
-	int64_t ts = now_ms();
-
-	for (size_t i = 0; i < pc->n_metrics; i++) {
-		struct dm_map_snapshot *snap = NULL;
-		json_t *value = NULL;
-		int r;
-
-		r = read_metric(m, p, &pc->metrics[i], &snap, error);
-		if (r < 0)
-			return r;
-		r = dm_snapshot_to_json(snap, &value);
-		dm_map_snapshot_free(snap);
-		if (r < 0)
-			return dm_error_set(error, r, "Cannot decode metric %s: %s",
-					    pc->metrics[i].name, strerror(-r));
-		if (json_array_append_new(list, dm_metric_json(pc->metrics[i].name, value, ts)) < 0)
-			return -ENOMEM;
-	}
+		return dm_error_set(error, r, "Swap-on-read of monitor %s failed: %s", m->name,
+				    strerror(-r));
 	return 0;
 }
 
 int monitor_metrics_json(struct monitor *m, json_t **ret, dm_error *error)
 {
-	json_t *lists[_DM_PATH_MAX];
-	json_t *root;
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
 	int r;
 
-	root = json_object();
-	if (!root)
-		return -ENOMEM;
-	for (int p = 0; p < _DM_PATH_MAX; p++) {
-		_cleanup_free_ char *key = strdup_printf("%s-metrics", dm_path_to_string(p));
-
-		lists[p] = json_array();
-		if (!key || !lists[p] || json_object_set_new(root, key, lists[p]) < 0) {
-			json_decref(root);
-			return -ENOMEM;
-		}
-		if (!m->dataplane || !m->dataplane->paths[p].obj)
-			continue;
-		r = path_metrics_json(m, p, lists[p], error);
-		if (r < 0) {
-			json_decref(root);
-			return r;
-		}
-	}
-	*ret = root;
-	return 0;
+	r = swap_now(m, false, &sr, error);
+	if (r < 0)
+		return r;
+	return dm_readout_json(m->dataplane, sr, ret, error);
 }
 
 int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,
 			      size_t n_extra, dm_error *error)
 {
-	if (!m->dataplane)
-		return 0;
-	for (int p = 0; p < _DM_PATH_MAX; p++) {
-		const struct dm_path_config *pc = &m->dataplane->config->paths[p];
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
+	int r;
 
-		if (!m->dataplane->paths[p].obj)
-			continue;
-		for (size_t i = 0; i < pc->n_metrics; i++) {
-			struct dm_map_snapshot *snap = NULL;
-			int r;
-
-			if (!pc->metrics[i].open_metrics)
-				continue;
-			r = read_metric(m, p, &pc->metrics[i], &snap, error);
-			if (r < 0)
-				return r;
-			r = dm_snapshot_write_openmetrics(f, snap, &pc->metrics[i], extra, n_extra);
-			dm_map_snapshot_free(snap);
-			if (r < 0)
-				return dm_error_set(error, r, "Cannot render metric %s: %s",
-						    pc->metrics[i].name, strerror(-r));
-		}
-	}
-	return 0;
+	r = swap_now(m, true, &sr, error);
+	if (r < 0)
+		return r;
+	return dm_readout_openmetrics(m->dataplane, sr, f, extra, n_extra, error);
 }
 
-int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error)
+int openmetrics_document(const struct dm_dataplane *dp, struct dm_swap_read *sr, char **ret,
+			 dm_error *error)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0;
@@ -429,7 +362,7 @@ int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error)
 	f = open_memstream(&buf, &size);
 	if (!f)
 		return -ENOMEM;
-	r = monitor_write_openmetrics(m, f, NULL, 0, error);
+	r = dm_readout_openmetrics(dp, sr, f, NULL, 0, error);
 	if (r >= 0)
 		r = om_write_eof(f);
 	if (fclose(f) != 0 && r >= 0)
@@ -438,4 +371,70 @@ int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error)
 		return r;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error)
+{
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
+	int r;
+
+	r = swap_now(m, true, &sr, error);
+	if (r < 0)
+		return r;
+	return openmetrics_document(m->dataplane, sr, ret, error);
+}
+
+bool monitor_reads_with_swap(const struct monitor *m)
+{
+	return dm_dataplane_has_swap(m->dataplane);
+}
+
+struct read_job {
+	struct dm_dataplane *dp;
+	struct dm_grace *grace;
+	bool exported_only;
+	struct dm_swap_read *sr;
+	monitor_read_done_fn done;
+	void *userdata;
+};
+
+static int read_job_work(void *userdata)
+{
+	struct read_job *j = userdata;
+
+	return dm_dataplane_swap_read(j->dp, j->grace, j->exported_only, &j->sr);
+}
+
+static void read_job_done(void *userdata, int result)
+{
+	struct read_job *j = userdata;
+
+	j->done(j->dp, j->sr, result, j->userdata);
+	dm_swap_read_free(j->sr);
+	dm_dataplane_unref(j->dp);
+	free(j);
+}
+
+int monitor_read_async(struct monitor *m, bool exported_only, monitor_read_done_fn done,
+		       void *userdata)
+{
+	struct read_job *j;
+	int r;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	*j = (struct read_job){
+		.dp = dm_dataplane_ref(m->dataplane),
+		.grace = m->manager->grace,
+		.exported_only = exported_only,
+		.done = done,
+		.userdata = userdata,
+	};
+	r = dm_worker_submit(m->manager->worker, read_job_work, read_job_done, j);
+	if (r < 0) {
+		dm_dataplane_unref(j->dp);
+		free(j);
+	}
+	return r;
 }

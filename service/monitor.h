@@ -57,7 +57,9 @@ int monitor_detach(struct monitor *m, dm_error *error);
 /* The normalized configuration (v1.1 shape); both paths {} before any injection. */
 json_t *monitor_config_json(const struct monitor *m);
 
-/* {"ingress-metrics": [...], "egress-metrics": [...]}. */
+/* {"ingress-metrics": [...], "egress-metrics": [...]}. With swap-on-read metrics these three
+ * swap on the caller's thread, blocking it for a grace period (milliseconds); callers that can
+ * answer later use monitor_read_async() instead. */
 int monitor_metrics_json(struct monitor *m, json_t **ret, dm_error *error);
 
 /* The monitor's OpenMetrics families, each sample also labelled with `extra`; no "# EOF". */
@@ -66,3 +68,15 @@ int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label 
 
 /* The whole OpenMetrics document of one monitor, "# EOF" included. */
 int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error);
+int openmetrics_document(const struct dm_dataplane *dp, struct dm_swap_read *sr, char **ret,
+			 dm_error *error);
+
+/* Swap-on-read without blocking the event loop: the swap and its grace period happen in the
+ * manager's worker; `done` then runs on the event loop with the dataplane that was read (kept
+ * alive meanwhile, even if the monitor is re-injected or deleted) and the swap's snapshots, for
+ * dm_readout_json() / dm_readout_openmetrics(). */
+typedef void (*monitor_read_done_fn)(struct dm_dataplane *dp, struct dm_swap_read *sr, int r,
+				     void *userdata);
+bool monitor_reads_with_swap(const struct monitor *m);
+int monitor_read_async(struct monitor *m, bool exported_only, monitor_read_done_fn done,
+		       void *userdata);
