@@ -260,19 +260,26 @@ int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
 		return r;
 
 	r = tc_clsact_ensure(m->manager->nl, ifindex, &m->clsact_created);
-	if (r < 0)
-		return dm_error_set(error, r, "Cannot add a clsact qdisc to %s: %s", ifname,
-				    strerror(-r));
+	if (r < 0) {
+		dm_error_set(error, r, "Cannot add a clsact qdisc to %s: %s", ifname, strerror(-r));
+		goto fail;
+	}
 	m->ifindex = ifindex;
 	r = hooks_apply(m, m->dataplane, NULL, error);
 	if (r < 0) {
 		if (m->clsact_created)
 			(void)tc_clsact_remove_if_unused(m->manager->nl, ifindex);
-		m->ifindex = 0;
-		return r;
+		goto fail;
 	}
 	log_info("Monitor %s: attached to %s.", m->name, ifname);
 	return 0;
+fail:
+	/* Not attached: nothing of the attempt stays visible. */
+	m->ifindex = 0;
+	m->clsact_created = false;
+	free(m->ifname);
+	m->ifname = NULL;
+	return r;
 }
 
 int monitor_detach(struct monitor *m, dm_error *error)
