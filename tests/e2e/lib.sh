@@ -439,3 +439,70 @@ stop_sink() {
 # tc_qdiscs NS DEV, tc_filters NS DEV ingress|egress: what tc shows inside a namespace.
 tc_qdiscs() { ip netns exec "$1" tc qdisc show dev "$2"; }
 tc_filters() { ip netns exec "$1" tc filter show dev "$2" "$3"; }
+
+# send_ntp NS DST_IP NTP.PY-OPTIONS...: sends exactly the mix ntp.py's options describe (NTP of
+# given modes and ports, other UDP, TCP) from namespace NS to DST_IP.
+send_ntp() {
+	local ns=$1 dst=$2 out
+	shift 2
+	out=$(ip netns exec "$ns" "$PY" "$E2E_DIR/ntp.py" send --dst "$dst" "$@") ||
+		die "could not send the mix $* from $ns to $dst: $out"
+}
+
+# metrics_shape NAME: `dynmonctl metrics NAME` checked for upstream's JSON shape and printed on
+# one line ("ingress-metrics: a=[1] | egress-metrics: b=[2]"), or the reason it is wrong.
+metrics_shape() {
+	local json
+	json=$(dm metrics "$1") || {
+		echo "<dynmonctl metrics failed>"
+		return 0
+	}
+	"$PY" "$E2E_DIR/metricshape.py" <<<"$json" || true
+}
+
+# xdp_show NS DEV: the XDP part of `ip link show`: "xdpgeneric", "xdp", "xdpoffload" or "none",
+# then the attached program's name when there is one ("xdpgeneric dynmon_ingress").
+xdp_show() {
+	ip -n "$1" -d link show dev "$2" | awk '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^xdp/) mode = $i }
+		/prog\/xdp/ { for (i = 1; i <= NF; i++) if ($i == "name") name = $(i + 1) }
+		END { print (mode ? mode : "none") (name ? " " name : "") }'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Traffic of chosen sizes and sources (udpmix.py), and what a probe sees of it
+
+# frame_len PAYLOAD: the bytes a probe counts for a UDP datagram over IPv4 (skb->len at tc: the
+# Ethernet frame without its FCS): 14 + 20 + 8 + payload.
+frame_len() { echo $((14 + 20 + 8 + $1)); }
+
+# send_udp_mix NS DST PORTS SIZES COUNT [SRC]: exactly COUNT datagrams, in order, datagram i to
+# port PORTS[i % n] with SIZES[i % m] bytes of payload (comma-separated lists), from address SRC
+# if given.
+send_udp_mix() {
+	local out
+	out=$(ip netns exec "$1" "$PY" "$E2E_DIR/udpmix.py" udp --dst "$2" --ports "$3" \
+		--sizes "$4" --count "$5" ${6:+--src "$6"}) ||
+		die "could not send $5 datagrams ($4 bytes) from $1 to $2:$3: $out"
+}
+
+# add_address NS DEV IP PEER_NS PEER_DEV MAC: one more /24 address on DEV (whose MAC is MAC),
+# that the peer reaches without ARP.
+add_address() {
+	ip -n "$1" addr add "$3/24" dev "$2"
+	ip -n "$4" neigh add "$3" lladdr "$6" dev "$5" nud permanent
+}
+
+# ip_number A.B.C.D: the address as dynmon decodes a __be32 field: one number, in host order.
+ip_number() {
+	local a b c d
+	IFS=. read -r a b c d <<<"$1"
+	echo $(((a << 24) | (b << 16) | (c << 8) | d))
+}
+
+# metric_canon METRICS-JSON DIRECTION NAME [SHAPE]: one metric of a saved `dynmonctl metrics`
+# output, made comparable (see metriccanon.py for the shapes), or "<missing>". Save the output
+# once and pick from it when a read has effects (empty-on-read).
+metric_canon() {
+	"$PY" "$E2E_DIR/metriccanon.py" "${@:2}" <<<"$1" || true
+}
