@@ -411,17 +411,57 @@ static int load_pivot(struct path_build *b, enum dm_hook hook, struct pivot_bpf 
 	return 0;
 }
 
-/* Phase two: load a path's object(s) into the kernel. */
+static bool maps_compatible(const struct bpf_map *a, const struct bpf_map *b)
+{
+	return bpf_map__type(a) == bpf_map__type(b) && bpf_map__key_size(a) == bpf_map__key_size(b) &&
+	       bpf_map__value_size(a) == bpf_map__value_size(b) &&
+	       bpf_map__max_entries(a) == bpf_map__max_entries(b);
+}
+
+/* Makes the user maps of `obj` that no other rule set yet the ones of `from` (the dataplane
+ * being replaced), so that counting goes on where it was. Internal maps (global data, whose
+ * layout the rebuild may change) and the log ring buffer start anew. */
+static int inherit_maps(struct bpf_object *obj, struct bpf_object *from, dm_error *error)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *name = bpf_map__name(map);
+		struct bpf_map *old;
+		int r;
+
+		if (!from || bpf_map__fd(map) >= 0 || bpf_map__is_internal(map) ||
+		    streq(name, DYNMON_LOG_MAP_NAME))
+			continue;
+		old = bpf_object__find_map_by_name(from, name);
+		if (!old || !maps_compatible(map, old))
+			continue;
+		r = bpf_map__reuse_fd(map, bpf_map__fd(old));
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot keep map %s: %s", name, strerror(-r));
+	}
+	return 0;
+}
+
+/* Phase two: load a path's object(s) into the kernel, inheriting the maps of `inherit`'s
+ * path when there is one. */
 static int path_load(struct path_build *b, enum dm_path path, enum dm_hook hook,
-		     struct dm_dataplane *dp, dm_error *error)
+		     struct dm_dataplane *dp, const struct dm_dataplane *inherit,
+		     dm_error *error)
 {
 	struct dm_path_program *pp = &dp->paths[path];
+	const struct dm_path_program *old = inherit ? &inherit->paths[path] : NULL;
 	const char *pname = dm_path_to_string(path);
 	int r;
 
 	r = reuse_shared_maps(b, pname, dp, error);
+	if (r >= 0 && old)
+		r = inherit_maps(b->obj, old->obj, error);
 	if (r >= 0)
 		r = load_object(b, b->obj, pname, error);
+	if (r >= 0 && b->obj_b && old)
+		r = inherit_maps(b->obj_b, old->obj_b, error);
 	if (r >= 0 && b->obj_b)
 		r = load_copy_b(b, &dp->config->paths[path], pname, error);
 	if (r >= 0 && b->obj_b)
@@ -511,7 +551,8 @@ void dm_swap_read_free(struct dm_swap_read *sr)
 
 int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
 		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
-		      struct dm_dataplane **ret, dm_error *error)
+		      const struct dm_dataplane *inherit, struct dm_dataplane **ret,
+		      dm_error *error)
 {
 	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
 	struct path_build builds[_DM_PATH_MAX] = {};
@@ -543,7 +584,7 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 		if (builds[order[i]].obj)
 			r = path_load(&builds[order[i]], order[i],
 				      order[i] == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, dp,
-				      error);
+				      inherit, error);
 
 	for (int p = 0; p < _DM_PATH_MAX; p++)
 		path_build_done(&builds[p]);

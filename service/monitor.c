@@ -167,7 +167,7 @@ static int hooks_apply(struct monitor *m, const struct dm_dataplane *dp,
 /* Builds a dataplane from `config` (taken) at `log_level` and swaps it in for the current one:
  * the hooks change atomically, the old dataplane and its log reader go only after. */
 static int monitor_load(struct monitor *m, struct dm_config *config, int log_level,
-			dm_error *error)
+			const struct dm_dataplane *inherit, dm_error *error)
 {
 	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
 	struct pcnlog_reader *reader = NULL;
@@ -175,7 +175,7 @@ static int monitor_load(struct monitor *m, struct dm_config *config, int log_lev
 
 	r = dm_dataplane_load(&m->manager->compiler, m->name,
 			      m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level, config,
-			      &dp, error);
+			      inherit, &dp, error);
 	if (r < 0)
 		return r;
 	log_fd = dm_dataplane_log_fd(dp);
@@ -208,7 +208,7 @@ int monitor_inject(struct monitor *m, const char *config_text, dm_error *error)
 	r = dm_config_parse(config_text, &config, error);
 	if (r < 0)
 		return r;
-	r = monitor_load(m, config, m->log_level, error);
+	r = monitor_load(m, config, m->log_level, NULL, error);
 	if (r < 0)
 		return r;
 	log_info("Monitor %s: dataplane injected.", m->name);
@@ -225,14 +225,14 @@ int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
 		m->log_level = level;
 		return 0;
 	}
-	/* The running configuration, rebuilt with the new level. */
+	/* The running configuration, rebuilt with the new level; its maps and counters stay. */
 	j = dm_config_to_json(m->dataplane->config);
 	if (!j)
 		return -ENOMEM;
 	r = dm_config_from_json(j, &copy, error);
 	if (r < 0)
 		return r;
-	r = monitor_load(m, copy, level, error);
+	r = monitor_load(m, copy, level, m->dataplane, error);
 	if (r < 0)
 		return r;
 	log_info("Monitor %s: log level %s.", m->name, pcnlog_level_to_string(level));

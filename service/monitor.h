@@ -48,8 +48,8 @@ void monitor_free(struct monitor *m);
 /* Parses, compiles, loads and swaps in a dataplane configuration; when attached, replaces the
  * filters atomically. On any failure the previous dataplane keeps running untouched. */
 int monitor_inject(struct monitor *m, const char *config_text, dm_error *error);
-/* Sets the pcn_log level; with a dataplane in place, rebuilds it (pcn_log calls above the level
- * are compiled away) and swaps it in as monitor_inject() does. */
+/* Sets the pcn_log level; with a dataplane in place, rebuilds its programs (pcn_log calls above
+ * the level are compiled away) on the same maps, and swaps them in as monitor_inject() does. */
 int monitor_set_log_level(struct monitor *m, int level, dm_error *error);
 int monitor_attach(struct monitor *m, const char *ifname, dm_error *error);
 int monitor_detach(struct monitor *m, dm_error *error);

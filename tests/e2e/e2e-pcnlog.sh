@@ -127,11 +127,15 @@ assert_eq "quiet: at TRACE, 2 packets from 40201 logged" 2 \
 	"$(wait_log "$(ntp_line quiet 40201 123)" 2)"
 assert_eq "quiet: at OFF, the 4 packets from 40200 were not logged" 0 \
 	"$(log_mentions quiet 40200)"
+assert_eq "quiet: the rebuild kept the counter: 4 + 2" "[6]" \
+	"$(metric_value quiet ntp_packets_total ingress)"
 
 set_level "$QUIET" OFF
 assert_eq "quiet: LogLevel OFF again" "OFF" "$(log_level "$QUIET")"
 assert_eq "quiet: OFF again: no dynmon_log map" "NTP_PACKETS_COU" "$(prog_maps "$VETH_A")"
 send_ntp "$NS_B" "$IP_A" --ntp 3:40202:123:3
+assert_eq "quiet: back at OFF, the counter still goes on: 6 + 3" "[9]" \
+	"$(metric_value quiet ntp_packets_total ingress)"
 # ERR keeps the ring buffer but compiles the TRACE calls away.
 set_level "$QUIET" error
 assert_eq "quiet: 'error' is ERR" "ERR" "$(log_level "$QUIET")"
