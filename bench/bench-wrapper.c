@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What dynmon's Polycube wrapper costs per packet. The translation of Polycube code appends an
- * entry program (DM_POLYCUBE_ENTRY in bpf/include/polycube.h) that builds struct pkt_metadata,
- * calls the user's handle_rx() and maps its verdict. Each pair below is one piece of counting
- * logic written twice: bare, as a SEC("tc") program in the libbpf dialect, and wrapped, as a
- * Polycube handle_rx(). Both are built as dynmond builds them (bench/program.c) and run by the
- * kernel on the same packet with BPF_PROG_TEST_RUN, in interleaved rounds; the difference of
- * each round's pair is the wrapper's cost. Needs root. See docs/PERFORMANCE.md. */
+/* What dynmon's Polycube wrapper and swap-on-read's pivot cost per packet. The translation of
+ * Polycube code appends an entry program (DM_POLYCUBE_ENTRY in bpf/include/polycube.h) that
+ * builds struct pkt_metadata, calls the user's handle_rx() and maps its verdict. Each pair below
+ * is one piece of counting logic written twice: bare, as a SEC("tc") program in the libbpf
+ * dialect, and wrapped, as a Polycube handle_rx(). Both are built as dynmond builds them
+ * (bench/program.c). Swap-on-read puts the pivot of bpf/pivot.bpf.c on the hook, which
+ * tail-calls the wrapped program through a PROG_ARRAY with a constant index: the "swapped"
+ * variant is that pivot, loaded from dynmond's own skeleton, with a copy of the wrapped program
+ * in its slot 0. The "variable" variant is the same pivot reading the index from a map, the
+ * design swap-on-read avoids. The kernel runs every variant on the same packet with
+ * BPF_PROG_TEST_RUN, in interleaved rounds; the difference of each round's pair is the cost of
+ * the wrapper (wrapped - bare) or of the pivot (swapped - wrapped). Needs root. See
+ * docs/PERFORMANCE.md. */
 #include <bpf/bpf.h>
 #include <getopt.h>
 #include <linux/pkt_cls.h>
 #include <sys/utsname.h>
 
 #include "build-config.h"
+#include "pivot.skel.h"
 #include "program.h"
 #include "stats.h"
 
@@ -103,6 +110,32 @@ static const uint8_t packet[64] = {
 };
 /* clang-format on */
 
+/* bpf/pivot.bpf.c's tc program with the index read from a map instead of a constant: the
+ * verifier cannot see the slot, so the JIT emits the generic tail call (bounds check, load of
+ * the program pointer, indirect jump) instead of a patched direct jump. */
+static const char pivot_variable[] =
+    "#include <dynmon.h>\n"
+    "struct {\n"
+    "	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);\n"
+    "	__uint(max_entries, 1);\n"
+    "	__type(key, __u32);\n"
+    "	__type(value, __u32);\n"
+    "} dm_progs SEC(\".maps\");\n"
+    "struct {\n"
+    "	__uint(type, BPF_MAP_TYPE_ARRAY);\n"
+    "	__uint(max_entries, 1);\n"
+    "	__type(key, __u32);\n"
+    "	__type(value, __u32);\n"
+    "} dm_slot SEC(\".maps\");\n"
+    "SEC(\"tc\") int dm_pivot_var(struct __sk_buff *skb)\n"
+    "{\n"
+    "	__u32 key = 0, *slot = bpf_map_lookup_elem(&dm_slot, &key);\n"
+    "	if (slot)\n"
+    "		bpf_tail_call(skb, &dm_progs, *slot);\n"
+    "	return DYNMON_PASS;\n"
+    "}\n"
+    "char LICENSE[] SEC(\"license\") = \"GPL\";\n";
+
 /* Code given here, or the ingress code of a configuration file under the source tree. */
 struct source {
 	const char *code;
@@ -112,44 +145,61 @@ struct source {
 enum variant {
 	BARE,
 	WRAPPED,
-	/* TODO(swap-on-read): SWAPPED, the wrapped program behind the pivot that tail-calls it
-	 * through a PROG_ARRAY with a constant index (DESIGN-NOTES.md, "Swap-on-read"). Build
-	 * the pivot from bpf/ once it exists, put the WRAPPED program at index 0, run the
-	 * pivot's fd, and report SWAPPED - WRAPPED per round next to WRAPPED - BARE. */
+	SWAPPED,  /* bpf/pivot.bpf.c, a copy of WRAPPED in its slot 0 */
+	VARIABLE, /* pivot_variable above, a copy of WRAPPED in its slot 0 */
 	_VARIANT_MAX,
 };
 
-static const char *const variant_names[_VARIANT_MAX] = {"bare", "wrapped"};
+static const char *const variant_names[_VARIANT_MAX] = {
+    "bare", "wrapped", "swapped (pivot, constant index)", "pivot, variable index"};
 
 struct pair {
 	const char *logic;
-	struct source src[_VARIANT_MAX];
+	struct source bare, wrapped;
 	const char *counter; /* the map that must count every run; NULL: none */
 	unsigned per_run;    /* what it adds per run */
 };
 
 static const struct pair pairs[] = {
-    {"pass (wrapper alone)", {{.code = bare_pass}, {.code = wrapped_pass}}, NULL},
+    {"pass (wrapper alone)", {.code = bare_pass}, {.code = wrapped_pass}, NULL},
     {"atomic counter (examples/packet_counter.json)",
-     {{.file = "examples/packet_counter.json"}, {.code = wrapped_atomic}},
+     {.file = "examples/packet_counter.json"},
+     {.code = wrapped_atomic},
      "PKT_COUNTER",
      1},
     {"plain counter (upstream v1.1 packet_counter)",
-     {{.code = bare_plain}, {.file = "tests/data/polycube/v1.1/packet_counter.json"}},
+     {.code = bare_plain},
+     {.file = "tests/data/polycube/v1.1/packet_counter.json"},
      "PKT_COUNTER",
      1},
     {"byte counter on md->packet_len, with a verdict",
-     {{.code = bare_bytes}, {.code = wrapped_bytes}},
+     {.code = bare_bytes},
+     {.code = wrapped_bytes},
      "BYTES",
      sizeof(packet)},
 };
 
+/* The differences reported, each one per round. */
+struct diff {
+	const char *name;
+	enum variant minuend, subtrahend;
+};
+
+static const struct diff diffs_reported[] = {
+    {"wrapped - bare", WRAPPED, BARE},
+    {"swapped - wrapped (the pivot)", SWAPPED, WRAPPED},
+    {"variable - wrapped (a variable-index pivot)", VARIABLE, WRAPPED},
+};
+#define N_DIFFS ELEMENTSOF(diffs_reported)
+
 /* ---- Building and describing a program ---- */
 
 struct program {
-	struct bench_object o;
-	int fd;
-	unsigned insns, jited_bytes;
+	struct bench_object o;	 /* the user's program; its maps are the ones checked */
+	int fd;			 /* what runs: the user's program, or the pivot in front of it */
+	struct pivot_bpf *pivot; /* SWAPPED */
+	struct bench_object pivot_var; /* VARIABLE */
+	unsigned insns, jited_bytes;   /* of what runs */
 	/* The kernel's hash of the instructions, map references zeroed: equal tags mean the
 	 * same code. */
 	char tag[2 * BPF_TAG_SIZE + 1];
@@ -186,22 +236,14 @@ static int source_code(const struct source *s, const char *source_dir, char **re
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int program_build(struct program *p, const struct dm_compiler *c, const char *code)
+/* Size and tag of what runs, as the kernel reports them. */
+static int program_describe(struct program *p)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	dm_error e = DM_ERROR_NULL;
-	int r;
 
-	r = bench_build(c, code, "bench", &p->o, &p->fd, &e);
-	if (r < 0) {
-		fprintf(stderr, "%s\n", e.message ?: strerror(-r));
-		dm_error_done(&e);
-		return r;
-	}
-	r = bpf_obj_get_info_by_fd(p->fd, &info, &len);
-	if (r < 0)
-		return r;
+	if (bpf_obj_get_info_by_fd(p->fd, &info, &len) < 0)
+		return -errno;
 	p->insns = info.xlated_prog_len / sizeof(struct bpf_insn);
 	p->jited_bytes = info.jited_prog_len;
 	for (int i = 0; i < BPF_TAG_SIZE; i++)
@@ -209,8 +251,73 @@ static int program_build(struct program *p, const struct dm_compiler *c, const c
 	return 0;
 }
 
+static int program_build(struct program *p, const struct dm_compiler *c, const char *code)
+{
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	r = bench_build(c, code, "bench", &p->o, &p->fd, &e);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", e.message ?: strerror(-r));
+		dm_error_done(&e);
+	}
+	return r;
+}
+
+/* Slot 0 of a pivot's PROG_ARRAY: the user's program, as the daemon arms its pivot. */
+static int pivot_arm(int prog_array_fd, int target_fd)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(prog_array_fd, &key, &target_fd, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* dynmond's pivot, from the same skeleton, its tc program only (as dataplane.c loads it). */
+static int pivot_load_constant(struct program *p)
+{
+	int r;
+
+	p->pivot = pivot_bpf__open();
+	if (!p->pivot)
+		return -errno;
+	bpf_program__set_autoload(p->pivot->progs.dm_pivot_xdp, false);
+	r = pivot_bpf__load(p->pivot);
+	if (r >= 0)
+		r = pivot_arm(bpf_map__fd(p->pivot->maps.dm_progs), p->fd);
+	if (r < 0) {
+		fprintf(stderr, "Cannot load and arm the pivot: %s\n", strerror(-r));
+		return r;
+	}
+	p->fd = bpf_program__fd(p->pivot->progs.dm_pivot_tc);
+	return 0;
+}
+
+static int pivot_load_variable(struct program *p, const struct dm_compiler *c)
+{
+	dm_error e = DM_ERROR_NULL;
+	struct bpf_map *progs;
+	int r, fd;
+
+	r = bench_build(c, pivot_variable, "pivot_var", &p->pivot_var, &fd, &e);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", e.message ?: strerror(-r));
+		dm_error_done(&e);
+		return r;
+	}
+	progs = bpf_object__find_map_by_name(p->pivot_var.obj, "dm_progs");
+	r = progs ? pivot_arm(bpf_map__fd(progs), p->fd) : -ENOENT;
+	if (r < 0) {
+		fprintf(stderr, "Cannot arm the variable-index pivot: %s\n", strerror(-r));
+		return r;
+	}
+	p->fd = fd; /* dm_slot holds 0, as created */
+	return 0;
+}
+
 static void program_done(struct program *p)
 {
+	pivot_bpf__destroy(p->pivot);
+	bench_object_done(&p->pivot_var);
 	bench_object_done(&p->o);
 	samples_done(&p->wall_ns);
 	samples_done(&p->kernel_ns);
@@ -243,10 +350,10 @@ static int program_run(struct program *p, unsigned repeat, bool record)
 	return r < 0 ? r : samples_add(&p->kernel_ns, opts.duration);
 }
 
-/* Each round runs every pair, bare and wrapped back to back, in alternating order, so that
- * drift (frequency, a neighbour's load) touches both sides of a difference alike. */
+/* Each round runs every pair's variants back to back, in alternating order, so that drift
+ * (frequency, a neighbour's load) touches both sides of a difference alike. */
 static int run_rounds(struct program (*progs)[_VARIANT_MAX], unsigned rounds, unsigned repeat,
-		      struct samples *diffs)
+		      struct samples (*diffs)[N_DIFFS])
 {
 	for (unsigned round = 0; round <= rounds; round++) {
 		bool record = round > 0; /* round 0 warms caches and branch predictors */
@@ -259,10 +366,13 @@ static int run_rounds(struct program (*progs)[_VARIANT_MAX], unsigned rounds, un
 				if (r < 0)
 					return r;
 			}
-			if (record) {
-				size_t last = progs[i][BARE].wall_ns.n - 1;
-				int r = samples_add(&diffs[i], progs[i][WRAPPED].wall_ns.v[last] -
-								   progs[i][BARE].wall_ns.v[last]);
+			for (size_t d = 0; record && d < N_DIFFS; d++) {
+				const struct samples *a =
+				    &progs[i][diffs_reported[d].minuend].wall_ns;
+				const struct samples *b =
+				    &progs[i][diffs_reported[d].subtrahend].wall_ns;
+				int r = samples_add(&diffs[i][d], a->v[a->n - 1] - b->v[b->n - 1]);
+
 				if (r < 0)
 					return r;
 			}
@@ -271,7 +381,9 @@ static int run_rounds(struct program (*progs)[_VARIANT_MAX], unsigned rounds, un
 	return 0;
 }
 
-/* The counter must hold exactly the number of runs: the logic ran on every one of them. */
+/* The counter must hold exactly the number of runs: the logic ran on every one of them. Behind
+ * a pivot, this is also what shows that every tail call reached the user's program (an empty
+ * slot returns the same verdict). */
 static int check_counter(const struct program *p, const struct pair *pair)
 {
 	const char *map_name = pair->counter;
@@ -349,19 +461,25 @@ static void print_programs(struct program (*progs)[_VARIANT_MAX])
 			       samples_quantile(&p->wall_ns, 1),
 			       samples_quantile(&p->kernel_ns, 0.5));
 		}
+	printf("\nThe pivot rows' insns, JIT bytes and tag are the pivot's own; the program in its "
+	       "slot is a copy of the wrapped one.\n");
 }
 
-static void print_diffs(const struct samples *diffs)
+static void print_diffs(const struct samples (*diffs)[N_DIFFS])
 {
-	printf("\n| logic | wrapped - bare, ns/packet, median of rounds | p25 - p75 | "
-	       "min - max |\n");
-	printf("|---|---:|---:|---:|\n");
-	for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
-		printf("| %s | %+.2f | %+.2f - %+.2f | %+.2f - %+.2f |\n", pairs[i].logic,
-		       samples_quantile(&diffs[i], 0.5), samples_quantile(&diffs[i], 0.25),
-		       samples_quantile(&diffs[i], 0.75), samples_quantile(&diffs[i], 0),
-		       samples_quantile(&diffs[i], 1));
-	printf("\nswap-on-read (pivot + tail call): not measured yet\n");
+	for (size_t d = 0; d < N_DIFFS; d++) {
+		printf("\n| logic | %s, ns/packet, median of rounds | p25 - p75 | min - max |\n",
+		       diffs_reported[d].name);
+		printf("|---|---:|---:|---:|\n");
+		for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
+			const struct samples *s = &diffs[i][d];
+
+			printf("| %s | %+.2f | %+.2f - %+.2f | %+.2f - %+.2f |\n", pairs[i].logic,
+			       samples_quantile(s, 0.5), samples_quantile(s, 0.25),
+			       samples_quantile(s, 0.75), samples_quantile(s, 0),
+			       samples_quantile(s, 1));
+		}
+	}
 }
 
 /* ---- main ---- */
@@ -395,6 +513,22 @@ static int parse_args(int argc, char **argv, unsigned *rounds, unsigned *repeat,
 	return 0;
 }
 
+static int build_one(struct program *p, const struct pair *pair, enum variant v,
+		     const struct dm_compiler *c, const char *source_dir)
+{
+	_cleanup_free_ char *code = NULL;
+	int r;
+
+	r = source_code(v == BARE ? &pair->bare : &pair->wrapped, source_dir, &code);
+	if (r >= 0)
+		r = program_build(p, c, code);
+	if (r >= 0 && v == SWAPPED)
+		r = pivot_load_constant(p);
+	if (r >= 0 && v == VARIABLE)
+		r = pivot_load_variable(p, c);
+	return r < 0 ? r : program_describe(p);
+}
+
 static int build_all(struct program (*progs)[_VARIANT_MAX], const char *source_dir)
 {
 	_cleanup_free_ char *include_dir = strdup_printf("%s/bpf/include", source_dir);
@@ -402,11 +536,8 @@ static int build_all(struct program (*progs)[_VARIANT_MAX], const char *source_d
 
 	for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
 		for (int v = 0; v < _VARIANT_MAX; v++) {
-			_cleanup_free_ char *code = NULL;
-			int r = source_code(&pairs[i].src[v], source_dir, &code);
+			int r = build_one(&progs[i][v], &pairs[i], v, &c, source_dir);
 
-			if (r >= 0)
-				r = program_build(&progs[i][v], &c, code);
 			if (r < 0)
 				return r;
 		}
@@ -430,7 +561,7 @@ int main(int argc, char **argv)
 	unsigned rounds = ROUNDS_DEFAULT, repeat = REPEAT_DEFAULT;
 	const char *source_dir = BENCH_SOURCE_DIR;
 	struct program progs[ELEMENTSOF(pairs)][_VARIANT_MAX] = {};
-	struct samples diffs[ELEMENTSOF(pairs)] = {};
+	struct samples diffs[ELEMENTSOF(pairs)][N_DIFFS] = {};
 	int r;
 
 	if (parse_args(argc, argv, &rounds, &repeat, &source_dir) < 0)
@@ -447,7 +578,8 @@ int main(int argc, char **argv)
 	} else
 		fprintf(stderr, "bench-wrapper failed: %s\n", strerror(-r));
 	for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
-		samples_done(&diffs[i]);
+		for (size_t d = 0; d < N_DIFFS; d++)
+			samples_done(&diffs[i][d]);
 		for (int v = 0; v < _VARIANT_MAX; v++)
 			program_done(&progs[i][v]);
 	}

@@ -3,17 +3,24 @@
 # Runs dynmon's benchmarks and prints their tables (Markdown), as docs/PERFORMANCE.md records
 # them. Benchmarks, not tests: nothing passes or fails here but the run itself.
 #
-#   sudo bench/run.sh [wrapper|phases|daemon|manual|all]     (default: all, about a minute)
+#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|all]   (default: all, about a minute)
 #
-#   wrapper  per-packet cost of the Polycube wrapper (build/bench/bench-wrapper)
+#   wrapper  per-packet cost of the Polycube wrapper and of swap-on-read's pivot
+#            (build/bench/bench-wrapper)
 #   phases   an inject phase by phase, on the daemon's code paths (build/bench/bench-inject-phases)
 #   daemon   `dynmonctl inject` against a real dynmond on a private bus, cold and warm
 #   manual   what a user would do by hand instead: clang, then `tc filter replace ... bpf`
+#   swap     swap-on-read: the pivot's per-packet cost (the wrapper table), then reads of a real
+#            dynmond's metrics in a tight loop under traffic, timed, with the zero-loss check
+#            beside them; plain and empty-on-read reads, and bpftool dump + zero, compared
 #
 # BUILD_DIR (default: build) is a configured meson build directory; the targets needed are built
-# first. Everything this script makes (a network namespace with veth pairs, a private bus, the
-# daemon, a temporary directory) has a name of its own and is removed on any exit. "Cold" runs
-# drop the page cache first (echo 3 > /proc/sys/vm/drop_caches: it empties caches only).
+# first. Everything this script makes (network namespaces with veth pairs, a private bus, the
+# daemon with its state and a BPF file system in a temporary directory, the processes started)
+# has a name of its own and is removed on any exit. "Cold" runs drop the page cache first
+# (echo 3 > /proc/sys/vm/drop_caches: it empties caches only). For swap: SWAP_N datagrams per
+# phase (200000), SWAP_IDLE seconds per phase without traffic (1.5), SWAP_SAMPLES=DIR keeps
+# every timed call.
 # shellcheck disable=SC2317 # functions run through the trap and timed_ms look unreachable
 set -euo pipefail
 
@@ -26,9 +33,12 @@ POLYCUBE_EXAMPLE=$SRC/tests/data/polycube/v1.1/packet_counter.json
 
 ID=$$
 NS=dm-bench-$ID-$RANDOM
+NS_B=$NS-b # swap: the traffic's sender
 TMPD=
 DBUS_PID=
 DAEMON_PID=
+BG_PIDS=() # swap: sink, bus clients, sender
+declare -A LOOPS # swap: the timed loops running, by name
 
 die() {
 	echo "bench/run.sh: $*" >&2
@@ -49,11 +59,17 @@ stop_pid() {
 }
 
 cleanup() {
+	local pid
 	set +e
+	for pid in "${BG_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
 	stop_pid "$DAEMON_PID"
 	stop_pid "$DBUS_PID"
+	ip netns del "$NS_B" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	[[ -n $TMPD ]] && rm -rf "$TMPD"
+	[[ -n $TMPD ]] && mountpoint -q "$TMPD/bpffs" && umount "$TMPD/bpffs"
+	[[ -n $TMPD ]] && ! mountpoint -q "$TMPD/bpffs" && rm -rf "$TMPD"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -136,6 +152,7 @@ table_phases() {
 
 start_bus() {
 	local i
+	[[ -z $DBUS_PID ]] || return 0 # `all`: the daemon table's bus
 	sed -e "s|@LISTEN_ADDRESS@|unix:path=$TMPD/bus|" \
 		-e "s|@DYNMON_POLICY@|$SRC/dbus/org.polycube.Dynmon.conf|" \
 		"$SRC/tests/dbus/system.conf" >"$TMPD/system.conf"
@@ -151,10 +168,24 @@ start_bus() {
 	die "the private bus did not come up"
 }
 
+# daemon_state_options: where dynmond saves its monitors and pins their maps, in our temporary
+# directory (a BPF file system mounted there), never the system's; nothing for a dynmond that
+# saves nothing.
+daemon_state_options() {
+	"$BUILD/service/dynmond" --help | grep -q -- --pin-dir || return 0
+	if ! mountpoint -q "$TMPD/bpffs"; then
+		mkdir -p "$TMPD/bpffs"
+		mount -t bpf bpf "$TMPD/bpffs" || die "cannot mount a BPF file system on $TMPD/bpffs"
+	fi
+	echo "--state-dir=$TMPD/state --pin-dir=$TMPD/bpffs/dynmon"
+}
+
 start_daemon() {
-	local i
+	local i options
+	options=$(daemon_state_options)
+	# shellcheck disable=SC2086 # two options or none
 	ip netns exec "$NS" "$BUILD/service/dynmond" --bpf-include-dir "$SRC/bpf/include" \
-		>>"$TMPD/dynmond.log" 2>&1 &
+		$options >>"$TMPD/dynmond.log" 2>&1 &
 	DAEMON_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		"$BUILD/cli/dynmonctl" list >/dev/null 2>&1 && return 0
@@ -248,6 +279,311 @@ table_manual() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# swap: a real dynmond in $NS reads the upstream packet counter attached to a veth whose other
+# end, in $NS_B, sends exactly $SWAP_N datagrams as fast as udp.py can, to a bound sink (no ICMP
+# in return). Meanwhile bench-bus-client reads the Metrics property in a tight loop and times
+# each read, and a second client times the Manager's ListMonitors: the event loop's latency.
+
+SWAP_N=${SWAP_N:-200000}
+SWAP_IDLE=${SWAP_IDLE:-1.5}
+SWAP_PORT=7000
+IP_A=192.0.2.1
+IP_B=192.0.2.2
+CLIENT=
+
+# swap_network: a veth pair from $NS (the monitored end) to $NS_B, static neighbours and no
+# IPv6, so that the sender's datagrams are the only packets that cross.
+swap_network() {
+	local ns
+	ip netns add "$NS_B"
+	for ns in "$NS" "$NS_B"; do
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip link add "db${ID}sw" netns "$NS" address 02:00:00:00:00:0a type veth \
+		peer name "db${ID}swp" netns "$NS_B" address 02:00:00:00:00:0b
+	ip -n "$NS" addr add "$IP_A/24" dev "db${ID}sw"
+	ip -n "$NS_B" addr add "$IP_B/24" dev "db${ID}swp"
+	ip -n "$NS" neigh add "$IP_B" lladdr 02:00:00:00:00:0b dev "db${ID}sw" nud permanent
+	ip -n "$NS_B" neigh add "$IP_A" lladdr 02:00:00:00:00:0a dev "db${ID}swp" nud permanent
+	ip -n "$NS" link set "db${ID}sw" up
+	ip -n "$NS_B" link set "db${ID}swp" up
+}
+
+# swap_configs: the upstream v1.1 packet counter, unchanged but for its extraction option.
+swap_configs() {
+	"$PY" - "$POLYCUBE_EXAMPLE" "$TMPD" <<'PYEOF'
+import json, sys
+for name, options in (("plain", None), ("empty", {"empty-on-read": True}),
+                      ("swap", {"swap-on-read": True})):
+    doc = json.load(open(sys.argv[1]))
+    if options:
+        doc["ingress-path"]["metric-configs"][0]["extraction-options"] = options
+    json.dump(doc, open(f"{sys.argv[2]}/counter-{name}.json", "w"))
+PYEOF
+}
+
+# spawn CMD...: runs CMD (a program, not a function) in the background, stopped on any exit;
+# its pid in $SPAWNED.
+spawn() {
+	"$@" &
+	SPAWNED=$!
+	BG_PIDS+=("$SPAWNED")
+}
+
+# reap PID: waits for it; its exit status must be 0.
+reap() {
+	local pid=$1 rc=0 p left=()
+	wait "$pid" || rc=$?
+	for p in "${BG_PIDS[@]}"; do
+		[[ $p == "$pid" ]] || left+=("$p")
+	done
+	BG_PIDS=("${left[@]}")
+	((rc == 0)) || die "a helper failed (pid $pid, status $rc)"
+}
+
+# wait_file FILE PID: until FILE exists, as long as PID lives.
+wait_file() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ -e $1 ]] && return 0
+		kill -0 "$2" 2>/dev/null || die "a helper exited at start (waiting for $1)"
+		sleep 0.05
+	done
+	die "$1 did not appear"
+}
+
+# finish PID: SIGTERM, then its exit status must be 0.
+finish() {
+	kill -TERM "$1"
+	reap "$1"
+}
+
+# sender_start: exactly $SWAP_N datagrams from $NS_B (udp.py fails when it could not send them
+# all), in the background; its pid in $SPAWNED.
+sender_start() {
+	spawn ip netns exec "$NS_B" "$PY" "$SRC/tests/e2e/udp.py" send --dst "$IP_A" \
+		--ports "$SWAP_PORT" --count "$SWAP_N" >"$TMPD/sent.json"
+}
+
+# sender_finish PID: waits for the sender, lets the last datagrams through the softirq before
+# anyone reads again, and sets RATE, what it sent per second.
+sender_finish() {
+	reap "$1"
+	sleep 0.2
+	RATE=$("$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))
+print(round(r["total"] / r["seconds"]))' "$TMPD/sent.json")
+}
+
+# quantiles < numbers: "N | median | p99 | max", interpolated as bench/stats.c does.
+quantiles() {
+	sort -n | awk '
+		function q(p,   pos, lo) {
+			pos = p * (NR - 1) + 1
+			lo = int(pos)
+			return lo < NR ? v[lo] + (pos - lo) * (v[lo + 1] - v[lo]) : v[lo]
+		}
+		{ v[NR] = $1 }
+		END { printf "%d | %.3f | %.3f | %.3f", NR, q(0.5), q(0.99), v[NR] }'
+}
+
+# loop_start NAME CMD...: one of the timed loops (bench-bus-client, bench-grace), writing every
+# call's time to $TMPD/NAME.samples and its summary line to $TMPD/NAME.out; returns once its
+# first call has answered.
+loop_start() {
+	local name=$1
+	shift
+	rm -f "$TMPD/$name.ready"
+	spawn "$@" --ready "$TMPD/$name.ready" --samples "$TMPD/$name.samples" >"$TMPD/$name.out"
+	LOOPS[$name]=$SPAWNED
+	wait_file "$TMPD/$name.ready" "$SPAWNED"
+}
+
+# loop_stop NAME LABEL: stops the loop, keeps its samples (SWAP_SAMPLES=DIR), sets LOOP_ROW to
+# "| LABEL | calls | median | p99 | max" and LOOP_REST to what follows on its summary line.
+loop_stop() {
+	local name=$1 label=$2 n med p99 max
+	finish "${LOOPS[$name]}"
+	unset "LOOPS[$name]"
+	read -r n med p99 max LOOP_REST <"$TMPD/$name.out"
+	LOOP_ROW="| $label | $n | $med | $p99 | $max"
+	[[ -z ${SWAP_SAMPLES:-} ]] ||
+		cp "$TMPD/$name.samples" "$SWAP_SAMPLES/${label//[^a-zA-Z0-9]/}.$name"
+}
+
+# swap_phase LABEL CONFIG WHAT...: a fresh inject of CONFIG (its counter at 0), the loops WHAT
+# names (read: Metrics reads; list: ListMonitors calls; grace: dm_grace_wait alone), then the
+# traffic, or $SWAP_IDLE seconds without any when WHAT holds `idle`; one row per loop in its
+# table. The check: with swap-on-read or empty-on-read the reads plus the final read must sum to
+# what was sent; with plain reads (cumulative) the final read alone must.
+swap_phase() {
+	local label=$1 cfg=$2 what=" ${*:3} " sent=0 sum final total
+	dm inject bench "$cfg" >/dev/null
+	[[ $what != *" list "* ]] || loop_start list "$CLIENT" list
+	[[ $what != *" read "* ]] || loop_start read "$CLIENT" metrics bench packets_total
+	[[ $what != *" grace "* ]] || loop_start grace "$BUILD/bench/bench-grace"
+	if [[ $what == *" idle "* ]]; then
+		sleep "$SWAP_IDLE"
+		RATE="no traffic"
+	else
+		sender_start
+		sender_finish "$SPAWNED"
+		sent=$SWAP_N
+		SENT_TOTAL=$((SENT_TOTAL + SWAP_N))
+	fi
+	if [[ $what == *" read "* ]]; then
+		loop_stop read "$label"
+		read -r sum final <<<"$LOOP_REST"
+		[[ -n ${final:-} ]] || die "the reader gave no final read"
+		total=$((sum + final))
+		[[ ${cfg##*/} != counter-plain.json ]] || total=$final
+		echo "$LOOP_ROW | $total | $(exactness "$total" "$sent") | $RATE |" >>"$TMPD/reads.md"
+	fi
+	if [[ $what == *" list "* ]]; then
+		loop_stop list "$label"
+		echo "$LOOP_ROW | $RATE |" >>"$TMPD/list.md"
+	fi
+	if [[ $what == *" grace "* ]]; then
+		loop_stop grace "$label"
+		echo "$LOOP_ROW | $RATE |" >>"$TMPD/grace.md"
+	fi
+}
+
+# exactness TOTAL SENT: how TOTAL compares with what was sent.
+exactness() {
+	if (($1 == $2)); then
+		echo "exact ($2)"
+	else
+		printf "**off by %+d**" $(($1 - $2))
+	fi
+}
+
+# counter_map_id: the id of PKT_COUNTER, found through the program on our veth (other maps on
+# the machine have that name too).
+counter_map_id() {
+	local prog
+	prog=$(ip netns exec "$NS" tc filter show dev "db${ID}sw" ingress |
+		grep -o ' id [0-9]*' | head -n 1) || die "no program on db${ID}sw"
+	bpftool -j prog show id "${prog# id }" | "$PY" -c '
+import json, subprocess, sys
+for m in json.load(sys.stdin)["map_ids"]:
+    info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(m)],
+                                     check=True, capture_output=True).stdout)
+    if info["name"] == "PKT_COUNTER":
+        print(m)
+        break
+else:
+    sys.exit("no PKT_COUNTER on the program")'
+}
+
+# dump_sum FILE...: the sum of the counter's values in `bpftool -j map dump` outputs.
+dump_sum() {
+	"$PY" - "$@" <<'PYEOF'
+import json, sys
+total = 0
+for path in sys.argv[1:]:
+    for entry in json.load(open(path)):
+        value = entry.get("formatted", entry)["value"]
+        total += value if isinstance(value, int) else int.from_bytes(
+            bytes(int(b, 16) for b in value), "little")
+print(total)
+PYEOF
+}
+
+# bpftool_cycle MAP I: one read as a user would do it by hand: dump, then zero.
+bpftool_cycle() {
+	bpftool -j map dump id "$1" >"$TMPD/dumps/$2.json"
+	bpftool map update id "$1" key 0 0 0 0 value 0 0 0 0 0 0 0 0
+}
+
+# swap_bpftool: plain counter, bpftool dump + zero in a loop under the same traffic.
+swap_bpftool() {
+	local map i=0 sender t0 total
+	dm inject bench "$TMPD/counter-plain.json" >/dev/null
+	map=$(counter_map_id)
+	mkdir -p "$TMPD/dumps"
+	: >"$TMPD/cycles"
+	sender_start
+	sender=$SPAWNED
+	while kill -0 "$sender" 2>/dev/null; do
+		t0=${EPOCHREALTIME/[.,]/}
+		bpftool_cycle "$map" $((i++))
+		echo $((${EPOCHREALTIME/[.,]/} - t0)) >>"$TMPD/cycles"
+	done
+	sender_finish "$sender"
+	SENT_TOTAL=$((SENT_TOTAL + SWAP_N))
+	bpftool -j map dump id "$map" >"$TMPD/dumps/final.json"
+	total=$(dump_sum "$TMPD"/dumps/*.json)
+	echo "| bpftool map dump, then map update to zero |" \
+		"$(awk '{ print $1 / 1000 }' "$TMPD/cycles" | quantiles) | $total |" \
+		"$(exactness "$total" "$SWAP_N") | $RATE |" >>"$TMPD/reads.md"
+}
+
+table_swap() {
+	local received drops sink
+	local plain=$TMPD/counter-plain.json empty=$TMPD/counter-empty.json
+	local swap=$TMPD/counter-swap.json
+	CLIENT=$BUILD/bench/bench-bus-client
+	SENT_TOTAL=0
+	swap_network
+	swap_configs
+	start_bus
+	start_daemon
+	dm add bench >/dev/null
+	dm attach bench "db${ID}sw" >/dev/null
+	rm -f "$TMPD/sink.ready" "$TMPD/sink.result"
+	spawn ip netns exec "$NS" "$PY" "$SRC/tests/e2e/udp.py" sink --bind "$IP_A" \
+		--port "$SWAP_PORT" --ready "$TMPD/sink.ready" --result "$TMPD/sink.result"
+	sink=$SPAWNED
+	wait_file "$TMPD/sink.ready" "$sink"
+	: >"$TMPD/reads.md"
+	: >"$TMPD/list.md"
+	: >"$TMPD/grace.md"
+	echo
+	echo "# load before: $(uptime)"
+	swap_phase "plain reads" "$plain" read
+	swap_phase "empty-on-read" "$empty" read
+	swap_phase "swap-on-read" "$swap" read
+	swap_phase "swap-on-read, no traffic" "$swap" read idle
+	swap_phase "no reads (swap-on-read monitor)" "$swap" list
+	swap_phase "swap-on-read, with a ListMonitors caller" "$swap" read list
+	swap_bpftool
+	swap_phase "grace period alone" "$plain" grace
+	swap_phase "grace period alone, no traffic" "$plain" grace idle
+	swap_phase "grace period alone, with a ListMonitors caller" "$plain" grace list
+	finish "$sink"
+	read -r received drops <"$TMPD/sink.result"
+	dm del bench >/dev/null
+	stop_pid "$DAEMON_PID"
+	DAEMON_PID=
+	echo "# load after: $(uptime)"
+	echo
+	echo "The upstream v1.1 packet counter on a veth; $SWAP_N datagrams sent at full speed from"
+	echo "the other end while a client reads the Metrics property in a tight loop. Total = the"
+	echo "reads' values summed plus a final read after the traffic (plain reads: the final read)."
+	echo
+	echo "| reader | reads | median, ms | p99, ms | max, ms | total | vs sent | sender, packets/s |"
+	echo "|---|---:|---:|---:|---:|---:|---|---:|"
+	cat "$TMPD/reads.md"
+	echo
+	echo "A second client calling the Manager's ListMonitors in a loop, under the same traffic:"
+	echo
+	echo "| meanwhile | calls | median, ms | p99, ms | max, ms | sender, packets/s |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	cat "$TMPD/list.md"
+	echo
+	echo "The kernel's part of a swap read: the grace period alone, the daemon's dm_grace_wait()"
+	echo "(an ARRAY_OF_MAPS update) back to back, without any swap:"
+	echo
+	echo "| grace period | waits | median, ms | p99, ms | max, ms | sender, packets/s |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	cat "$TMPD/grace.md"
+	echo
+	echo "The sink received $received datagrams of $SENT_TOTAL sent (its own socket dropped $drops)."
+}
+
+# ---------------------------------------------------------------------------------------------
 
 table_wrapper() {
 	echo
@@ -256,12 +592,14 @@ table_wrapper() {
 
 what=${1:-all}
 case $what in
-wrapper | phases | daemon | manual | all) ;;
-*) die "unknown table '$what' (wrapper, phases, daemon, manual or all)" ;;
+wrapper | phases | daemon | manual | swap | all) ;;
+*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap or all)" ;;
 esac
 setup
-[[ $what == wrapper || $what == all ]] && table_wrapper
+# The wrapper table holds the pivot's per-packet cost: swap's first part.
+[[ $what == wrapper || $what == swap || $what == all ]] && table_wrapper
 [[ $what == phases || $what == all ]] && table_phases
 [[ $what == daemon || $what == all ]] && table_daemon
 [[ $what == manual || $what == all ]] && table_manual
+[[ $what == swap || $what == all ]] && table_swap
 exit 0
