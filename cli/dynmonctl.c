@@ -207,6 +207,7 @@ struct monitor_info {
 	char *name;
 	char *path;
 	char *interface; /* "" when detached */
+	char *state;     /* "detached", "attached", "waiting" (for the interface to come back) */
 	char *mode;
 	char *config; /* show only */
 };
@@ -216,6 +217,7 @@ static void monitor_info_done(struct monitor_info *m)
 	free(m->name);
 	free(m->path);
 	free(m->interface);
+	free(m->state);
 	free(m->mode);
 	free(m->config);
 	*m = (struct monitor_info){};
@@ -226,6 +228,9 @@ static int monitor_info_get(sd_bus *bus, struct monitor_info *m, sd_bus_error *e
 	int r;
 
 	r = monitor_property(bus, m->path, "Interface", error, &m->interface);
+	if (r < 0)
+		return r;
+	r = monitor_property(bus, m->path, "State", error, &m->state);
 	if (r < 0)
 		return r;
 	return monitor_property(bus, m->path, "Mode", error, &m->mode);
@@ -351,6 +356,8 @@ static json_t *monitor_info_to_json(const struct monitor_info *m, bool with_conf
 			      isempty(m->interface) ? json_null() : json_string(m->interface),
 			      "mode", m->mode, "path", m->path);
 
+	if (j)
+		json_object_set_new(j, "state", json_string(m->state));
 	if (j && with_config)
 		json_object_set_new(j, "config", json_from_daemon(m->config));
 	return j;
@@ -367,20 +374,23 @@ static void print_list_json(const struct monitor_info *monitors, size_t n)
 
 static void print_list_table(const struct monitor_info *monitors, size_t n)
 {
-	int wname = strlen("NAME"), wiface = strlen("INTERFACE");
+	int wname = strlen("NAME"), wiface = strlen("INTERFACE"), wstate = strlen("detached");
 
 	for (size_t i = 0; i < n; i++) {
 		if ((int)strlen(monitors[i].name) > wname)
 			wname = strlen(monitors[i].name);
 		if ((int)strlen(monitors[i].interface) > wiface)
 			wiface = strlen(monitors[i].interface);
+		if ((int)strlen(monitors[i].state) > wstate)
+			wstate = strlen(monitors[i].state);
 	}
 	if (!arg_quiet)
-		printf("%-*s  %-*s  %s\n", wname, "NAME", wiface, "INTERFACE", "MODE");
+		printf("%-*s  %-*s  %-*s  %s\n", wname, "NAME", wiface, "INTERFACE", wstate,
+		       "STATE", "MODE");
 	for (size_t i = 0; i < n; i++)
-		printf("%-*s  %-*s  %s\n", wname, monitors[i].name, wiface,
-		       isempty(monitors[i].interface) ? "-" : monitors[i].interface,
-		       monitors[i].mode);
+		printf("%-*s  %-*s  %-*s  %s\n", wname, monitors[i].name, wiface,
+		       isempty(monitors[i].interface) ? "-" : monitors[i].interface, wstate,
+		       monitors[i].state, monitors[i].mode);
 }
 
 struct monitor_list {
@@ -541,6 +551,7 @@ static void print_show_text(const struct monitor_info *m)
 {
 	printf("Name:      %s\n", m->name);
 	printf("Interface: %s\n", isempty(m->interface) ? "-" : m->interface);
+	printf("State:     %s\n", m->state);
 	printf("Mode:      %s\n", m->mode);
 	printf("Path:      %s\n", m->path);
 	if (isempty(m->config)) {

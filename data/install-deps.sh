@@ -9,6 +9,10 @@ packages=(
 	meson ninja-build pkg-config gcc libc6-dev
 	clang libbpf-dev linux-libc-dev bpftool
 	libsystemd-dev libnl-3-dev libnl-route-3-dev libjansson-dev
+	# the REST API
+	libmicrohttpd-dev
+	# dynmon-injector (REST client)
+	libcurl4-openssl-dev
 	# unit tests
 	libcmocka-dev
 	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl, and
@@ -18,6 +22,9 @@ packages=(
 	iputils-ping
 	# the tests' helpers and the strict OpenMetrics parser (Debian's /usr/bin/python3)
 	python3 python3-prometheus-client
+	# REST tests: curl, and promtool for the Prometheus text format. Debian ships promtool only
+	# in prometheus, which also installs (and on a systemd host starts) a Prometheus server.
+	curl prometheus
 )
 
 missing=()

@@ -120,8 +120,10 @@ static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	if (r < 0)
 		return r;
 	r = monitor_attach(mon, ifname, &e);
-	if (r >= 0)
+	if (r >= 0) {
 		bus_monitor_emit_changed(mon, "Interface");
+		bus_monitor_emit_changed(mon, "State");
+	}
 	return reply(msg, r, &e, error);
 }
 
@@ -135,8 +137,10 @@ static int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	if (r < 0)
 		return r;
 	r = monitor_detach(mon, &e);
-	if (r >= 0)
+	if (r >= 0) {
 		bus_monitor_emit_changed(mon, "Interface");
+		bus_monitor_emit_changed(mon, "State");
+	}
 	return reply(msg, r, &e, error);
 }
 
@@ -156,6 +160,15 @@ static int property_get_interface(sd_bus *bus, const char *path, const char *int
 	struct monitor *mon = userdata;
 
 	return sd_bus_message_append(reply, "s", strempty(mon->ifname));
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface,
+			      const char *property, sd_bus_message *reply, void *userdata,
+			      sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+
+	return sd_bus_message_append(reply, "s", monitor_state_to_string(monitor_get_state(mon)));
 }
 
 static int property_get_mode(sd_bus *bus, const char *path, const char *interface,
@@ -349,6 +362,7 @@ static const sd_bus_vtable monitor_vtable[] = {
 	SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Interface", "s", property_get_interface, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Mode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Config", "s", property_get_config, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -7,6 +7,7 @@
 #include "dynmon-log.h"
 #include "log.h"
 #include "maps.h"
+#include "pin.h"
 #include "pivot.skel.h"
 #include "swap.h"
 
@@ -444,11 +445,66 @@ static int inherit_maps(struct bpf_object *obj, struct bpf_object *from, dm_erro
 	return 0;
 }
 
+/* A pinned map can stand in for `map` when it has the same type and sizes, as maps_compatible()
+ * asks of an inherited one. (Its BTF ids are those of the build that created it; the readout
+ * decodes with the types this object declares, see maps.c.) */
+static bool pinned_map_fits(const struct bpf_map *map, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return false;
+	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map);
+}
+
+/* Makes the user maps of `obj` that nothing set yet the ones pinned for them in `pin_dir` (copy
+ * B's own with `copy_b`), as inherit_maps() does within one daemon: a restarted daemon counts
+ * on where the last one stopped. A map whose pin does not fit starts anew. */
+static int keep_pinned_maps(struct bpf_object *obj, const char *pin_dir, enum dm_path path,
+			    bool copy_b, dm_error *error)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *name = bpf_map__name(map);
+		_cleanup_close_ int fd = -1;
+		int r;
+
+		if (!pin_dir || bpf_map__fd(map) >= 0 || bpf_map__is_internal(map) ||
+		    streq(name, DYNMON_LOG_MAP_NAME))
+			continue;
+		fd = pin_open_map(pin_dir, path, copy_b, name);
+		if (fd == -ENOENT)
+			continue;
+		if (fd < 0) {
+			log_warning_errno(fd, "Cannot open the pinned map %s, starting anew: %m", name);
+			continue;
+		}
+		if (!pinned_map_fits(map, fd)) {
+			log_notice("The pinned map %s is not the one the code declares, starting anew.",
+				   name);
+			continue;
+		}
+		log_debug("Map %s of the %s path%s counts on in its pinned map.", name,
+			  dm_path_to_string(path), copy_b ? " (copy B)" : "");
+		/* After this, `name` is gone: libbpf renames the map after the pinned one. */
+		r = bpf_map__reuse_fd(map, fd);
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot keep the pinned map %s: %s",
+					    bpf_map__name(map), strerror(-r));
+	}
+	return 0;
+}
+
 /* Phase two: load a path's object(s) into the kernel, inheriting the maps of `inherit`'s
- * path when there is one. */
+ * path when there is one, and the maps pinned in `pin_dir`. */
 static int path_load(struct path_build *b, enum dm_path path, enum dm_hook hook,
 		     struct dm_dataplane *dp, const struct dm_dataplane *inherit,
-		     dm_error *error)
+		     const char *pin_dir, dm_error *error)
 {
 	struct dm_path_program *pp = &dp->paths[path];
 	const struct dm_path_program *old = inherit ? &inherit->paths[path] : NULL;
@@ -459,9 +515,13 @@ static int path_load(struct path_build *b, enum dm_path path, enum dm_hook hook,
 	if (r >= 0 && old)
 		r = inherit_maps(b->obj, old->obj, error);
 	if (r >= 0)
+		r = keep_pinned_maps(b->obj, pin_dir, path, false, error);
+	if (r >= 0)
 		r = load_object(b, b->obj, pname, error);
 	if (r >= 0 && b->obj_b && old)
 		r = inherit_maps(b->obj_b, old->obj_b, error);
+	if (r >= 0 && b->obj_b)
+		r = keep_pinned_maps(b->obj_b, pin_dir, path, true, error);
 	if (r >= 0 && b->obj_b)
 		r = load_copy_b(b, &dp->config->paths[path], pname, error);
 	if (r >= 0 && b->obj_b)
@@ -551,8 +611,8 @@ void dm_swap_read_free(struct dm_swap_read *sr)
 
 int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
 		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
-		      const struct dm_dataplane *inherit, struct dm_dataplane **ret,
-		      dm_error *error)
+		      const struct dm_dataplane *inherit, const char *pin_dir,
+		      struct dm_dataplane **ret, dm_error *error)
 {
 	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
 	struct path_build builds[_DM_PATH_MAX] = {};
@@ -584,7 +644,7 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 		if (builds[order[i]].obj)
 			r = path_load(&builds[order[i]], order[i],
 				      order[i] == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, dp,
-				      inherit, error);
+				      inherit, pin_dir, error);
 
 	for (int p = 0; p < _DM_PATH_MAX; p++)
 		path_build_done(&builds[p]);

@@ -41,13 +41,16 @@ struct dm_dataplane {
 /* Compiles and loads every present path of `config` (Polycube code is translated first), and
  * checks that every metric names a map of its path. Maps the Polycube code declares shared are
  * one map across both paths. With `inherit` (the dataplane this one replaces, built from the
- * same configuration), its user maps are kept: the counters go on. Takes ownership of `config` (also on failure). Errors: -ENOEXEC (compile),
+ * same configuration), its user maps are kept: the counters go on. With `pin_dir` (the
+ * monitor's directory of pinned maps, see pin.h), the user maps pinned there that have the
+ * declared type, sizes and BTF types are kept likewise: a restarted daemon counts on.
+ * Takes ownership of `config` (also on failure). Errors: -ENOEXEC (compile),
  * -EKEYREJECTED (the verifier's log in the message), -EBADMSG (a metric names no map, no or
  * several programs, swap-on-read on a map it cannot apply to). */
 int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
 		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
-		      const struct dm_dataplane *inherit, struct dm_dataplane **ret,
-		      dm_error *error);
+		      const struct dm_dataplane *inherit, const char *pin_dir,
+		      struct dm_dataplane **ret, dm_error *error);
 
 /* The map of `name` in the path's object, and the BTF that describes it; NULL when none. */
 struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_path path,

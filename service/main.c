@@ -7,6 +7,9 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+#include "pin.h"
+#include "rest.h"
+#include "state.h"
 
 static void help(void)
 {
@@ -17,6 +20,16 @@ static void help(void)
 	       "  --bpf-include-dir=DIR   compatibility headers for injected code\n"
 	       "                          (default " DYNMON_BPF_INCLUDE_DIR ")\n"
 	       "  --compile-timeout=SEC   limit for one compilation (default 60)\n"
+	       "  --state-dir=DIR         where the monitors are saved (default $STATE_DIRECTORY,\n"
+	       "                          else " STATE_DEFAULT_DIR ")\n"
+	       "  --pin-dir=DIR           where their maps are pinned, on a BPF file system\n"
+	       "                          (default " PIN_DEFAULT_DIR ")\n"
+	       "  --rest-address=ADDR:PORT\n"
+	       "                          where the REST API listens ([ADDR6]:PORT for IPv6;\n"
+	       "                          none: no REST; default " REST_DEFAULT_ADDRESS "); a\n"
+	       "                          socket passed by systemd is used instead\n"
+	       "  --rest-allow-writes     let REST create, inject, attach, detach and delete:\n"
+	       "                          whoever can reach the port can then load kernel code\n"
 	       "  --log-level=LEVEL       err, warning, notice, info (default) or debug\n"
 	       "  --list-errors           print the named errors and exit\n"
 	       "  --version               print the version and exit\n"
@@ -47,10 +60,24 @@ static int parse_log_level(const char *s)
 /* Returns 1 to run, 0 to exit successfully, <0 on bad usage. */
 static int parse_argv(int argc, char *argv[], struct manager_options *o)
 {
-	enum { ARG_INCLUDE = 0x100, ARG_TIMEOUT, ARG_LOG_LEVEL, ARG_LIST_ERRORS, ARG_VERSION };
+	enum {
+		ARG_INCLUDE = 0x100,
+		ARG_TIMEOUT,
+		ARG_LOG_LEVEL,
+		ARG_LIST_ERRORS,
+		ARG_VERSION,
+		ARG_STATE_DIR,
+		ARG_PIN_DIR,
+		ARG_REST_ADDRESS,
+		ARG_REST_ALLOW_WRITES,
+	};
 	static const struct option options[] = {
 		{"bpf-include-dir", required_argument, NULL, ARG_INCLUDE},
 		{"compile-timeout", required_argument, NULL, ARG_TIMEOUT},
+		{"state-dir", required_argument, NULL, ARG_STATE_DIR},
+		{"pin-dir", required_argument, NULL, ARG_PIN_DIR},
+		{"rest-address", required_argument, NULL, ARG_REST_ADDRESS},
+		{"rest-allow-writes", no_argument, NULL, ARG_REST_ALLOW_WRITES},
 		{"log-level", required_argument, NULL, ARG_LOG_LEVEL},
 		{"list-errors", no_argument, NULL, ARG_LIST_ERRORS},
 		{"version", no_argument, NULL, ARG_VERSION},
@@ -73,6 +100,18 @@ static int parse_argv(int argc, char *argv[], struct manager_options *o)
 			if (level < 0)
 				return log_error_errno(EINVAL, "Invalid log level: %s", optarg);
 			log_set_max_level(level);
+			break;
+		case ARG_STATE_DIR:
+			o->state_dir = optarg;
+			break;
+		case ARG_PIN_DIR:
+			o->pin_dir = optarg;
+			break;
+		case ARG_REST_ADDRESS:
+			o->rest_address = optarg;
+			break;
+		case ARG_REST_ALLOW_WRITES:
+			o->rest_allow_writes = true;
 			break;
 		case ARG_LIST_ERRORS:
 			list_errors();

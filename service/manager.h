@@ -11,10 +11,16 @@ typedef struct sd_bus sd_bus;
 struct nl_sock;
 struct dm_grace;
 struct dm_worker;
+struct link_watch;
+struct rest_server;
 
 struct manager_options {
 	const char *bpf_include_dir;
 	unsigned compile_timeout_sec;
+	const char *state_dir; /* NULL: $STATE_DIRECTORY, else /var/lib/dynmon (state.h) */
+	const char *pin_dir;   /* NULL: PIN_DEFAULT_DIR (pin.h); must be on a bpffs */
+	const char *rest_address; /* NULL: REST_DEFAULT_ADDRESS (rest.h); "none": no REST */
+	bool rest_allow_writes;   /* POST, PUT and DELETE over HTTP */
 };
 
 struct manager {
@@ -27,6 +33,12 @@ struct manager {
 
 	struct monitor **monitors; /* sorted by name */
 	size_t n_monitors;
+
+	char *state_dir;          /* where the monitors are saved (state.h) */
+	char *pin_dir;            /* where their maps are pinned (pin.h) */
+	bool restored;            /* the saved monitors are back: saving may begin */
+	struct link_watch *links; /* interfaces that come and go (link.h) */
+	struct rest_server *rest; /* the REST API (rest.h); NULL when off */
 };
 
 int manager_new(const struct manager_options *o, struct manager **ret);
@@ -45,3 +57,7 @@ int manager_get_monitor(struct manager *m, const char *name, struct monitor **re
 			dm_error *error);
 
 int manager_run(struct manager *m);
+
+/* Saves every monitor in the state directory; called after every change. A failure is logged:
+ * what was asked happened all the same. */
+void manager_save_state(struct manager *m);

@@ -400,10 +400,13 @@ int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret)
 	return 0;
 }
 
-/* libbpf creates queue and stack maps without BTF type ids (the kernel refuses them), so their
- * value type comes from the map's definition in the ".maps" section, where __type(value, T)
- * is a member "value" of type T *. Returns 0 when there is none. */
-static uint32_t map_def_value_type(const struct btf *btf, const char *map_name)
+/* The type of the map's key or value (`member`) in its definition in the ".maps" section, where
+ * __type(value, T) is a member "value" of type T *. Returns 0 when there is none. That is how
+ * this object's code sees the map: the map's own BTF ids may be those of another object (a
+ * map kept across a rebuild or a restart was created by an older build of the code, whose type
+ * ids can differ), and libbpf creates queue and stack maps without any (the kernel refuses
+ * them). */
+static uint32_t map_def_type(const struct btf *btf, const char *map_name, const char *member)
 {
 	const struct btf_var_secinfo *vsi;
 	const struct btf_type *sec;
@@ -429,7 +432,7 @@ static uint32_t map_def_value_type(const struct btf *btf, const char *map_name)
 		for (int j = 0; j < btf_vlen(def); j++, m++) {
 			const struct btf_type *ptr = btf__type_by_id(btf, m->type);
 
-			if (streq(btf__name_by_offset(btf, m->name_off), "value") && ptr &&
+			if (streq(btf__name_by_offset(btf, m->name_off), member) && ptr &&
 			    btf_is_ptr(ptr))
 				return ptr->type;
 		}
@@ -454,10 +457,12 @@ int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool 
 
 	if (btf) {
 		s->btf = btf;
-		s->key_type_id = bpf_map__btf_key_type_id(map);
-		s->value_type_id = bpf_map__btf_value_type_id(map);
+		s->key_type_id = map_def_type(btf, bpf_map__name(map), "key");
+		s->value_type_id = map_def_type(btf, bpf_map__name(map), "value");
+		if (s->key_type_id == 0)
+			s->key_type_id = bpf_map__btf_key_type_id(map);
 		if (s->value_type_id == 0)
-			s->value_type_id = map_def_value_type(btf, bpf_map__name(map));
+			s->value_type_id = bpf_map__btf_value_type_id(map);
 	}
 	*ret = s;
 	return 0;

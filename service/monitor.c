@@ -8,6 +8,8 @@
 #include "swap.h"
 #include "monitor.h"
 #include "pcnlog.h"
+#include "pin.h"
+#include "state.h"
 #include "tc.h"
 #include "xdp.h"
 
@@ -61,7 +63,9 @@ int monitor_new(struct manager *manager, const char *name, enum dm_mode mode,
 	m->manager = manager;
 	m->mode = mode;
 	m->name = strdup(name);
-	if (!m->name) {
+	if (!m->name ||
+	    (manager->pin_dir && pin_monitor_dir(manager->pin_dir, name, &m->pin_dir) < 0)) {
+		free(m->name);
 		free(m);
 		return -ENOMEM;
 	}
@@ -73,16 +77,9 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
-	if (m->ifindex > 0) {
-		dm_error e = DM_ERROR_NULL;
-		int r = monitor_detach(m, &e);
-		if (r < 0)
-			log_warning_errno(r, "Failed to detach monitor %s, ignoring: %s", m->name,
-					  e.message ?: "%m");
-		dm_error_done(&e);
-	}
 	pcnlog_reader_free(m->log_reader);
 	dm_dataplane_unref(m->dataplane);
+	free(m->pin_dir);
 	free(m->ifname);
 	free(m->object_path);
 	free(m->name);
@@ -164,10 +161,28 @@ static int hooks_apply(struct monitor *m, const struct dm_dataplane *dp,
 	return 0;
 }
 
+/* Pins the dataplane's maps so that they outlive this daemon. Without them a restart loses the
+ * counters (and a swap-on-read pivot stops counting while no daemon runs): worth a warning, not
+ * the failure of what was asked. */
+static void monitor_pin(struct monitor *m)
+{
+	int r;
+
+	if (!m->pin_dir)
+		return;
+	r = pin_dataplane(m->pin_dir, m->dataplane);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Failed to pin the maps of monitor %s in %s, ignoring (a restart "
+				  "will lose its counters): %m",
+				  m->name, m->pin_dir);
+}
+
 /* Builds a dataplane from `config` (taken) at `log_level` and swaps it in for the current one:
- * the hooks change atomically, the old dataplane and its log reader go only after. */
+ * the hooks change atomically, the old dataplane and its log reader go only after. Keeps the
+ * maps of `inherit`, and with `from_pins` those pinned for the monitor. */
 static int monitor_load(struct monitor *m, struct dm_config *config, int log_level,
-			const struct dm_dataplane *inherit, dm_error *error)
+			const struct dm_dataplane *inherit, bool from_pins, dm_error *error)
 {
 	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
 	struct pcnlog_reader *reader = NULL;
@@ -175,7 +190,7 @@ static int monitor_load(struct monitor *m, struct dm_config *config, int log_lev
 
 	r = dm_dataplane_load(&m->manager->compiler, m->name,
 			      m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level, config,
-			      inherit, &dp, error);
+			      inherit, from_pins ? m->pin_dir : NULL, &dp, error);
 	if (r < 0)
 		return r;
 	log_fd = dm_dataplane_log_fd(dp);
@@ -208,10 +223,12 @@ int monitor_inject(struct monitor *m, const char *config_text, dm_error *error)
 	r = dm_config_parse(config_text, &config, error);
 	if (r < 0)
 		return r;
-	r = monitor_load(m, config, m->log_level, NULL, error);
+	r = monitor_load(m, config, m->log_level, NULL, false, error);
 	if (r < 0)
 		return r;
 	log_info("Monitor %s: dataplane injected.", m->name);
+	monitor_pin(m);
+	manager_save_state(m->manager);
 	return 0;
 }
 
@@ -222,7 +239,10 @@ int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
 	int r;
 
 	if (!m->dataplane || level == m->log_level) {
-		m->log_level = level;
+		if (level != m->log_level) {
+			m->log_level = level;
+			manager_save_state(m->manager);
+		}
 		return 0;
 	}
 	/* The running configuration, rebuilt with the new level; its maps and counters stay. */
@@ -232,11 +252,34 @@ int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
 	r = dm_config_from_json(j, &copy, error);
 	if (r < 0)
 		return r;
-	r = monitor_load(m, copy, level, m->dataplane, error);
+	r = monitor_load(m, copy, level, m->dataplane, false, error);
 	if (r < 0)
 		return r;
 	log_info("Monitor %s: log level %s.", m->name, pcnlog_level_to_string(level));
+	monitor_pin(m);
+	manager_save_state(m->manager);
 	return 0;
+}
+
+/* Adds clsact to `ifindex` if needed and puts the dataplane's programs on the hooks; on failure
+ * takes away what it added and leaves the monitor unattached (ifname untouched). */
+static int hook_up(struct monitor *m, int ifindex, dm_error *error)
+{
+	int r;
+
+	r = tc_clsact_ensure(m->manager->nl, ifindex, &m->clsact_created);
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot add a clsact qdisc to %s: %s", m->ifname,
+				    strerror(-r));
+	m->ifindex = ifindex;
+	r = hooks_apply(m, m->dataplane, NULL, error);
+	if (r < 0) {
+		if (m->clsact_created)
+			(void)tc_clsact_remove_if_unused(m->manager->nl, ifindex);
+		m->ifindex = 0;
+		m->clsact_created = false;
+	}
+	return r;
 }
 
 int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
@@ -259,33 +302,29 @@ int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
 	if (r < 0)
 		return r;
 
-	r = tc_clsact_ensure(m->manager->nl, ifindex, &m->clsact_created);
+	r = hook_up(m, ifindex, error);
 	if (r < 0) {
-		dm_error_set(error, r, "Cannot add a clsact qdisc to %s: %s", ifname, strerror(-r));
-		goto fail;
-	}
-	m->ifindex = ifindex;
-	r = hooks_apply(m, m->dataplane, NULL, error);
-	if (r < 0) {
-		if (m->clsact_created)
-			(void)tc_clsact_remove_if_unused(m->manager->nl, ifindex);
-		goto fail;
+		/* Not attached: nothing of the attempt stays visible (nor what it was waiting for). */
+		free(m->ifname);
+		m->ifname = NULL;
+		return r;
 	}
 	log_info("Monitor %s: attached to %s.", m->name, ifname);
+	manager_save_state(m->manager);
 	return 0;
-fail:
-	/* Not attached: nothing of the attempt stays visible. */
-	m->ifindex = 0;
-	m->clsact_created = false;
-	free(m->ifname);
-	m->ifname = NULL;
-	return r;
 }
 
 int monitor_detach(struct monitor *m, dm_error *error)
 {
 	int r;
 
+	if (m->ifindex <= 0 && m->ifname) {
+		log_info("Monitor %s: no longer waiting for %s.", m->name, m->ifname);
+		free(m->ifname);
+		m->ifname = NULL;
+		manager_save_state(m->manager);
+		return 0;
+	}
 	if (m->ifindex <= 0)
 		return dm_error_set(error, -ENOTCONN, "Monitor %s is not attached.", m->name);
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
@@ -308,7 +347,203 @@ int monitor_detach(struct monitor *m, dm_error *error)
 	m->clsact_created = false;
 	free(m->ifname);
 	m->ifname = NULL;
+	manager_save_state(m->manager);
 	return 0;
+}
+
+static const char *const state_names[_MONITOR_STATE_MAX] = {
+	[MONITOR_DETACHED] = "detached",
+	[MONITOR_ATTACHED] = "attached",
+	[MONITOR_WAITING] = "waiting",
+};
+
+const char *monitor_state_to_string(enum monitor_state s)
+{
+	return s < _MONITOR_STATE_MAX ? state_names[s] : NULL;
+}
+
+enum monitor_state monitor_get_state(const struct monitor *m)
+{
+	if (m->ifindex > 0)
+		return MONITOR_ATTACHED;
+	return m->ifname ? MONITOR_WAITING : MONITOR_DETACHED;
+}
+
+void monitor_link_gone(struct monitor *m)
+{
+	/* The kernel took our filters, the clsact qdisc and the XDP program with the device. */
+	m->ifindex = 0;
+	m->clsact_created = false;
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		m->hooked[p] = false;
+	log_notice("Monitor %s: interface %s disappeared; waiting for it to come back.", m->name,
+		   m->ifname);
+	manager_save_state(m->manager);
+}
+
+int monitor_link_appeared(struct monitor *m, int ifindex, dm_error *error)
+{
+	struct monitor *other = manager_find_monitor_by_ifindex(m->manager, ifindex);
+	int r;
+
+	if (other)
+		return dm_error_set(error, -EBUSY, "Interface %s is already probed by monitor %s.",
+				    m->ifname, other->name);
+	r = hook_up(m, ifindex, error);
+	if (r < 0)
+		return r;
+	log_notice("Monitor %s: interface %s is back; attached again.", m->name, m->ifname);
+	manager_save_state(m->manager);
+	return 0;
+}
+
+int monitor_link_renamed(struct monitor *m, const char *ifname)
+{
+	int r;
+
+	log_notice("Monitor %s: interface %s is now called %s.", m->name, m->ifname, ifname);
+	r = free_and_strdup(&m->ifname, ifname);
+	if (r < 0)
+		return r;
+	manager_save_state(m->manager);
+	return 0;
+}
+
+int monitor_to_state(const struct monitor *m, struct state_monitor *ret)
+{
+	struct state_monitor s = {
+		.name = strdup(m->name),
+		.type = strdup(dm_mode_to_string(m->mode)),
+		.loglevel = strdup(pcnlog_level_to_string(m->log_level) ?: "OFF"),
+		.config = m->dataplane ? monitor_config_json(m) : NULL,
+		.ifname = m->ifname ? strdup(m->ifname) : NULL,
+		.clsact_created = m->clsact_created,
+	};
+
+	if (!s.name || !s.type || !s.loglevel || (m->dataplane && !s.config) ||
+	    (m->ifname && !s.ifname)) {
+		state_monitor_done(&s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* At start: the new programs go where the last dynmond left its own, replacing them in one
+ * step, so that no packet passes uncounted: on tc our filter (same handle and priority) is
+ * replaced in place; on XDP the program pinned for the hook, and only it. */
+static int hooks_adopt(struct monitor *m, int ifindex, const struct state_monitor *s,
+		       dm_error *error)
+{
+	_cleanup_close_ int old_xdp = -1;
+	bool created;
+	int r;
+
+	r = tc_clsact_ensure(m->manager->nl, ifindex, &created);
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot add a clsact qdisc to %s: %s", m->ifname,
+				    strerror(-r));
+	m->ifindex = ifindex;
+	m->clsact_created = created || s->clsact_created;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		int fd = dm_dataplane_prog_fd(m->dataplane, p);
+
+		if (fd < 0 && !path_on_xdp(m, p))
+			(void)tc_filter_detach(ifindex, p); /* one left by an older dataplane */
+		if (fd < 0)
+			continue;
+		if (path_on_xdp(m, p) && m->pin_dir)
+			old_xdp = pin_open_xdp_prog(m->pin_dir);
+		if (path_on_xdp(m, p))
+			r = xdp_prog_adopt(ifindex, fd, old_xdp, m->mode == DM_MODE_XDP_DRV);
+		else
+			r = tc_filter_attach(ifindex, p, fd);
+		if (r < 0)
+			return hook_error(m, p, r, error);
+		m->hooked[p] = true;
+	}
+	return 0;
+}
+
+/* Takes back what a failed hooks_adopt() did; the monitor stays, detached. */
+static void hooks_adopt_undo(struct monitor *m)
+{
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		if (m->hooked[p])
+			(void)hook_clear(m, p, dm_dataplane_prog_fd(m->dataplane, p));
+	if (m->clsact_created && m->ifindex > 0)
+		(void)tc_clsact_remove_if_unused(m->manager->nl, m->ifindex);
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		m->hooked[p] = false;
+	m->ifindex = 0;
+	m->clsact_created = false;
+	free(m->ifname);
+	m->ifname = NULL;
+}
+
+static void monitor_reattach_saved(struct monitor *m, const struct state_monitor *s)
+{
+	dm_error e = DM_ERROR_NULL;
+	int ifindex, r;
+	struct monitor *other;
+
+	if (free_and_strdup(&m->ifname, s->ifname) < 0) {
+		log_oom();
+		return;
+	}
+	ifindex = if_nametoindex(s->ifname);
+	if (ifindex == 0) {
+		log_notice("Monitor %s: interface %s is not there; waiting for it.", m->name,
+			   s->ifname);
+		return;
+	}
+	other = manager_find_monitor_by_ifindex(m->manager, ifindex);
+	r = other ? dm_error_set(&e, -EBUSY, "Interface %s is already probed by monitor %s.",
+				 s->ifname, other->name)
+		  : hooks_adopt(m, ifindex, s, &e);
+	if (r < 0) {
+		log_error_errno(r, "Monitor %s: cannot attach to %s again, leaving it detached: %s",
+				m->name, s->ifname, e.message ?: "%m");
+		dm_error_done(&e);
+		hooks_adopt_undo(m);
+		return;
+	}
+	log_info("Monitor %s: attached to %s again.", m->name, s->ifname);
+}
+
+int monitor_restore(struct monitor *m, const struct state_monitor *s, dm_error *error)
+{
+	struct dm_config *config = NULL;
+	int r;
+
+	if (s->config) {
+		r = dm_config_from_json(s->config, &config, error);
+		if (r < 0)
+			return r;
+		r = monitor_load(m, config, m->log_level, NULL, true, error);
+		if (r < 0)
+			return r;
+	}
+	if (s->ifname)
+		monitor_reattach_saved(m, s);
+	/* The pins of the programs just replaced go now: first let the packets that may still run
+	 * them finish (a pivot whose PROG_ARRAY lost its last pin would pass them uncounted). */
+	if (m->ifindex > 0 && dm_dataplane_has_swap(m->dataplane))
+		(void)dm_grace_wait(m->manager->grace);
+	monitor_pin(m);
+	return 0;
+}
+
+void monitor_unpin(struct monitor *m)
+{
+	int r;
+
+	if (!m->pin_dir)
+		return;
+	r = pin_dataplane(m->pin_dir, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Failed to remove the pinned maps of monitor %s, ignoring: %m",
+				  m->name);
 }
 
 json_t *monitor_config_json(const struct monitor *m)

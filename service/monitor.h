@@ -12,12 +12,22 @@
 
 struct manager;
 struct pcnlog_reader;
+struct state_monitor;
 
 enum dm_mode {
 	DM_MODE_TC,
 	DM_MODE_XDP_SKB,
 	DM_MODE_XDP_DRV,
 	_DM_MODE_MAX,
+};
+
+/* The D-Bus State property. Waiting: the interface attached to disappeared; the monitor attaches
+ * again by itself when one of that name appears. */
+enum monitor_state {
+	MONITOR_DETACHED,
+	MONITOR_ATTACHED,
+	MONITOR_WAITING,
+	_MONITOR_STATE_MAX,
 };
 
 struct monitor {
@@ -28,8 +38,9 @@ struct monitor {
 	int log_level;                  /* pcn_log: enum dynmon_log_level, 0 (off) by default */
 	struct dm_dataplane *dataplane; /* NULL until something is injected */
 	struct pcnlog_reader *log_reader; /* reads the dataplane's pcn_log records, when on */
+	char *pin_dir; /* where its maps are pinned (pin.h); NULL: nowhere */
 
-	/* The attachment: ifindex 0 when detached. */
+	/* The attachment: ifindex 0 when detached; with ifname set, waiting for it. */
 	char *ifname;
 	int ifindex;
 	bool clsact_created;        /* dynmon added the qdisc, so dynmon removes it */
@@ -42,7 +53,9 @@ bool monitor_name_is_valid(const char *name);
 
 int monitor_new(struct manager *manager, const char *name, enum dm_mode mode,
 		struct monitor **ret, dm_error *error);
-/* Detaches (best effort) and frees. NULL allowed. */
+/* Frees, leaving the programs on their hooks and the maps pinned: so they stay when dynmond
+ * stops, and a restarted dynmond adopts them (monitor_restore). Deleting a monitor detaches
+ * and unpins first. NULL allowed. */
 void monitor_free(struct monitor *m);
 
 /* Parses, compiles, loads and swaps in a dataplane configuration; when attached, replaces the
@@ -52,7 +65,29 @@ int monitor_inject(struct monitor *m, const char *config_text, dm_error *error);
  * the level are compiled away) on the same maps, and swaps them in as monitor_inject() does. */
 int monitor_set_log_level(struct monitor *m, int level, dm_error *error);
 int monitor_attach(struct monitor *m, const char *ifname, dm_error *error);
+/* Detaches; a waiting monitor stops waiting. */
 int monitor_detach(struct monitor *m, dm_error *error);
+
+const char *monitor_state_to_string(enum monitor_state s); /* "detached", "attached", "waiting" */
+enum monitor_state monitor_get_state(const struct monitor *m);
+
+/* The monitor as the state file keeps it (state.h). */
+int monitor_to_state(const struct monitor *m, struct state_monitor *ret);
+/* At start, for a monitor made with the saved name, mode and log level: rebuilds the saved
+ * dataplane on the pinned maps, and when the interface is there, puts the new programs on its
+ * hooks in place of those the last dynmond left, atomically (else the monitor waits for it).
+ * Fails only when the dataplane cannot be rebuilt. */
+int monitor_restore(struct monitor *m, const struct state_monitor *s, dm_error *error);
+/* Removes the monitor's pins: its maps go with its programs. */
+void monitor_unpin(struct monitor *m);
+
+/* Link notifications (link.h). The attached interface is gone: the kernel took the programs
+ * with it; the monitor waits. */
+void monitor_link_gone(struct monitor *m);
+/* An interface of the awaited name appeared as `ifindex`: attaches to it. */
+int monitor_link_appeared(struct monitor *m, int ifindex, dm_error *error);
+/* The attached interface was renamed: the monitor follows it (its programs are on it). */
+int monitor_link_renamed(struct monitor *m, const char *ifname);
 
 /* The normalized configuration (v1.1 shape); both paths {} before any injection. */
 json_t *monitor_config_json(const struct monitor *m);

@@ -136,3 +136,357 @@ int om_write_eof(FILE *f)
 	fputs("# EOF\n", f);
 	return stream_status(f);
 }
+
+/* A growing string, for the families being gathered. */
+struct text_buf {
+	char *s;
+	size_t n, size;
+};
+
+static int text_buf_add(struct text_buf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->size) {
+		size_t size = (b->n + n + 1) * 2;
+		char *t = realloc(b->s, size);
+
+		if (!t)
+			return -ENOMEM;
+		b->s = t;
+		b->size = size;
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+	return 0;
+}
+
+/* A line with its newline, which the last line of a text may lack. */
+static int text_buf_add_line(struct text_buf *b, const char *line, size_t n)
+{
+	int r = text_buf_add(b, line, n);
+
+	return r < 0 ? r : text_buf_add(b, "\n", 1);
+}
+
+/* A descriptor line, "# KEYWORD NAME REST" ("# EOF" has neither name nor rest). */
+struct om_descriptor {
+	const char *keyword, *name, *rest;
+	size_t keyword_len, name_len, rest_len;
+};
+
+static bool descriptor_is(const struct om_descriptor *d, const char *keyword)
+{
+	return d->keyword_len == strlen(keyword) &&
+	       strncmp(d->keyword, keyword, d->keyword_len) == 0;
+}
+
+static int descriptor_parse(const char *line, size_t n, struct om_descriptor *ret)
+{
+	const char *end = line + n, *p;
+
+	if (n < 2 || line[0] != '#' || line[1] != ' ')
+		return -EINVAL;
+	ret->keyword = line + 2;
+	ret->keyword_len = strcspn(ret->keyword, " \n");
+	p = ret->keyword + ret->keyword_len;
+	if (descriptor_is(ret, "EOF"))
+		return p == end ? 0 : -EINVAL;
+	if (!descriptor_is(ret, "TYPE") && !descriptor_is(ret, "HELP") &&
+	    !descriptor_is(ret, "UNIT"))
+		return -EINVAL;
+	if (p >= end || *p != ' ')
+		return -EINVAL;
+	ret->name = p + 1;
+	ret->name_len = strcspn(ret->name, " \n");
+	if (ret->name_len == 0 || ret->name + ret->name_len > end)
+		return -EINVAL;
+	p = ret->name + ret->name_len;
+	ret->rest = p < end ? p + 1 : end;
+	ret->rest_len = end - ret->rest;
+	return 0;
+}
+
+struct om_family {
+	char *name;
+	char *type;
+	struct text_buf descriptor; /* "# TYPE", "# HELP", "# UNIT" of the first text */
+	struct text_buf samples;
+};
+
+struct om_families {
+	struct om_family **v;
+	size_t n;
+};
+
+int om_families_new(struct om_families **ret)
+{
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? 0 : -ENOMEM;
+}
+
+void om_families_free(struct om_families *fs)
+{
+	if (!fs)
+		return;
+	for (size_t i = 0; i < fs->n; i++) {
+		free(fs->v[i]->name);
+		free(fs->v[i]->type);
+		free(fs->v[i]->descriptor.s);
+		free(fs->v[i]->samples.s);
+		free(fs->v[i]);
+	}
+	free(fs->v);
+	free(fs);
+}
+
+static struct om_family *families_find(const struct om_families *fs, const char *name, size_t n)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (strlen(fs->v[i]->name) == n && strncmp(fs->v[i]->name, name, n) == 0)
+			return fs->v[i];
+	return NULL;
+}
+
+static int families_append(struct om_families *fs, const struct om_descriptor *type,
+			   struct om_family **ret)
+{
+	struct om_family **v, *f;
+
+	v = realloc(fs->v, (fs->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	fs->v = v;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->name = strndup(type->name, type->name_len);
+	f->type = strndup(type->rest, type->rest_len);
+	if (!f->name || !f->type) {
+		free(f->name);
+		free(f->type);
+		free(f);
+		return -ENOMEM;
+	}
+	fs->v[fs->n++] = f;
+	*ret = f;
+	return 0;
+}
+
+/* What a "# TYPE" line starts: where the samples that follow go. */
+struct family_cursor {
+	struct om_family *family; /* NULL before the first "# TYPE", or when dropping */
+	bool fresh;		  /* this text brought the family: its descriptor counts */
+	bool dropping;		  /* the family clashes with the one gathered: left out */
+};
+
+static int cursor_enter(struct om_families *fs, const struct om_descriptor *d, const char *line,
+			size_t n, struct family_cursor *c, size_t *dropped)
+{
+	struct om_family *f = families_find(fs, d->name, d->name_len);
+	int r;
+
+	*c = (struct family_cursor){};
+	if (f) {
+		if (strlen(f->type) != d->rest_len || strncmp(f->type, d->rest, d->rest_len) != 0) {
+			c->dropping = true;
+			(*dropped)++;
+			return 0;
+		}
+		c->family = f;
+		return 0;
+	}
+	r = families_append(fs, d, &f);
+	if (r < 0)
+		return r;
+	*c = (struct family_cursor){.family = f, .fresh = true};
+	return text_buf_add_line(&f->descriptor, line, n);
+}
+
+static int families_add_line(struct om_families *fs, const char *line, size_t n,
+			     struct family_cursor *c, size_t *dropped)
+{
+	struct om_descriptor d;
+	int r;
+
+	if (line[0] != '#') {
+		if (c->dropping)
+			return 0;
+		if (!c->family)
+			return -EINVAL;
+		return text_buf_add_line(&c->family->samples, line, n);
+	}
+	r = descriptor_parse(line, n, &d);
+	if (r < 0)
+		return r;
+	if (descriptor_is(&d, "TYPE"))
+		return cursor_enter(fs, &d, line, n, c, dropped);
+	if (c->dropping)
+		return 0;
+	/* HELP and UNIT describe the family the last "# TYPE" began. */
+	if (!c->family || strlen(c->family->name) != d.name_len ||
+	    strncmp(c->family->name, d.name, d.name_len) != 0)
+		return -EINVAL;
+	return c->fresh ? text_buf_add_line(&c->family->descriptor, line, n) : 0;
+}
+
+int om_families_add(struct om_families *fs, const char *text, size_t *ret_dropped)
+{
+	struct family_cursor c = {};
+	size_t dropped = 0;
+	int r;
+
+	for (const char *line = text; *line;) {
+		size_t n = strcspn(line, "\n");
+
+		if (n == 0)
+			return -EINVAL;
+		if (strncmp(line, "# EOF", n) == 0 && n == strlen("# EOF"))
+			break;
+		r = families_add_line(fs, line, n, &c, &dropped);
+		if (r < 0)
+			return r;
+		line += n + (line[n] == '\n');
+	}
+	if (ret_dropped)
+		*ret_dropped = dropped;
+	return 0;
+}
+
+int om_families_write(const struct om_families *fs, FILE *f)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		fputs(strempty(fs->v[i]->descriptor.s), f);
+		fputs(strempty(fs->v[i]->samples.s), f);
+	}
+	return stream_status(f);
+}
+
+/* The families whose type is counter, found before any is rewritten: in OpenMetrics a family's
+ * "# HELP" may come before its "# TYPE". */
+struct counter_names {
+	struct om_descriptor *v;
+	size_t n;
+};
+
+static int counter_names_collect(const char *text, struct counter_names *ret)
+{
+	for (const char *line = text; *line;) {
+		size_t n = strcspn(line, "\n");
+		struct om_descriptor d;
+
+		if (descriptor_parse(line, n, &d) >= 0 && descriptor_is(&d, "TYPE") &&
+		    d.rest_len == strlen("counter") &&
+		    strncmp(d.rest, "counter", d.rest_len) == 0) {
+			struct om_descriptor *v = realloc(ret->v, (ret->n + 1) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			ret->v = v;
+			ret->v[ret->n++] = d;
+		}
+		line += n + (line[n] == '\n');
+	}
+	return 0;
+}
+
+static bool is_counter(const struct counter_names *c, const struct om_descriptor *d)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].name_len == d->name_len &&
+		    strncmp(c->v[i].name, d->name, d->name_len) == 0)
+			return true;
+	return false;
+}
+
+static int prometheus_type(FILE *f, const struct om_descriptor *d)
+{
+	static const struct {
+		const char *om, *prometheus, *suffix;
+	} types[] = {
+	    {"counter", "counter", COUNTER_SUFFIX},
+	    {"gauge", "gauge", ""},
+	    {"histogram", "histogram", ""},
+	    {"summary", "summary", ""},
+	    {"unknown", "untyped", ""},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		if (d->rest_len == strlen(types[i].om) &&
+		    strncmp(d->rest, types[i].om, d->rest_len) == 0) {
+			fprintf(f, "# TYPE %.*s%s %s\n", (int)d->name_len, d->name, types[i].suffix,
+				types[i].prometheus);
+			return 0;
+		}
+	return -EOPNOTSUPP;
+}
+
+/* The Prometheus text format escapes only backslash and newline in help texts. */
+static void prometheus_help(FILE *f, const struct om_descriptor *d, bool counter)
+{
+	fprintf(f, "# HELP %.*s%s ", (int)d->name_len, d->name, counter ? COUNTER_SUFFIX : "");
+	for (size_t i = 0; i < d->rest_len; i++) {
+		if (d->rest[i] == '\\' && i + 1 < d->rest_len && d->rest[i + 1] == '"')
+			continue;
+		fputc(d->rest[i], f);
+		if (d->rest[i] == '\\' && i + 1 < d->rest_len)
+			fputc(d->rest[++i], f);
+	}
+	fputc('\n', f);
+}
+
+static int prometheus_line(FILE *f, const char *line, size_t n, const struct counter_names *c)
+{
+	struct om_descriptor d;
+	int r;
+
+	if (line[0] != '#') {
+		fwrite(line, 1, n, f);
+		fputc('\n', f);
+		return 0;
+	}
+	r = descriptor_parse(line, n, &d);
+	if (r < 0)
+		return r;
+	if (descriptor_is(&d, "TYPE"))
+		return prometheus_type(f, &d);
+	if (descriptor_is(&d, "HELP"))
+		prometheus_help(f, &d, is_counter(c, &d));
+	return 0; /* "# UNIT" has no place there */
+}
+
+static void counter_names_done(struct counter_names *c)
+{
+	free(c->v);
+}
+
+int om_to_prometheus_text(const char *openmetrics, char **ret)
+{
+	_cleanup_(counter_names_done) struct counter_names counters = {};
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	r = counter_names_collect(openmetrics, &counters);
+	if (r < 0)
+		return r;
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -ENOMEM;
+	for (const char *line = openmetrics; *line && r >= 0;) {
+		size_t n = strcspn(line, "\n");
+
+		if (n == strlen("# EOF") && strncmp(line, "# EOF", n) == 0)
+			break;
+		r = prometheus_line(f, line, n, &counters);
+		line += n + (line[n] == '\n');
+	}
+	if (r >= 0)
+		r = stream_status(f);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}

@@ -37,3 +37,29 @@ int om_write_eof(FILE *f);
 
 /* Escapes for a label value or help text: backslash, double quote and newline. */
 int om_write_escaped(FILE *f, const char *s);
+
+/* Families gathered from several OpenMetrics texts (each without "# EOF": one per monitor, say),
+ * so that a family several of them export is written once, as OpenMetrics wants (no family
+ * twice, no interleaving): its descriptor from the first text that has it, then the samples of
+ * every text, in the order they were added. */
+struct om_families;
+
+int om_families_new(struct om_families **ret);
+void om_families_free(struct om_families *fs);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct om_families *, om_families_free);
+
+/* Adds the families of `text`, as om_write_family() and om_write_sample() write them. A family
+ * gathered already with another type cannot take these samples: they are left out, and
+ * counted in *ret_dropped (may be NULL). -EINVAL when a sample comes before any "# TYPE", or a
+ * line is neither a sample nor a descriptor of the current family. */
+int om_families_add(struct om_families *fs, const char *text, size_t *ret_dropped);
+
+/* Writes every family, in the order they were first seen; no "# EOF". */
+int om_families_write(const struct om_families *fs, FILE *f);
+
+/* The Prometheus text format 0.0.4 of an OpenMetrics text, for scrapers that ask for it. A
+ * counter's family takes its samples' name ("# TYPE x counter" becomes "# TYPE x_total counter",
+ * its "# HELP" alike), "unknown" becomes "untyped", "# UNIT" and "# EOF" go, and help texts
+ * lose the \" escape that format does not know. -EOPNOTSUPP for types it has nothing like
+ * (info, stateset, gaugehistogram), -EINVAL for a comment that is no descriptor. */
+int om_to_prometheus_text(const char *openmetrics, char **ret);

@@ -31,3 +31,16 @@ int xdp_prog_detach(int ifindex, int prog_fd, bool driver_mode)
 	/* -EEXIST: another program than ours is there now; it is not ours to remove. */
 	return r == -ENOENT || r == -EEXIST ? 0 : r;
 }
+
+int xdp_prog_adopt(int ifindex, int prog_fd, int old_prog_fd, bool driver_mode)
+{
+	int r = -EEXIST;
+
+	/* With XDP_FLAGS_REPLACE the kernel replaces `old_prog_fd` only if it is the one there. */
+	if (old_prog_fd >= 0)
+		r = xdp_prog_attach(ifindex, prog_fd, old_prog_fd, driver_mode);
+	/* It is not: there may be none (a new interface of that name), else another's (-EBUSY). */
+	if (r == -EEXIST)
+		r = xdp_prog_attach(ifindex, prog_fd, -1, driver_mode);
+	return r;
+}

@@ -76,11 +76,17 @@ IP_A=192.0.2.1
 IP_B=192.0.2.2
 TMPD=
 SOCK=
+BPFFS=     # a BPF file system of this run's own: `ip netns exec` hides the host's /sys/fs/bpf
+STATE_DIR= # dynmond's --state-dir and --pin-dir: kept across e2e_daemon_restart
+PIN_DIR=
 BUS_ADDR=
 DBUS_PID=
 DAEMON_PID=
 declare -A SINK_PIDS=()
 declare -a BG_PIDS=()
+# More options for dynmond, as a test wants them (e.g. --rest-address=127.0.0.1:PORT); set before
+# e2e_setup or e2e_daemon.
+declare -a E2E_DAEMON_ARGS=()
 E2E_NETNS=()
 E2E_BUSES=0
 
@@ -152,7 +158,13 @@ e2e_cleanup() {
 			fail "clean-up: process $pid still runs"
 		fi
 	done
-	[[ -n $TMPD ]] && rm -rf "$TMPD"
+	if [[ -n $BPFFS ]] && mountpoint -q "$BPFFS"; then
+		umount "$BPFFS"
+		if mountpoint -q "$BPFFS"; then
+			fail "clean-up: the BPF file system $BPFFS is still mounted"
+		fi
+	fi
+	[[ -n $TMPD ]] && ! mountpoint -q "$TMPD/bpffs" && rm -rf "$TMPD"
 	echo "$E2E_NAME: $E2E_PASSED passed, $E2E_FAILED failed"
 	((E2E_FAILED == 0)) && exit 0
 	exit 1
@@ -171,6 +183,11 @@ e2e_tmpdir() {
 	chmod 755 "$TMPD"
 	SOCK=$TMPD/bus
 	BUS_ADDR=unix:path=$SOCK
+	mkdir "$TMPD/bpffs"
+	mount -t bpf bpf "$TMPD/bpffs" || die "cannot mount a BPF file system on $TMPD/bpffs"
+	BPFFS=$TMPD/bpffs
+	STATE_DIR=$TMPD/state
+	PIN_DIR=$BPFFS/dynmon
 }
 
 # netns_add NAME: a namespace with lo up and IPv6 off for every interface made in it later.
@@ -229,6 +246,8 @@ e2e_daemon() {
 	local i
 	DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ip netns exec "$NS_A" "$DYNMOND" \
 		--bpf-include-dir "$DYNMON_SOURCE_DIR/bpf/include" --log-level debug \
+		"${E2E_DAEMON_ARGS[@]}" \
+		--state-dir "$STATE_DIR" --pin-dir "$PIN_DIR" \
 		>>"$TMPD/dynmond.log" 2>&1 &
 	DAEMON_PID=$!
 	for ((i = 0; i < 100; i++)); do
@@ -249,10 +268,14 @@ e2e_daemon() {
 
 # e2e_restart POLICY: a new bus whose dynmon policy is POLICY (a file), on a new socket, and a
 # new daemon on it; the old daemon is stopped first (and checked, see e2e_stop_daemon), then the
-# old bus. The network stays; monitors do not survive: the caller makes them again.
+# old bus. The network stays; monitors do not survive (they are deleted before the stop, or the
+# new daemon would bring them back): the caller makes them again.
 e2e_restart() {
-	local policy=$1
+	local policy=$1 name
 	[[ -r $policy ]] || die "no policy file $policy"
+	for name in $(dm -q list | awk '{print $1}'); do
+		dm del "$name" || die "could not delete monitor $name before the restart"
+	done
 	e2e_stop_daemon "the restart"
 	stop_pid "$DBUS_PID"
 	DBUS_PID=
@@ -261,6 +284,26 @@ e2e_restart() {
 	e2e_bus "$policy"
 	e2e_daemon
 	say "restarted on a bus with the dynmon policy $policy"
+}
+
+# e2e_daemon_restart term|kill [CMD...]: stops dynmond with SIGTERM (checked as e2e_stop_daemon
+# does) or with SIGKILL (a crash), runs CMD while no daemon runs, and starts dynmond again on the
+# same bus, network, state and pin directories: the new daemon finds what the old one saved and
+# pinned.
+e2e_daemon_restart() {
+	local how=$1
+	shift
+	case $how in
+	term) e2e_stop_daemon "the restart" ;;
+	kill)
+		kill -KILL "$DAEMON_PID" || die "dynmond (pid $DAEMON_PID) was not running"
+		wait "$DAEMON_PID" 2>/dev/null || true
+		DAEMON_PID=
+		;;
+	*) die "e2e_daemon_restart: term or kill, not $how" ;;
+	esac
+	(($# == 0)) || "$@"
+	e2e_daemon
 }
 
 # Everything a test needs: namespaces and veth, the bus, the daemon.

@@ -428,6 +428,297 @@ static void test_parser_rejects_bad_documents(void **state)
 	}
 }
 
+/* Runs `cmd` (a shell command reading the file `path` as $1), returns its output (stdout and
+ * stderr) and exit status. */
+static char *run_on_text(const char *cmd, const char *text, int *ret_status)
+{
+	char path[] = "/tmp/test-openmetrics-XXXXXX";
+	_cleanup_free_ char *line = NULL;
+	struct memstream out;
+	char buf[4096];
+	size_t n;
+	FILE *p;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	line = strdup_printf("sh -c '%s' sh %s 2>&1", cmd, path);
+	assert_non_null(line);
+	p = popen(line, "r");
+	assert_non_null(p);
+	memstream_open(&out);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		fwrite(buf, 1, n, out.f);
+	*ret_status = pclose(p);
+	unlink(path);
+	return memstream_text(&out);
+}
+
+static char *prometheus_text(const char *om)
+{
+	char *text = NULL;
+	int r = om_to_prometheus_text(om, &text);
+
+	if (r < 0)
+		fail_msg("om_to_prometheus_text: %s\n%s", strerror(-r), om);
+	return text;
+}
+
+static void test_prometheus_text(void **state)
+{
+	static const struct {
+		const char *om, *prometheus;
+	} cases[] = {
+	    /* A counter's family takes its samples' name, in TYPE and HELP. */
+	    {"# TYPE packets counter\n# HELP packets Packets.\npackets_total{monitor=\"m\"} 3\n"
+	     "# EOF\n",
+	     "# TYPE packets_total counter\n# HELP packets_total Packets.\n"
+	     "packets_total{monitor=\"m\"} 3\n"},
+	    /* HELP may come first in OpenMetrics. */
+	    {"# HELP p h\n# TYPE p counter\np_total 1\n# EOF\n",
+	     "# HELP p_total h\n# TYPE p_total counter\np_total 1\n"},
+	    /* Help texts: \" is no escape there; \\ and \n are, and stay. */
+	    {"# TYPE g gauge\n# HELP g a \\\"q\\\" \\\\ \\n.\ng 1\n",
+	     "# TYPE g gauge\n# HELP g a \"q\" \\\\ \\n.\ng 1\n"},
+	    {"# TYPE g gauge\n# HELP g \\\\\\\"\ng 1\n", "# TYPE g gauge\n# HELP g \\\\\"\ng 1\n"},
+	    /* Label values escape the same way in both formats. */
+	    {"# TYPE g gauge\ng{a=\"\\\"q\\\"\\\\\\n\"} 1\n",
+	     "# TYPE g gauge\ng{a=\"\\\"q\\\"\\\\\\n\"} 1\n"},
+	    {"# TYPE misc unknown\nmisc -7\n", "# TYPE misc untyped\nmisc -7\n"},
+	    {"# TYPE t gauge\n# UNIT t seconds\n# HELP t h\nt 1\n",
+	     "# TYPE t gauge\n# HELP t h\nt 1\n"},
+	    {"# TYPE l histogram\n# HELP l h\nl_bucket{le=\"+Inf\"} 5\nl_count 5\nl_sum 1.5\n",
+	     "# TYPE l histogram\n# HELP l h\nl_bucket{le=\"+Inf\"} 5\nl_count 5\nl_sum 1.5\n"},
+	    {"# TYPE r summary\nr{quantile=\"0.5\"} 1\nr_count 2\nr_sum 3\n",
+	     "# TYPE r summary\nr{quantile=\"0.5\"} 1\nr_count 2\nr_sum 3\n"},
+	    /* A gauge named like a counter's samples is no counter. */
+	    {"# TYPE c counter\nc_total 1\n# TYPE c_total gauge\n# HELP c_total h\nc_total 2\n",
+	     "# TYPE c_total counter\nc_total 1\n# TYPE c_total gauge\n# HELP c_total h\n"
+	     "c_total 2\n"},
+	    /* Nothing after # EOF; the last line may lack its newline. */
+	    {"# TYPE g gauge\ng 1\n# EOF\ng 2\n", "# TYPE g gauge\ng 1\n"},
+	    {"# TYPE g gauge\ng 1", "# TYPE g gauge\ng 1\n"},
+	    {"", ""},
+	    {"# EOF\n", ""},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *text = prometheus_text(cases[i].om);
+
+		if (!streq(text, cases[i].prometheus))
+			fail_msg("case %zu:\n--- got\n%s--- expected\n%s", i, text,
+				 cases[i].prometheus);
+	}
+}
+
+static void test_prometheus_text_errors(void **state)
+{
+	static const struct {
+		const char *om;
+		int error;
+	} cases[] = {
+	    {"# TYPE i info\ni_info 1\n", -EOPNOTSUPP},
+	    {"# TYPE s stateset\ns{s=\"a\"} 1\n", -EOPNOTSUPP},
+	    {"# TYPE g gaugehistogram\ng_bucket{le=\"+Inf\"} 1\n", -EOPNOTSUPP},
+	    {"# TYPE x\nx 1\n", -EOPNOTSUPP}, /* no type at all */
+	    {"# a comment\n", -EINVAL},
+	    {"#TYPE x gauge\n", -EINVAL},
+	    {"# TYPE\n", -EINVAL},
+	    {"# HELP\n", -EINVAL},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char *text = NULL;
+		int r = om_to_prometheus_text(cases[i].om, &text);
+
+		if (r != cases[i].error)
+			fail_msg("\"%s\": %d, expected %d", cases[i].om, r, cases[i].error);
+		assert_null(text);
+	}
+}
+
+/* The whole document of test_document_parses, in the Prometheus text format. */
+static void test_prometheus_document(void **state)
+{
+	static const char expected[] =
+	    "# TYPE packets_total counter\n"
+	    "# HELP packets_total Packets \"seen\".\\n\\\\\n"
+	    "packets_total{monitor=\"mon0\",path=\"C:\\\\dir \\\"x\\\"\\nnext\"} "
+	    "18446744073709551615\n"
+	    "packets_total{monitor=\"mon0\"} 3\n"
+	    "# TYPE temperature gauge\n"
+	    "temperature{s=\"a\"} 0.1\n"
+	    "temperature{s=\"b\"} NaN\n"
+	    "temperature{s=\"c\"} -Inf\n"
+	    "temperature{s=\"d\"} -9223372036854775808\n"
+	    "# TYPE latency_seconds histogram\n"
+	    "# HELP latency_seconds Latency.\n"
+	    "latency_seconds_bucket{le=\"0.5\"} 2\n"
+	    "latency_seconds_bucket{le=\"+Inf\"} 5\n"
+	    "latency_seconds_count 5\n"
+	    "latency_seconds_sum 1.25\n"
+	    "# TYPE rtt summary\n"
+	    "# HELP rtt RTT.\n"
+	    "rtt{quantile=\"0.5\"} 0.003\n"
+	    "rtt_count 10\n"
+	    "rtt_sum 0.04\n"
+	    "# TYPE misc untyped\n"
+	    "misc -7\n";
+	_cleanup_free_ char *text = prometheus_text(document);
+
+	if (!streq(text, expected))
+		fail_msg("--- got\n%s--- expected\n%s", text, expected);
+}
+
+static char *families_text(struct om_families *fs, bool eof)
+{
+	struct memstream m;
+
+	memstream_open(&m);
+	assert_int_equal(om_families_write(fs, m.f), 0);
+	if (eof)
+		assert_int_equal(om_write_eof(m.f), 0);
+	return memstream_text(&m);
+}
+
+/* Texts gathered, written once per family: in the order families were first seen, the
+ * descriptor of the first text, the samples of all. */
+static void test_families_merge(void **state)
+{
+	static const struct {
+		const char *texts[3];
+		const char *merged;
+		size_t dropped; /* in the last text */
+	} cases[] = {
+	    {{"# TYPE p counter\n# HELP p Packets.\np_total{monitor=\"a\"} 1\n",
+	      "# TYPE p counter\n# HELP p Other help.\np_total{monitor=\"b\"} 2\n"},
+	     "# TYPE p counter\n# HELP p Packets.\np_total{monitor=\"a\"} 1\n"
+	     "p_total{monitor=\"b\"} 2\n"},
+	    {{"# TYPE f1 gauge\nf1 1\n# TYPE f2 gauge\nf2{m=\"a\"} 2\n",
+	      "# TYPE f2 gauge\nf2{m=\"b\"} 3\n# TYPE f3 gauge\nf3 4\n",
+	      "# TYPE f3 gauge\nf3{m=\"c\"} 5\n# TYPE f1 gauge\nf1{m=\"c\"} 6\n"},
+	     "# TYPE f1 gauge\nf1 1\nf1{m=\"c\"} 6\n# TYPE f2 gauge\nf2{m=\"a\"} 2\n"
+	     "f2{m=\"b\"} 3\n# TYPE f3 gauge\nf3 4\nf3{m=\"c\"} 5\n"},
+	    /* One type per family: a clashing one is left out, the rest of its text kept. */
+	    {{"# TYPE x counter\nx_total 1\n",
+	      "# TYPE x gauge\n# HELP x h\nx 2\n# TYPE y gauge\ny 3\n"},
+	     "# TYPE x counter\nx_total 1\n# TYPE y gauge\ny 3\n",
+	     1},
+	    /* The same family twice in one text: once. */
+	    {{"# TYPE p counter\np_total{path=\"ingress\"} 1\n# TYPE p counter\n"
+	      "p_total{path=\"egress\"} 2\n"},
+	     "# TYPE p counter\np_total{path=\"ingress\"} 1\np_total{path=\"egress\"} 2\n"},
+	    /* UNIT is part of the descriptor; a family without samples is still a family. */
+	    {{"# TYPE t gauge\n# UNIT t seconds\n", "# TYPE t gauge\n# UNIT t seconds\nt 1\n"},
+	     "# TYPE t gauge\n# UNIT t seconds\nt 1\n"},
+	    /* "# EOF" ends a text; empty texts add nothing. */
+	    {{"# TYPE a gauge\na 1\n# EOF\n", "", "# EOF\n"}, "# TYPE a gauge\na 1\n"},
+	    {{"# TYPE a gauge\na 1"}, "# TYPE a gauge\na 1\n"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_(om_families_freep) struct om_families *fs = NULL;
+		_cleanup_free_ char *text = NULL;
+		size_t dropped = 42;
+
+		assert_int_equal(om_families_new(&fs), 0);
+		for (size_t j = 0; j < ELEMENTSOF(cases[i].texts) && cases[i].texts[j]; j++)
+			assert_int_equal(om_families_add(fs, cases[i].texts[j], &dropped), 0);
+		text = families_text(fs, false);
+		if (!streq(text, cases[i].merged))
+			fail_msg("case %zu:\n--- got\n%s--- expected\n%s", i, text,
+				 cases[i].merged);
+		assert_int_equal(dropped, cases[i].dropped);
+	}
+}
+
+static void test_families_errors(void **state)
+{
+	static const char *const bad[] = {
+	    "x 1\n",			    /* a sample before any TYPE */
+	    "# HELP x h\n# TYPE x gauge\n", /* not as the writer writes it */
+	    "# TYPE x gauge\n# HELP y h\n", /* HELP of another family */
+	    "# TYPE x gauge\n\nx 1\n",	    /* a blank line */
+	    "# TYPE x gauge\n# note\n",	    /* a comment that is no descriptor */
+	    "# TYPE x gauge\n# HELP\n",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		_cleanup_(om_families_freep) struct om_families *fs = NULL;
+
+		assert_int_equal(om_families_new(&fs), 0);
+		if (om_families_add(fs, bad[i], NULL) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+	}
+}
+
+/* Two monitors' texts as the daemon renders them, merged: the strict OpenMetrics parser and
+ * promtool (on the Prometheus text) accept the result. Their mere concatenation, which repeats
+ * the family, is refused by both: the check can fail. */
+static void write_monitor(FILE *f, const char *monitor, uint64_t packets)
+{
+	const struct om_label l[] = {{"monitor", monitor}};
+
+	assert_int_equal(om_write_family(f, "packets", DM_METRIC_COUNTER, "Packets seen.", NULL),
+			 0);
+	assert_int_equal(om_write_sample(f, "packets", "_total", l, 1, U64(packets)), 0);
+	assert_int_equal(
+	    om_write_family(f, "queue_len", DM_METRIC_GAUGE, "Queue \"length\".", NULL), 0);
+	assert_int_equal(om_write_sample(f, "queue_len", "", l, 1, I64(-1)), 0);
+}
+
+static void test_families_parse(void **state)
+{
+	_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	_cleanup_free_ char *a = NULL, *b = NULL, *merged = NULL, *concatenated = NULL;
+	_cleanup_free_ char *prom = NULL, *prom_concatenated = NULL, *out = NULL;
+	struct memstream m;
+	int status;
+
+	memstream_open(&m);
+	write_monitor(m.f, "mon0", 5);
+	a = memstream_text(&m);
+	memstream_open(&m);
+	write_monitor(m.f, "mon1", 7);
+	b = memstream_text(&m);
+
+	assert_int_equal(om_families_new(&fs), 0);
+	assert_int_equal(om_families_add(fs, a, NULL), 0);
+	assert_int_equal(om_families_add(fs, b, NULL), 0);
+	merged = families_text(fs, true);
+	concatenated = strdup_printf("%s%s# EOF\n", a, b);
+	assert_non_null(concatenated);
+
+	out = run_on_text(PYTHON " -c \"import sys; from prometheus_client.openmetrics.parser "
+				 "import text_string_to_metric_families as p; "
+				 "print(len(list(p(open(sys.argv[1]).read()))))\" \"$1\"",
+			  merged, &status);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !streq(out, "2\n"))
+		fail_msg("the strict parser on the merged text (status %d): %s\n%s", status, out,
+			 merged);
+	free(out);
+	out = run_on_text(PYTHON " -c \"import sys; from prometheus_client.openmetrics.parser "
+				 "import text_string_to_metric_families as p; "
+				 "print(len(list(p(open(sys.argv[1]).read()))))\" \"$1\"",
+			  concatenated, &status);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		fail_msg("the strict parser accepted a repeated family:\n%s", concatenated);
+
+	prom = prometheus_text(merged);
+	free(out);
+	out = run_on_text("promtool check metrics < \"$1\"", prom, &status);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("promtool check metrics (status %d): %s\n%s", status, out, prom);
+	prom_concatenated = prometheus_text(concatenated);
+	free(out);
+	out = run_on_text("promtool check metrics < \"$1\"", prom_concatenated, &status);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 0 || !strstr(out, "second TYPE line"))
+		fail_msg("promtool accepted a repeated family (status %d): %s\n%s", status, out,
+			 prom_concatenated);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +730,12 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_document_parses),
 	    cmocka_unit_test(test_parser_rejects_bad_documents),
+	    cmocka_unit_test(test_prometheus_text),
+	    cmocka_unit_test(test_prometheus_text_errors),
+	    cmocka_unit_test(test_prometheus_document),
+	    cmocka_unit_test(test_families_merge),
+	    cmocka_unit_test(test_families_errors),
+	    cmocka_unit_test(test_families_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

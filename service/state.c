@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "state.h"
+
+#define STATE_VERSION 1
+
+void state_monitor_done(struct state_monitor *s)
+{
+	free(s->name);
+	free(s->type);
+	free(s->loglevel);
+	json_decref(s->config);
+	free(s->ifname);
+}
+
+void state_monitors_free(struct state_monitor *l, size_t n)
+{
+	for (size_t i = 0; l && i < n; i++)
+		state_monitor_done(&l[i]);
+	free(l);
+}
+
+char *state_default_dir(void)
+{
+	const char *e = getenv("STATE_DIRECTORY");
+
+	if (!e || !*e)
+		return strdup(STATE_DEFAULT_DIR);
+	return strndup(e, strcspn(e, ":"));
+}
+
+int state_dir_prepare(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (stat(dir, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static json_t *monitor_to_json(const struct state_monitor *s)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "name", s->name, "type", s->type, "loglevel",
+			      s->loglevel, "clsact-created", s->clsact_created);
+
+	if (j && s->config && json_object_set(j, "dataplane-config", s->config) < 0)
+		goto fail;
+	if (j && s->ifname && json_object_set_new(j, "interface", json_string(s->ifname)) < 0)
+		goto fail;
+	return j;
+fail:
+	json_decref(j);
+	return NULL;
+}
+
+json_t *state_to_json(const struct state_monitor *monitors, size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < n; i++) {
+		if (json_array_append_new(list, monitor_to_json(&monitors[i])) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	if (!list)
+		return NULL;
+	return json_pack("{s:i, s:o}", "version", STATE_VERSION, "monitors", list);
+}
+
+/* One entry; -EBADMSG with the reason in `why` when it is broken. */
+static int monitor_from_json(json_t *j, struct state_monitor *s, json_error_t *why)
+{
+	const char *name = NULL, *type = NULL, *loglevel = NULL, *ifname = NULL;
+	json_t *config = NULL;
+	int clsact = 0;
+
+	*s = (struct state_monitor){};
+	if (json_unpack_ex(j, why, 0, "{s:s, s:s, s:s, s?o, s?s, s?b}", "name", &name, "type",
+			   &type, "loglevel", &loglevel, "dataplane-config", &config, "interface",
+			   &ifname, "clsact-created", &clsact) < 0)
+		return -EBADMSG;
+	if (config && !json_is_object(config) && !json_is_null(config)) {
+		snprintf(why->text, sizeof(why->text), "dataplane-config is not an object");
+		return -EBADMSG;
+	}
+	s->name = strdup(name);
+	s->type = strdup(type);
+	s->loglevel = strdup(loglevel);
+	s->ifname = ifname && *ifname ? strdup(ifname) : NULL;
+	s->config = json_is_object(config) ? json_incref(config) : NULL;
+	s->clsact_created = clsact;
+	if (!s->name || !s->type || !s->loglevel || (ifname && *ifname && !s->ifname)) {
+		state_monitor_done(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool name_taken(const struct state_monitor *l, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(l[i].name, name))
+			return true;
+	return false;
+}
+
+int state_from_json(json_t *root, struct state_monitor **ret, size_t *ret_n)
+{
+	json_t *list = json_object_get(root, "monitors"), *entry;
+	json_t *version = json_object_get(root, "version");
+	struct state_monitor *l = NULL;
+	size_t i, n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!json_is_integer(version) || json_integer_value(version) != STATE_VERSION ||
+	    !json_is_array(list)) {
+		log_error("The state file is not a version %d state file, ignoring it.",
+			  STATE_VERSION);
+		return 0;
+	}
+	l = calloc(json_array_size(list) + 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	json_array_foreach (list, i, entry) {
+		json_error_t why = {};
+		int r = monitor_from_json(entry, &l[n], &why);
+
+		if (r == -ENOMEM) {
+			state_monitors_free(l, n);
+			return r;
+		}
+		if (r >= 0 && name_taken(l, n, l[n].name)) {
+			snprintf(why.text, sizeof(why.text), "monitor %s came earlier in the file",
+				 l[n].name);
+			state_monitor_done(&l[n]);
+			r = -EEXIST;
+		}
+		if (r < 0) {
+			log_error("Entry %zu of the state file is broken (%s), ignoring it.", i,
+				  why.text);
+			continue;
+		}
+		n++;
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+int state_load(const char *dir, struct state_monitor **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/" STATE_FILE, dir);
+	_cleanup_(json_decrefp) json_t *root = NULL;
+	json_error_t e;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!path)
+		return -ENOMEM;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+	if (!root) {
+		log_error("Cannot read the state file %s (line %d: %s), ignoring it.", path, e.line,
+			  e.text);
+		return 0;
+	}
+	return state_from_json(root, ret, ret_n);
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, s, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		s += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* The new file, complete and on disk, under a temporary name in `dir`. */
+static int write_temporary(const char *dir, const char *text, char **ret_tmp)
+{
+	_cleanup_free_ char *tmp = strdup_printf("%s/." STATE_FILE ".XXXXXX", dir);
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void)unlink(tmp);
+		return r;
+	}
+	*ret_tmp = TAKE_PTR(tmp);
+	return 0;
+}
+
+int state_save(const char *dir, const struct state_monitor *monitors, size_t n)
+{
+	_cleanup_(json_decrefp) json_t *root = state_to_json(monitors, n);
+	_cleanup_free_ char *text = NULL, *tmp = NULL, *path = NULL;
+	_cleanup_close_ int dfd = -1;
+	int r;
+
+	if (!root)
+		return -ENOMEM;
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	path = strdup_printf("%s/" STATE_FILE, dir);
+	if (!text || !path)
+		return -ENOMEM;
+	r = write_temporary(dir, text, &tmp);
+	if (r < 0)
+		return r;
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		(void)unlink(tmp);
+		return r;
+	}
+	/* The rename itself is on disk only when the directory is. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The monitors as saved in the state directory, so that a restarted dynmond brings them back:
+ * one JSON file, STATE_DIR/monitors.json, replaced atomically at every change. No kernel here:
+ * the manager turns monitors into these records and back. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+#define STATE_FILE "monitors.json"
+#define STATE_DEFAULT_DIR "/var/lib/dynmon"
+
+struct state_monitor {
+	char *name;
+	char *type;	/* "TC", "XDP_SKB", "XDP_DRV" */
+	char *loglevel; /* "OFF", ..., "TRACE" */
+	json_t *config; /* the normalized dataplane configuration; NULL when nothing is injected */
+	char *ifname;	/* the interface attached to, or awaited; NULL when detached */
+	bool clsact_created; /* dynmon added the interface's clsact qdisc */
+};
+
+void state_monitor_done(struct state_monitor *s);
+void state_monitors_free(struct state_monitor *l, size_t n);
+
+/* $STATE_DIRECTORY's first entry (systemd's StateDirectory=), else STATE_DEFAULT_DIR. */
+char *state_default_dir(void);
+
+/* Creates the directory if it is missing (not its parents). */
+int state_dir_prepare(const char *dir);
+
+/* Writes DIR/monitors.json: a temporary file in DIR, synced, renamed over the old one, so that
+ * a crash at any moment leaves the old file or the new one, whole. */
+int state_save(const char *dir, const struct state_monitor *monitors, size_t n);
+
+/* Reads DIR/monitors.json; no file is no monitors. A file that cannot be read or parsed, and
+ * each entry that is broken, is logged and skipped ("..., ignoring"): the other entries come
+ * back all the same. Fails only for lack of memory. */
+int state_load(const char *dir, struct state_monitor **ret, size_t *ret_n);
+
+/* The JSON document of the file, and back (the same rules as state_load). */
+json_t *state_to_json(const struct state_monitor *monitors, size_t n);
+int state_from_json(json_t *root, struct state_monitor **ret, size_t *ret_n);
