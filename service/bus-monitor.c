@@ -101,8 +101,6 @@ static int method_inject(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	if (r < 0)
 		return r;
 	r = monitor_inject(mon, config, &e);
-	if (r >= 0)
-		bus_monitor_emit_changed(mon, "Config");
 	return reply(msg, r, &e, error);
 }
 
@@ -120,10 +118,6 @@ static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	if (r < 0)
 		return r;
 	r = monitor_attach(mon, ifname, &e);
-	if (r >= 0) {
-		bus_monitor_emit_changed(mon, "Interface");
-		bus_monitor_emit_changed(mon, "State");
-	}
 	return reply(msg, r, &e, error);
 }
 
@@ -137,10 +131,6 @@ static int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	if (r < 0)
 		return r;
 	r = monitor_detach(mon, &e);
-	if (r >= 0) {
-		bus_monitor_emit_changed(mon, "Interface");
-		bus_monitor_emit_changed(mon, "State");
-	}
 	return reply(msg, r, &e, error);
 }
 
@@ -216,7 +206,6 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
 		dm_error_done(&e);
 		return r;
 	}
-	bus_monitor_emit_changed(mon, "LogLevel");
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <systemd/sd-daemon.h>
 
 #include "build-config.h"
@@ -259,6 +260,18 @@ int manager_run(struct manager *m)
 	return r;
 }
 
+void manager_monitor_changed(struct manager *m, struct monitor *mon, ...)
+{
+	const char *property;
+	va_list ap;
+
+	manager_save_state(m);
+	va_start(ap, mon);
+	while ((property = va_arg(ap, const char *)))
+		bus_monitor_emit_changed(mon, property);
+	va_end(ap);
+}
+
 void manager_save_state(struct manager *m)
 {
 	struct state_monitor *l;
@@ -345,7 +358,6 @@ static void manager_restore(struct manager *m)
 static void link_gone(struct monitor *mon)
 {
 	monitor_link_gone(mon);
-	bus_monitor_emit_changed(mon, "State");
 }
 
 static void link_appeared(struct monitor *mon, int ifindex)
@@ -356,9 +368,7 @@ static void link_appeared(struct monitor *mon, int ifindex)
 	r = monitor_link_appeared(mon, ifindex, &e);
 	if (r < 0)
 		log_warning_errno(r, "Monitor %s: cannot attach to %s again, still waiting: %s",
-				  mon->name, mon->ifname, e.message ?: "%m");
-	else
-		bus_monitor_emit_changed(mon, "State");
+				  mon->name, mon->ifname, e.message ?: strerror(-r));
 	dm_error_done(&e);
 }
 
@@ -366,8 +376,6 @@ static void link_renamed(struct monitor *mon, const char *ifname)
 {
 	if (monitor_link_renamed(mon, ifname) < 0)
 		log_oom();
-	else
-		bus_monitor_emit_changed(mon, "Interface");
 }
 
 /* Notifications were lost: every monitor looks at its interface again. */

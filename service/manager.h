@@ -61,3 +61,7 @@ int manager_run(struct manager *m);
 /* Saves every monitor in the state directory; called after every change. A failure is logged:
  * what was asked happened all the same. */
 void manager_save_state(struct manager *m);
+
+/* What every change to a monitor ends in, whoever made it (D-Bus, REST, a link event): the
+ * state is saved and the bus tells watchers which properties changed (a NULL-terminated list). */
+void manager_monitor_changed(struct manager *m, struct monitor *mon, ...) _sentinel_;

@@ -228,7 +228,7 @@ int monitor_inject(struct monitor *m, const char *config_text, dm_error *error)
 		return r;
 	log_info("Monitor %s: dataplane injected.", m->name);
 	monitor_pin(m);
-	manager_save_state(m->manager);
+	manager_monitor_changed(m->manager, m, "Config", NULL);
 	return 0;
 }
 
@@ -241,7 +241,7 @@ int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
 	if (!m->dataplane || level == m->log_level) {
 		if (level != m->log_level) {
 			m->log_level = level;
-			manager_save_state(m->manager);
+			manager_monitor_changed(m->manager, m, "LogLevel", NULL);
 		}
 		return 0;
 	}
@@ -257,7 +257,7 @@ int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
 		return r;
 	log_info("Monitor %s: log level %s.", m->name, pcnlog_level_to_string(level));
 	monitor_pin(m);
-	manager_save_state(m->manager);
+	manager_monitor_changed(m->manager, m, "LogLevel", NULL);
 	return 0;
 }
 
@@ -310,7 +310,7 @@ int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
 		return r;
 	}
 	log_info("Monitor %s: attached to %s.", m->name, ifname);
-	manager_save_state(m->manager);
+	manager_monitor_changed(m->manager, m, "Interface", "State", NULL);
 	return 0;
 }
 
@@ -322,7 +322,7 @@ int monitor_detach(struct monitor *m, dm_error *error)
 		log_info("Monitor %s: no longer waiting for %s.", m->name, m->ifname);
 		free(m->ifname);
 		m->ifname = NULL;
-		manager_save_state(m->manager);
+		manager_monitor_changed(m->manager, m, "Interface", "State", NULL);
 		return 0;
 	}
 	if (m->ifindex <= 0)
@@ -347,7 +347,7 @@ int monitor_detach(struct monitor *m, dm_error *error)
 	m->clsact_created = false;
 	free(m->ifname);
 	m->ifname = NULL;
-	manager_save_state(m->manager);
+	manager_monitor_changed(m->manager, m, "Interface", "State", NULL);
 	return 0;
 }
 
@@ -378,7 +378,7 @@ void monitor_link_gone(struct monitor *m)
 		m->hooked[p] = false;
 	log_notice("Monitor %s: interface %s disappeared; waiting for it to come back.", m->name,
 		   m->ifname);
-	manager_save_state(m->manager);
+	manager_monitor_changed(m->manager, m, "State", NULL);
 }
 
 int monitor_link_appeared(struct monitor *m, int ifindex, dm_error *error)
@@ -393,7 +393,7 @@ int monitor_link_appeared(struct monitor *m, int ifindex, dm_error *error)
 	if (r < 0)
 		return r;
 	log_notice("Monitor %s: interface %s is back; attached again.", m->name, m->ifname);
-	manager_save_state(m->manager);
+	manager_monitor_changed(m->manager, m, "State", NULL);
 	return 0;
 }
 
@@ -405,7 +405,7 @@ int monitor_link_renamed(struct monitor *m, const char *ifname)
 	r = free_and_strdup(&m->ifname, ifname);
 	if (r < 0)
 		return r;
-	manager_save_state(m->manager);
+	manager_monitor_changed(m->manager, m, "Interface", NULL);
 	return 0;
 }
 
@@ -503,7 +503,7 @@ static void monitor_reattach_saved(struct monitor *m, const struct state_monitor
 		  : hooks_adopt(m, ifindex, s, &e);
 	if (r < 0) {
 		log_error_errno(r, "Monitor %s: cannot attach to %s again, leaving it detached: %s",
-				m->name, s->ifname, e.message ?: "%m");
+				m->name, s->ifname, e.message ?: strerror(-r));
 		dm_error_done(&e);
 		hooks_adopt_undo(m);
 		return;

@@ -4,7 +4,6 @@
  * a table at the end. */
 #include <microhttpd.h>
 
-#include "bus-manager.h" /* D-Bus watchers see what REST changes, as what D-Bus changes */
 #include "log.h"
 #include "manager.h"
 #include "pcnlog.h"
@@ -209,13 +208,11 @@ static int monitor_apply(struct monitor *mon, const struct monitor_settings *s, 
 		r = monitor_inject(mon, s->config, e);
 		if (r < 0)
 			return r;
-		bus_monitor_emit_changed(mon, "Config");
 	}
 	if (s->level >= 0 && s->level != mon->log_level) {
 		r = monitor_set_log_level(mon, s->level, e);
 		if (r < 0)
 			return r;
-		bus_monitor_emit_changed(mon, "LogLevel");
 	}
 	return 0;
 }
@@ -293,7 +290,6 @@ static void handle_config_put(struct rest_request *req)
 		rest_reply_error(req, r, &e);
 		return;
 	}
-	bus_monitor_emit_changed(mon, "Config");
 	rest_reply_json(req, MHD_HTTP_OK, monitor_config_json(mon));
 }
 
@@ -360,8 +356,6 @@ static void handle_attach(struct rest_request *req)
 		rest_reply_error(req, r, &e);
 		return;
 	}
-	bus_monitor_emit_changed(mon, "Interface");
-	bus_monitor_emit_changed(mon, "State");
 	rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
 }
 
@@ -384,8 +378,6 @@ static void handle_detach(struct rest_request *req)
 		rest_reply_error(req, r, &e);
 		return;
 	}
-	bus_monitor_emit_changed(mon, "Interface");
-	bus_monitor_emit_changed(mon, "State");
 	rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
 }
 
