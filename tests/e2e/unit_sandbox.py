@@ -261,6 +261,14 @@ def environment(args):
     return env
 
 
+def bind_read_only(fd, dst):
+    """Mounts the directory open as `fd` at dst, read-only: the build tree stands in for /usr,
+    and a checkout under /tmp would otherwise vanish behind PrivateTmp."""
+    os.makedirs(dst, exist_ok=True)
+    mount(f"/proc/self/fd/{fd}", dst, None, MS_BIND | MS_REC)
+    mount(None, dst, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
 def writable_dirs(args, settings):
     """(O_PATH fd, where it goes) of every directory that stays writable: held open in the new
     namespace before new mounts hide them (a stand-in under /tmp, say)."""
@@ -288,6 +296,7 @@ def main():
     p.add_argument("unit")
     p.add_argument("--without", action="append", default=[])
     p.add_argument("--bind", action="append", default=[])
+    p.add_argument("--bind-ro", action="append", default=[])
     p.add_argument("--state-directory")
     p.add_argument("--env", action="append", default=[])
     p.add_argument("command", nargs="+")
@@ -299,8 +308,12 @@ def main():
     check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     writable = writable_dirs(args, settings)
+    read_only = [(os.open(d, os.O_PATH | os.O_DIRECTORY), d) for d in args.bind_ro]
     protect_system(settings, [dst for _, dst in writable])
     private_dirs(settings)
+    for fd, dst in read_only:
+        bind_read_only(fd, dst)
+        os.close(fd)
     for fd, dst in writable:
         bind_writable(fd, dst)
         os.close(fd)
