@@ -86,11 +86,8 @@ static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 						 o.loglevel);
 	}
 	r = manager_create_monitor(m, name, mode, level, o.config, &mon, &e);
-	if (r < 0) {
-		r = bus_set_error(error, r, &e);
-		dm_error_done(&e);
-		return r;
-	}
+	if (r < 0)
+		return bus_set_error(error, r, &e);
 	return sd_bus_reply_method_return(msg, "o", mon->object_path);
 }
 
@@ -108,11 +105,8 @@ static int method_delete_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 	if (r < 0)
 		return r;
 	r = manager_delete_monitor(m, name, &e);
-	if (r < 0) {
-		r = bus_set_error(error, r, &e);
-		dm_error_done(&e);
-		return r;
-	}
+	if (r < 0)
+		return bus_set_error(error, r, &e);
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -128,11 +122,8 @@ static int method_get_monitor(sd_bus_message *msg, void *userdata, sd_bus_error 
 	if (r < 0)
 		return r;
 	r = manager_get_monitor(m, name, &mon, &e);
-	if (r < 0) {
-		r = bus_set_error(error, r, &e);
-		dm_error_done(&e);
-		return r;
-	}
+	if (r < 0)
+		return bus_set_error(error, r, &e);
 	return sd_bus_reply_method_return(msg, "o", mon->object_path);
 }
 

@@ -79,11 +79,8 @@ void bus_monitor_emit_removed(struct manager *m, struct monitor *mon)
 /* Runs a logic call's result out as a reply or a named error. */
 static int reply(sd_bus_message *msg, int r, dm_error *e, sd_bus_error *error)
 {
-	if (r < 0) {
-		r = bus_set_error(error, r, e);
-		dm_error_done(e);
-		return r;
-	}
+	if (r < 0)
+		return bus_set_error(error, r, e);
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -201,11 +198,8 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
 					 "INFO, DEBUG, TRACE).",
 					 s);
 	r = monitor_set_log_level(mon, level, &e);
-	if (r < 0) {
-		r = bus_set_error(error, r, &e);
-		dm_error_done(&e);
-		return r;
-	}
+	if (r < 0)
+		return bus_set_error(error, r, &e);
 	return 0;
 }
 
@@ -238,11 +232,8 @@ static int property_get_metrics(sd_bus *bus, const char *path, const char *inter
 	int r;
 
 	r = monitor_metrics_json(userdata, &j, &e);
-	if (r < 0) {
-		r = bus_set_error(error, r, &e);
-		dm_error_done(&e);
-		return r;
-	}
+	if (r < 0)
+		return bus_set_error(error, r, &e);
 	return append_json(reply, j);
 }
 
@@ -255,11 +246,8 @@ static int property_get_openmetrics(sd_bus *bus, const char *path, const char *i
 	int r;
 
 	r = monitor_openmetrics(userdata, &text, &e);
-	if (r < 0) {
-		r = bus_set_error(error, r, &e);
-		dm_error_done(&e);
-		return r;
-	}
+	if (r < 0)
+		return bus_set_error(error, r, &e);
 	return sd_bus_message_append(reply, "s", text);
 }
 
@@ -293,7 +281,6 @@ static int reply_read(sd_bus_message *call, bool openmetrics, const struct dm_da
 		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
 		bus_set_error(&error, r, &e);
-		dm_error_done(&e);
 		return sd_bus_reply_method_error(call, &error);
 	}
 	return sd_bus_reply_method_return(call, "v", "s", text);

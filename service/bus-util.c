@@ -7,16 +7,21 @@
 #define CAP_BPF 39
 #endif
 
-int bus_set_error(sd_bus_error *ret_error, int r, const dm_error *e)
+int bus_set_error(sd_bus_error *ret_error, int r, dm_error *e)
 {
 	const struct dm_error_entry *entry = dm_error_lookup(r);
 	_cleanup_free_ char *name = strdup_printf(DM_ERROR_PREFIX "%s", entry->name);
+	int q;
 
 	if (!name)
-		return -ENOMEM;
-	if (e && e->message)
-		return sd_bus_error_set(ret_error, name, e->message);
-	return sd_bus_error_setf(ret_error, name, "%s", strerror(r < 0 ? -r : r));
+		q = -ENOMEM;
+	else if (e && e->message)
+		q = sd_bus_error_set(ret_error, name, e->message);
+	else
+		q = sd_bus_error_setf(ret_error, name, "%s", strerror(r < 0 ? -r : r));
+	if (e)
+		dm_error_done(e);
+	return q;
 }
 
 /* Decides on what the bus vouches for only. Credentials read from /proc (sd-bus's "augmented"

@@ -12,8 +12,9 @@
 #define DYNMON_MANAGER_INTERFACE "org.polycube.Dynmon.Manager"
 #define DYNMON_MONITOR_INTERFACE "org.polycube.Dynmon.Monitor"
 
-/* Turns a logic function's -errno and message into org.polycube.Dynmon.Error.*; returns r. */
-int bus_set_error(sd_bus_error *ret_error, int r, const dm_error *e);
+/* Turns a logic function's -errno and message into org.polycube.Dynmon.Error.*; returns r.
+ * Consumes the message (dm_error_done). */
+int bus_set_error(sd_bus_error *ret_error, int r, dm_error *e);
 
 /* 0 when the sender may change things (root, CAP_NET_ADMIN or CAP_BPF), else a
  * PermissionDenied error naming `action`. */
