@@ -3,7 +3,7 @@
 # Runs dynmon's benchmarks and prints their tables (Markdown), as docs/PERFORMANCE.md records
 # them. Benchmarks, not tests: nothing passes or fails here but the run itself.
 #
-#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|all]   (default: all, about a minute)
+#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|all]   (default: all, ≈ 2.5 min)
 #
 #   wrapper  per-packet cost of the Polycube wrapper and of swap-on-read's pivot
 #            (build/bench/bench-wrapper)
@@ -13,6 +13,9 @@
 #   swap     swap-on-read: the pivot's per-packet cost (the wrapper table), then reads of a real
 #            dynmond's metrics in a tight loop under traffic, timed, with the zero-loss check
 #            beside them; plain and empty-on-read reads, and bpftool dump + zero, compared
+#   export   a 1,000,000-entry hash map (5-tuple key, packets and bytes) exported to JSON and
+#            OpenMetrics, against its raw batch read and `bpftool map dump -j`, with the peak
+#            memory of each (build/bench/bench-export; EXPORT_N entries, EXPORT_ROUNDS rounds)
 #
 # BUILD_DIR (default: build) is a configured meson build directory; the targets needed are built
 # first. Everything this script makes (network namespaces with veth pairs, a private bus, the
@@ -590,10 +593,16 @@ table_wrapper() {
 	"$BUILD/bench/bench-wrapper" --source-dir "$SRC"
 }
 
+# export: bench-export fills its own map (no network, no daemon) and prints both tables.
+table_export() {
+	echo
+	"$BUILD/bench/bench-export" --entries "${EXPORT_N:-1000000}" --rounds "${EXPORT_ROUNDS:-5}"
+}
+
 what=${1:-all}
 case $what in
-wrapper | phases | daemon | manual | swap | all) ;;
-*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap or all)" ;;
+wrapper | phases | daemon | manual | swap | export | all) ;;
+*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export or all)" ;;
 esac
 setup
 # The wrapper table holds the pivot's per-packet cost: swap's first part.
@@ -602,4 +611,5 @@ setup
 [[ $what == daemon || $what == all ]] && table_daemon
 [[ $what == manual || $what == all ]] && table_manual
 [[ $what == swap || $what == all ]] && table_swap
+[[ $what == export || $what == all ]] && table_export
 exit 0

@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dynmonctl: the command-line front end of dynmond. Every verb is a D-Bus call or two; the logic
  * lives in the daemon, so that dynmonctl, busctl and the REST API cannot disagree. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <systemd/sd-bus.h>
 
 #include "build-config.h"
 #include "errors.h"
+#include "metrics-select.h"
+#include "om-select.h"
 #include "util.h"
+#include "watch-table.h"
 
 #define BUS_NAME "org.polycube.Dynmon"
 #define MANAGER_PATH "/org/polycube/Dynmon"
@@ -55,10 +65,24 @@ static const struct {
     {DM_ERROR_PREFIX "Busy", EXIT_CONFLICT},
 };
 
+/* getopt's values of the options that have no short form. */
+enum {
+	ARG_VERSION = 0x100,
+	ARG_JSON,
+	ARG_INGRESS,
+	ARG_EGRESS,
+	ARG_COUNT,
+};
+
 static bool arg_json;
 static bool arg_quiet;
 static const char *arg_type;
 static const char *arg_config;
+static enum metrics_direction arg_direction = METRICS_BOTH;
+static const char *arg_output;
+static double arg_interval = 1.0;
+static bool arg_interval_given;
+static unsigned arg_count; /* 0: until a signal */
 
 static bool isempty(const char *s)
 {
@@ -619,32 +643,320 @@ static int do_detach(sd_bus *bus, char **args)
 	return EXIT_OK;
 }
 
+/* ---- metrics, open-metrics: what upstream's extractor offered (one path, one metric, a file) */
+
+static int write_all(int fd, const char *text, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, text, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		text += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Replaces the regular file `path` by `text` at once, through a new file renamed over it: a
+ * reader (a script polling the file, say) never sees half of it. Anything else (a
+ * FIFO, /dev/stdout) is written to as it is. */
+static int write_file(const char *path, const char *text)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	mode_t mask;
+	int r;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+		return fd < 0 ? -errno : write_all(fd, text, strlen(text));
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	mask = umask(0);
+	umask(mask);
+	r = fchmod(fd, 0666 & ~mask) < 0 ? -errno : write_all(fd, text, strlen(text));
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* Prints what metrics and open-metrics read, or saves it with --output. */
+static int emit(const char *text)
+{
+	int r;
+
+	if (!arg_output || streq(arg_output, "-")) {
+		fputs(text, stdout);
+		return EXIT_OK;
+	}
+	r = write_file(arg_output, text);
+	if (r < 0) {
+		fprintf(stderr, "dynmonctl: Failed to write %s: %s\n", arg_output, strerror(-r));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* " on its ingress path", or "" without --ingress/--egress. */
+static const char *path_phrase(void)
+{
+	switch (arg_direction) {
+	case METRICS_INGRESS:
+		return " on its ingress path";
+	case METRICS_EGRESS:
+		return " on its egress path";
+	default:
+		return "";
+	}
+}
+
+/* The message and exit status of a failed metrics_select_json(), om_select() or
+ * watch_table_build(). */
+static int log_select_error(int r, const char *monitor, const char *metric)
+{
+	switch (r) {
+	case -ENOENT:
+		fprintf(stderr, "dynmonctl: Monitor %s has no metric \"%s\"%s.\n", monitor, metric,
+			path_phrase());
+		return EXIT_NOT_FOUND;
+	case -ENOTUNIQ:
+		fprintf(stderr,
+			"dynmonctl: Monitor %s has a metric \"%s\" on both paths; choose one with "
+			"--ingress or --egress.\n",
+			monitor, metric);
+		return EXIT_USAGE;
+	case -ENODATA:
+		fprintf(stderr,
+			"dynmonctl: Metric \"%s\" of monitor %s has no open-metrics-metadata: it "
+			"is not exported in OpenMetrics.\n",
+			metric, monitor);
+		return EXIT_NOT_FOUND;
+	case -EBADMSG:
+		fprintf(stderr,
+			"dynmonctl: The metrics of monitor %s are not what dynmond sends.\n",
+			monitor);
+		return EXIT_FAIL;
+	default:
+		fprintf(stderr, "dynmonctl: Failed to read the metrics of monitor %s: %s\n",
+			monitor, strerror(-r));
+		return EXIT_FAIL;
+	}
+}
+
+static bool selecting(const char *metric)
+{
+	return metric || arg_direction != METRICS_BOTH;
+}
+
+/* A JSON document of the daemon's, parsed: -EBADMSG when it is not JSON. */
+static int parse_daemon_json(const char *text, json_t **ret)
+{
+	*ret = json_loads(text, JSON_DECODE_ANY, NULL);
+	return *ret ? 0 : -EBADMSG;
+}
+
+/* The part of the Metrics JSON the command line asks for, as text to print. */
+static int metrics_text(const char *text, const char *monitor, const char *metric, char **ret)
+{
+	_cleanup_(json_decrefp) json_t *all = NULL, *part = NULL;
+	_cleanup_free_ char *dump = NULL;
+	int r;
+
+	r = parse_daemon_json(text, &all);
+	if (r < 0 && !selecting(metric)) /* print it as it came */
+		return asprintf(ret, "%s\n", text) < 0 ? log_select_error(-ENOMEM, monitor, metric)
+						       : EXIT_OK;
+	if (r >= 0)
+		r = metrics_select_json(all, arg_direction, metric, &part);
+	if (r < 0)
+		return log_select_error(r, monitor, metric);
+	dump = json_dumps(part, JSON_ENCODE_ANY | (arg_json ? JSON_COMPACT : JSON_INDENT(2)));
+	if (!dump || asprintf(ret, "%s\n", dump) < 0)
+		return log_select_error(-ENOMEM, monitor, metric);
+	return EXIT_OK;
+}
+
 static int do_metrics(sd_bus *bus, char **args)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *out = NULL;
 	int r;
 
 	r = monitor_property_by_name(bus, args[1], "Metrics", &error, &text);
 	if (r < 0)
 		return log_bus_error(&error, r, "Failed to read the metrics of monitor %s",
 				     args[1]);
-	print_daemon_json(text, arg_json);
-	return EXIT_OK;
+	r = metrics_text(text, args[1], args[2], &out);
+	return r == EXIT_OK ? emit(out) : r;
+}
+
+/* The families of the OpenMetrics text the command line asks for; the Config property says
+ * which metric is on which path. */
+static int openmetrics_text(sd_bus *bus, const char *path, const char *text, const char *monitor,
+			    const char *metric, char **ret)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(json_decrefp) json_t *config = NULL;
+	_cleanup_free_ char *config_text = NULL;
+	int r;
+
+	r = monitor_property(bus, path, "Config", &error, &config_text);
+	if (r < 0)
+		return log_bus_error(&error, r, "Failed to read the configuration of monitor %s",
+				     monitor);
+	r = parse_daemon_json(config_text, &config);
+	if (r >= 0)
+		r = om_select(text, config, arg_direction, metric, ret);
+	return r < 0 ? log_select_error(r, monitor, metric) : EXIT_OK;
 }
 
 static int do_open_metrics(sd_bus *bus, char **args)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL, *out = NULL;
 	int r;
 
-	r = monitor_property_by_name(bus, args[1], "OpenMetrics", &error, &text);
+	r = monitor_path(bus, args[1], &error, &path);
+	if (r >= 0)
+		r = monitor_property(bus, path, "OpenMetrics", &error, &text);
 	if (r < 0)
 		return log_bus_error(&error, r, "Failed to read the metrics of monitor %s",
 				     args[1]);
-	fputs(text, stdout);
-	return EXIT_OK;
+	if (!selecting(args[2]))
+		return emit(text);
+	r = openmetrics_text(bus, path, text, args[1], args[2], &out);
+	return r == EXIT_OK ? emit(out) : r;
+}
+
+/* ---- watch: the metrics live, with rates --------------------------------------------------- */
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One read: the configuration (which says how each metric reads), then the metrics, made into
+ * the table, with rates against `prev` when there is one. Sets *ret_time to when the metrics
+ * came. */
+static int watch_read(sd_bus *bus, const char *path, const char *monitor, const char *metric,
+		      const struct watch_table *prev, double prev_time, struct watch_table *ret,
+		      double *ret_time)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(json_decrefp) json_t *config = NULL, *metrics = NULL;
+	_cleanup_free_ char *config_text = NULL, *text = NULL;
+	int r;
+
+	r = monitor_property(bus, path, "Config", &error, &config_text);
+	if (r >= 0)
+		r = monitor_property(bus, path, "Metrics", &error, &text);
+	if (r < 0)
+		return log_bus_error(&error, r, "Failed to read the metrics of monitor %s",
+				     monitor);
+	*ret_time = monotonic_seconds();
+	r = parse_daemon_json(config_text, &config);
+	if (r >= 0)
+		r = parse_daemon_json(text, &metrics);
+	if (r >= 0)
+		r = watch_table_build(metrics, config, arg_direction, metric, prev,
+				      *ret_time - prev_time, ret);
+	return r < 0 ? log_select_error(r, monitor, metric) : EXIT_OK;
+}
+
+/* How many rows fit on the terminal under the two header lines and a "... more" line; 0 when
+ * the output is no terminal (all of them). */
+static size_t terminal_rows(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row <= 3)
+		return 0;
+	return ws.ws_row - 3;
+}
+
+/* On a terminal the table is redrawn in place, as watch(1) and top(1) do; otherwise each
+ * refresh follows the last, after a blank line, for logs and tests. */
+static void watch_show(const char *monitor, unsigned refresh, const struct watch_table *t, bool tty)
+{
+	char clock[16];
+	time_t now = time(NULL);
+
+	strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
+	if (tty)
+		fputs("\033[H\033[2J", stdout);
+	else if (refresh > 1)
+		fputc('\n', stdout);
+	printf("%s: every %gs, refresh %u, %s\n", monitor, arg_interval, refresh, clock);
+	watch_table_print(t, tty ? terminal_rows() : 0, stdout);
+	fflush(stdout);
+}
+
+/* Sleeps until `until` (monotonic seconds). Returns true when SIGINT or SIGTERM came (they are
+ * blocked, so they wait for this, even while a read was under way). */
+static bool watch_sleep(const sigset_t *signals, double until)
+{
+	for (;;) {
+		double left = until - monotonic_seconds();
+		struct timespec ts;
+
+		if (left < 0)
+			left = 0;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		if (sigtimedwait(signals, NULL, &ts) >= 0)
+			return true;
+		if (errno != EINTR)
+			return false; /* EAGAIN: the time is up */
+	}
+}
+
+static int do_watch(sd_bus *bus, char **args)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(watch_table_done) struct watch_table prev = {};
+	_cleanup_free_ char *path = NULL;
+	bool tty = isatty(STDOUT_FILENO);
+	double start, prev_time = 0;
+	sigset_t signals;
+	int r;
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &signals, NULL);
+	r = monitor_path(bus, args[1], &error, &path);
+	if (r < 0)
+		return log_bus_error(&error, r, "Failed to read monitor %s", args[1]);
+	start = monotonic_seconds();
+	for (unsigned refresh = 1;; refresh++) {
+		struct watch_table t = {};
+		double read_time = 0;
+
+		r = watch_read(bus, path, args[1], args[2], refresh > 1 ? &prev : NULL, prev_time,
+			       &t, &read_time);
+		if (r != EXIT_OK)
+			return r;
+		watch_show(args[1], refresh, &t, tty);
+		watch_table_done(&prev);
+		prev = t;
+		prev_time = read_time;
+		if ((arg_count && refresh >= arg_count) ||
+		    watch_sleep(&signals, start + refresh * arg_interval))
+			return EXIT_OK;
+	}
 }
 
 static int do_help(sd_bus *bus, char **args)
@@ -662,8 +974,12 @@ static int do_help(sd_bus *bus, char **args)
 	       "  inject NAME FILE|-       Inject a dataplane configuration (- reads stdin)\n"
 	       "  attach NAME IFACE        Attach a monitor to a network interface\n"
 	       "  detach NAME              Detach a monitor from its interface\n"
-	       "  metrics NAME             Show a monitor's metrics as JSON\n"
-	       "  open-metrics NAME        Show a monitor's metrics in OpenMetrics text\n"
+	       "  metrics NAME [METRIC]    Show a monitor's metrics as JSON; with METRIC, only\n"
+	       "                           that metric's value\n"
+	       "  open-metrics NAME [METRIC]\n"
+	       "                           Show a monitor's metrics in OpenMetrics text; with\n"
+	       "                           METRIC, only that metric's families\n"
+	       "  watch NAME [METRIC]      Show a monitor's metrics live, with per-second rates\n"
 	       "  help                     Show this help\n"
 	       "\n"
 	       "Options:\n"
@@ -673,6 +989,11 @@ static int do_help(sd_bus *bus, char **args)
 	       "  -q --quiet               Print no header (list) and no object path (add)\n"
 	       "  -t --type=MODE           add: attach with TC, XDP_SKB or XDP_DRV\n"
 	       "  -c --config=FILE|-       add: inject this dataplane configuration at once\n"
+	       "     --ingress             metrics, open-metrics, watch: ingress path only\n"
+	       "     --egress              metrics, open-metrics, watch: egress path only\n"
+	       "  -o --output=FILE         metrics, open-metrics: write to FILE instead\n"
+	       "  -n --interval=SEC        watch: read every SEC seconds (default 1, >= 0.1)\n"
+	       "     --count=N             watch: stop after N refreshes (default: at Ctrl-C)\n"
 	       "\n"
 	       "Exit status:\n"
 	       "  0  success\n"
@@ -680,7 +1001,8 @@ static int do_help(sd_bus *bus, char **args)
 	       "  2  usage error\n"
 	       "  3  input rejected (InvalidConfig, CompileFailed, VerifierRejected,\n"
 	       "     InvalidArgument, or a file that is not UTF-8 text)\n"
-	       "  4  no such monitor or interface (NoSuchMonitor, NoSuchInterface)\n"
+	       "  4  no such monitor, interface or metric (NoSuchMonitor,\n"
+	       "     NoSuchInterface)\n"
 	       "  5  permission denied (PermissionDenied, or the bus policy's AccessDenied)\n"
 	       "  6  dynmond not reachable (no system bus, or org.polycube.Dynmon has no\n"
 	       "     owner and cannot be activated)\n"
@@ -691,6 +1013,9 @@ static int do_help(sd_bus *bus, char **args)
 enum {
 	VERB_NO_BUS = 1 << 0,
 	VERB_CREATE_OPTIONS = 1 << 1, /* takes --type and --config */
+	VERB_PATH_OPTIONS = 1 << 2,   /* takes --ingress and --egress */
+	VERB_OUTPUT_OPTION = 1 << 3,  /* takes --output */
+	VERB_WATCH_OPTIONS = 1 << 4,  /* takes --interval and --count */
 };
 
 /* The commands: name, fewest and most arguments after the name, handler, flags. */
@@ -710,8 +1035,9 @@ static const struct verb {
     {"inject", 2, 2, do_inject},
     {"attach", 2, 2, do_attach},
     {"detach", 1, 1, do_detach},
-    {"metrics", 1, 1, do_metrics},
-    {"open-metrics", 1, 1, do_open_metrics},
+    {"metrics", 1, 2, do_metrics, VERB_PATH_OPTIONS | VERB_OUTPUT_OPTION},
+    {"open-metrics", 1, 2, do_open_metrics, VERB_PATH_OPTIONS | VERB_OUTPUT_OPTION},
+    {"watch", 1, 2, do_watch, VERB_PATH_OPTIONS | VERB_WATCH_OPTIONS},
     {"help", 0, 0, do_help, VERB_NO_BUS},
 };
 
@@ -731,15 +1057,90 @@ static int verb_find(int nargs, char **args, const struct verb **ret)
 		return log_usage_error("Too many arguments for '%s'.", v->name);
 	if ((arg_type || arg_config) && !(v->flags & VERB_CREATE_OPTIONS))
 		return log_usage_error("--type and --config go with 'add' only.");
+	if (arg_direction != METRICS_BOTH && !(v->flags & VERB_PATH_OPTIONS))
+		return log_usage_error(
+		    "--ingress and --egress go with 'metrics', 'open-metrics' and 'watch' only.");
+	if (arg_output && !(v->flags & VERB_OUTPUT_OPTION))
+		return log_usage_error("--output goes with 'metrics' and 'open-metrics' only.");
+	if ((arg_interval_given || arg_count) && !(v->flags & VERB_WATCH_OPTIONS))
+		return log_usage_error("--interval and --count go with 'watch' only.");
 	*ret = v;
 	return EXIT_OK;
 }
 
+static int parse_direction(enum metrics_direction dir)
+{
+	if (arg_direction != METRICS_BOTH && arg_direction != dir)
+		return log_usage_error("--ingress and --egress exclude each other.");
+	arg_direction = dir;
+	return EXIT_OK;
+}
+
+/* Seconds between watch's reads: fast enough for a demo, slow enough not to keep dynmond busy. */
+static int parse_interval(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end || !isfinite(v) || v < 0.1 || v > 86400)
+		return log_usage_error("--interval wants seconds from 0.1 to 86400, not '%s'.", s);
+	arg_interval = v;
+	arg_interval_given = true;
+	return EXIT_OK;
+}
+
+static int parse_count(const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end || *s == '-' || v == 0 || v > UINT_MAX)
+		return log_usage_error("--count wants a number of refreshes from 1, not '%s'.", s);
+	arg_count = (unsigned)v;
+	return EXIT_OK;
+}
+
+/* One option of getopt's; EXIT_OK to go on. */
+static int parse_option(int c, const char *value)
+{
+	switch (c) {
+	case 'q':
+		arg_quiet = true;
+		return EXIT_OK;
+	case 't':
+		arg_type = value;
+		return EXIT_OK;
+	case 'c':
+		arg_config = value;
+		return EXIT_OK;
+	case 'o':
+		arg_output = value;
+		return EXIT_OK;
+	case 'n':
+		return parse_interval(value);
+	case ARG_COUNT:
+		return parse_count(value);
+	case ARG_INGRESS:
+		return parse_direction(METRICS_INGRESS);
+	case ARG_EGRESS:
+		return parse_direction(METRICS_EGRESS);
+	case ARG_JSON:
+		arg_json = true;
+		return EXIT_OK;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
 /* Options may come anywhere on the line (getopt permutes), as in "dynmonctl show m --json".
- * Returns 1 to go on, 0 when done (--help, --version), EXIT_USAGE's negation on a bad option. */
+ * Returns 1 to go on, 0 when done (--help, --version), an exit status's negation on a bad
+ * option. */
 static int parse_argv(int argc, char *argv[])
 {
-	enum { ARG_VERSION = 0x100, ARG_JSON };
 	static const struct option options[] = {
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, ARG_VERSION},
@@ -747,11 +1148,16 @@ static int parse_argv(int argc, char *argv[])
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"type", required_argument, NULL, 't'},
 	    {"config", required_argument, NULL, 'c'},
+	    {"ingress", no_argument, NULL, ARG_INGRESS},
+	    {"egress", no_argument, NULL, ARG_EGRESS},
+	    {"output", required_argument, NULL, 'o'},
+	    {"interval", required_argument, NULL, 'n'},
+	    {"count", required_argument, NULL, ARG_COUNT},
 	    {},
 	};
-	int c;
+	int c, r;
 
-	while ((c = getopt_long(argc, argv, ":hqt:c:", options, NULL)) >= 0)
+	while ((c = getopt_long(argc, argv, ":hqt:c:o:n:", options, NULL)) >= 0)
 		switch (c) {
 		case 'h':
 			do_help(NULL, NULL);
@@ -759,24 +1165,16 @@ static int parse_argv(int argc, char *argv[])
 		case ARG_VERSION:
 			puts("dynmonctl " DYNMON_VERSION);
 			return 0;
-		case ARG_JSON:
-			arg_json = true;
-			break;
-		case 'q':
-			arg_quiet = true;
-			break;
-		case 't':
-			arg_type = optarg;
-			break;
-		case 'c':
-			arg_config = optarg;
-			break;
 		case ':':
 			return -log_usage_error("Option '%s' needs an argument.", argv[optind - 1]);
-		default:
+		case '?':
 			if (optopt)
 				return -log_usage_error("Unknown option '-%c'.", optopt);
 			return -log_usage_error("Unknown option '%s'.", argv[optind - 1]);
+		default:
+			r = parse_option(c, optarg);
+			if (r != EXIT_OK)
+				return -r;
 		}
 	return 1;
 }

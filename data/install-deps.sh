@@ -18,12 +18,15 @@ packages=(
 	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl, and
 	# the setuid-root /usr/bin/passwd of e2e-privilege's setuid race
 	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps passwd
+	# script(1): the terminal that e2e-cli-metrics runs `dynmonctl watch` on
+	bsdutils
 	# the demo
 	iputils-ping
 	# the tests' helpers and the strict OpenMetrics parser (Debian's /usr/bin/python3)
 	python3 python3-prometheus-client
 	# REST tests: curl, and promtool for the Prometheus text format. Debian ships promtool only
-	# in prometheus, which also installs (and on a systemd host starts) a Prometheus server.
+	# in prometheus, which also installs (and on a systemd host starts) a Prometheus server;
+	# e2e-prometheus runs one of its own (/usr/bin/prometheus) that scrapes dynmond.
 	curl prometheus
 )
 

@@ -223,18 +223,38 @@ static int property_get_config(sd_bus *bus, const char *path, const char *interf
 	return append_json(reply, monitor_config_json(userdata));
 }
 
+/* The Metrics document as the property's string: streamed into it, the one copy of the maps
+ * a read makes. From the monitor (`mon`), or from the swap just done (`dp`, `sr`). */
+static int metrics_text(struct monitor *mon, const struct dm_dataplane *dp, struct dm_swap_read *sr,
+			char **ret, dm_error *e)
+{
+	_cleanup_(jsonw_freep) struct jsonw *w = NULL;
+	int r;
+
+	r = jsonw_new(NULL, &w);
+	if (r < 0)
+		return r;
+	if (mon)
+		r = monitor_write_metrics_json(mon, NULL, w, e);
+	else
+		r = dm_readout_write_json(dp, sr, NULL, w, e);
+	if (r < 0)
+		return r;
+	return jsonw_take_string(w, ret, NULL);
+}
+
 static int property_get_metrics(sd_bus *bus, const char *path, const char *interface,
 				const char *property, sd_bus_message *reply, void *userdata,
 				sd_bus_error *error)
 {
 	dm_error e = DM_ERROR_NULL;
-	json_t *j = NULL;
+	_cleanup_free_ char *text = NULL;
 	int r;
 
-	r = monitor_metrics_json(userdata, &j, &e);
+	r = metrics_text(userdata, NULL, NULL, &text, &e);
 	if (r < 0)
 		return bus_set_error(error, r, &e);
-	return append_json(reply, j);
+	return sd_bus_message_append(reply, "s", text);
 }
 
 static int property_get_openmetrics(sd_bus *bus, const char *path, const char *interface,
@@ -264,19 +284,12 @@ static int reply_read(sd_bus_message *call, bool openmetrics, const struct dm_da
 {
 	dm_error e = DM_ERROR_NULL;
 	_cleanup_free_ char *text = NULL;
-	json_t *j = NULL;
 	int r;
 
-	if (openmetrics) {
+	if (openmetrics)
 		r = openmetrics_document(dp, sr, &text, &e);
-	} else {
-		r = dm_readout_json(dp, sr, &j, &e);
-		if (r >= 0) {
-			text = json_dumps(j, JSON_COMPACT);
-			json_decref(j);
-			r = text ? 0 : -ENOMEM;
-		}
-	}
+	else
+		r = metrics_text(NULL, dp, sr, &text, &e);
 	if (r < 0) {
 		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 

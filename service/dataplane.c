@@ -7,6 +7,7 @@
 #include "dynmon-log.h"
 #include "log.h"
 #include "maps.h"
+#include "metrics.h"
 #include "pin.h"
 #include "pivot.skel.h"
 #include "swap.h"
@@ -209,11 +210,17 @@ static int check_metrics(struct bpf_object *obj, const struct dm_path_config *pc
 {
 	for (size_t i = 0; i < pc->n_metrics; i++) {
 		const struct dm_metric_config *m = &pc->metrics[i];
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, m->map_name);
+		int r;
 
-		if (!bpf_object__find_map_by_name(obj, m->map_name))
+		if (!map)
 			return dm_error_set(error, -EBADMSG,
 					    "Metric \"%s\": the %s code declares no map named \"%s\".",
 					    m->name, path, m->map_name);
+		/* What open-metrics-metadata asks must fit the map's types, known only now. */
+		r = dm_metric_check_map(map, bpf_object__btf(obj), m, error);
+		if (r < 0)
+			return r;
 		if (!path_swaps_map(pc, m->map_name))
 			continue;
 		/* A swapped map exists twice; whatever else reads or shares it would see half. */

@@ -29,6 +29,9 @@ struct reader {
 	size_t capacity;   /* entries the buffers hold */
 	size_t entry_size; /* bytes of one entry's values: n_cpus * value_stride */
 	uint32_t max_entries;
+	/* A read in chunks: each batch goes to chunk_fn, and the buffers are reused. */
+	dm_map_chunk_fn chunk_fn;
+	void *userdata;
 };
 
 static bool map_type_is_percpu(enum bpf_map_type t)
@@ -143,6 +146,13 @@ static int read_batch(struct reader *r, bool delete)
 			return first && errno_is_unsupported(k) ? -EOPNOTSUPP : k;
 
 		r->s->n_entries += count;
+		if (r->chunk_fn && r->s->n_entries > 0) {
+			int q = r->chunk_fn(r->s, r->userdata);
+
+			if (q < 0)
+				return q;
+			r->s->n_entries = 0;
+		}
 		if (k == -ENOENT)
 			return 0;
 		in = out;
@@ -344,8 +354,9 @@ static int snapshot_new(const struct bpf_map_info *info, struct reader *r)
 	r->s = s;
 	r->entry_size = (size_t)s->n_cpus * s->value_stride;
 	r->capacity = 0;
-	/* One more than the map holds: the call that finds the end of a full map needs room too. */
-	if (reserve(r, (size_t)info->max_entries + 1) < 0)
+	/* One more than the map holds: the call that finds the end of a full map needs room too.
+	 * A read in chunks needs one batch. */
+	if (reserve(r, r->chunk_fn ? BATCH_CHUNK : (size_t)info->max_entries + 1) < 0)
 		return -ENOMEM;
 	r->s = TAKE_PTR(s);
 	return 0;
@@ -441,6 +452,20 @@ static uint32_t map_def_type(const struct btf *btf, const char *map_name, const 
 	return 0;
 }
 
+static void snapshot_set_btf(struct dm_map_snapshot *s, const struct bpf_map *map,
+			     const struct btf *btf)
+{
+	if (!btf)
+		return;
+	s->btf = btf;
+	s->key_type_id = map_def_type(btf, bpf_map__name(map), "key");
+	s->value_type_id = map_def_type(btf, bpf_map__name(map), "value");
+	if (s->key_type_id == 0)
+		s->key_type_id = bpf_map__btf_key_type_id(map);
+	if (s->value_type_id == 0)
+		s->value_type_id = bpf_map__btf_value_type_id(map);
+}
+
 int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool empty,
 			 struct dm_map_snapshot **ret)
 {
@@ -455,15 +480,42 @@ int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool 
 	if (k < 0)
 		return k;
 
-	if (btf) {
-		s->btf = btf;
-		s->key_type_id = map_def_type(btf, bpf_map__name(map), "key");
-		s->value_type_id = map_def_type(btf, bpf_map__name(map), "value");
-		if (s->key_type_id == 0)
-			s->key_type_id = bpf_map__btf_key_type_id(map);
-		if (s->value_type_id == 0)
-			s->value_type_id = bpf_map__btf_value_type_id(map);
-	}
+	snapshot_set_btf(s, map, btf);
 	*ret = s;
 	return 0;
+}
+
+/* Only hash maps go a chunk at a time: emptying an array reuses the keys it read, and a queue
+ * is refilled from what was popped. A hash map without batch operations comes whole too, from
+ * the element-by-element read. */
+int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool empty,
+		       dm_map_chunk_fn fn, void *userdata)
+{
+	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *whole = NULL;
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	struct reader r = {.empty = empty, .chunk_fn = fn, .userdata = userdata};
+	int k;
+
+	r.fd = bpf_map__fd(map);
+	if (r.fd < 0)
+		return r.fd;
+	k = bpf_obj_get_info_by_fd(r.fd, &info, &len);
+	if (k < 0)
+		return k;
+	if (read_func_for(info.type) != read_hash) {
+		k = dm_map_snapshot_read(map, btf, empty, &whole);
+		return k < 0 ? k : fn(whole, userdata);
+	}
+
+	r.max_entries = info.max_entries;
+	k = snapshot_new(&info, &r);
+	if (k < 0)
+		return k;
+	whole = r.s;
+	snapshot_set_btf(whole, map, btf);
+	k = read_hash(&r);
+	if (k >= 0 && whole->n_entries > 0)
+		k = fn(whole, userdata);
+	return k;
 }

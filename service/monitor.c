@@ -570,7 +570,8 @@ static int swap_now(struct monitor *m, bool exported_only, struct dm_swap_read *
 	return 0;
 }
 
-int monitor_metrics_json(struct monitor *m, json_t **ret, dm_error *error)
+int monitor_write_metrics_json(struct monitor *m, const struct dm_readout_part *part,
+			       struct jsonw *w, dm_error *error)
 {
 	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
 	int r;
@@ -578,7 +579,7 @@ int monitor_metrics_json(struct monitor *m, json_t **ret, dm_error *error)
 	r = swap_now(m, false, &sr, error);
 	if (r < 0)
 		return r;
-	return dm_readout_json(m->dataplane, sr, ret, error);
+	return dm_readout_write_json(m->dataplane, sr, part, w, error);
 }
 
 int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,

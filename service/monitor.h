@@ -9,6 +9,7 @@
 #include "dataplane.h"
 #include "errors.h"
 #include "openmetrics.h"
+#include "readout.h"
 
 struct manager;
 struct pcnlog_reader;
@@ -92,10 +93,12 @@ int monitor_link_renamed(struct monitor *m, const char *ifname);
 /* The normalized configuration (v1.1 shape); both paths {} before any injection. */
 json_t *monitor_config_json(const struct monitor *m);
 
-/* {"ingress-metrics": [...], "egress-metrics": [...]}. With swap-on-read metrics these three
- * swap on the caller's thread, blocking it for a grace period (milliseconds); callers that can
- * answer later use monitor_read_async() instead. */
-int monitor_metrics_json(struct monitor *m, json_t **ret, dm_error *error);
+/* {"ingress-metrics": [...], "egress-metrics": [...]}, or the `part` of it (NULL: all), written
+ * through `w` (dm_readout_write_json(), whose return it returns). With swap-on-read metrics these
+ * three swap on the caller's thread, blocking it for a grace period (milliseconds); callers that
+ * can answer later use monitor_read_async() instead. */
+int monitor_write_metrics_json(struct monitor *m, const struct dm_readout_part *part,
+			       struct jsonw *w, dm_error *error);
 
 /* The monitor's OpenMetrics families, each sample also labelled with `extra`; no "# EOF". */
 int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,
@@ -109,7 +112,7 @@ int openmetrics_document(const struct dm_dataplane *dp, struct dm_swap_read *sr,
 /* Swap-on-read without blocking the event loop: the swap and its grace period happen in the
  * manager's worker; `done` then runs on the event loop with the dataplane that was read (kept
  * alive meanwhile, even if the monitor is re-injected or deleted) and the swap's snapshots, for
- * dm_readout_json() / dm_readout_openmetrics(). */
+ * dm_readout_write_json() / dm_readout_openmetrics(). */
 typedef void (*monitor_read_done_fn)(struct dm_dataplane *dp, struct dm_swap_read *sr, int r,
 				     void *userdata);
 bool monitor_reads_with_swap(const struct monitor *m);

@@ -13,7 +13,7 @@
 #define COUNTER_SUFFIX "_total"
 
 /* Long enough for "-9223372036854775808" and "-1.2345678901234567e-308". */
-#define NUMBER_MAX 32
+#define NUMBER_MAX OM_NUMBER_MAX
 
 /* OpenMetrics spells the Prometheus text format's "untyped" as "unknown". */
 static const char *const type_names[_DM_METRIC_TYPE_MAX] = {
@@ -55,6 +55,26 @@ int om_write_escaped(FILE *f, const char *s)
 		s++;
 	}
 	return stream_status(f);
+}
+
+char *om_escape(char *dst, const char *s, size_t n)
+{
+	for (const char *end = s + n; s < end; s++) {
+		switch (*s) {
+		case '\\':
+		case '"':
+			*dst++ = '\\';
+			*dst++ = *s;
+			break;
+		case '\n':
+			*dst++ = '\\';
+			*dst++ = 'n';
+			break;
+		default:
+			*dst++ = *s;
+		}
+	}
+	return dst;
 }
 
 int om_write_family(FILE *f, const char *family, enum dm_metric_type type, const char *help,
@@ -109,6 +129,41 @@ static int format_number(const struct dm_number *n, char buf[static NUMBER_MAX])
 	return -EINVAL;
 }
 
+size_t om_format_number(const struct dm_number *n, char buf[static OM_NUMBER_MAX])
+{
+	if (format_number(n, buf) < 0)
+		buf[0] = '\0';
+	return strlen(buf);
+}
+
+/* Go's shortest 'g' format writes an exponent below 1e-04 and from 1e+06 up, with at least two
+ * digits as C's %e does; otherwise it writes the digits plainly. */
+size_t om_format_canonical(double v, char buf[static OM_NUMBER_MAX])
+{
+	int precision, exponent;
+
+	if (!isfinite(v) || v == 0) {
+		if (v == 0)
+			strcpy(buf, signbit(v) ? "-0.0" : "0.0");
+		else
+			format_double(v, buf);
+		return strlen(buf);
+	}
+	/* The fewest digits that read back as v: 1 + precision of them, in d.ddde±XX. */
+	for (precision = 0; precision < 17; precision++) {
+		snprintf(buf, NUMBER_MAX, "%.*e", precision, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	exponent = atoi(strchr(buf, 'e') + 1);
+	if (exponent < -4 || exponent >= 6)
+		return strlen(buf);
+	snprintf(buf, NUMBER_MAX, "%.*f", precision > exponent ? precision - exponent : 0, v);
+	if (!strchr(buf, '.'))
+		strcat(buf, ".0");
+	return strlen(buf);
+}
+
 int om_write_sample(FILE *f, const char *family, const char *suffix, const struct om_label *labels,
 		    size_t n_labels, const struct dm_number *value)
 {
@@ -135,6 +190,42 @@ int om_write_eof(FILE *f)
 {
 	fputs("# EOF\n", f);
 	return stream_status(f);
+}
+
+#define OM_BUFFER_SIZE (64 * 1024)
+
+int om_buffer_init(struct om_buffer *b, FILE *f, size_t max_line)
+{
+	*b = (struct om_buffer){.f = f, .size = OM_BUFFER_SIZE};
+	if (max_line > b->size / 4)
+		b->size = 4 * max_line;
+	b->buf = malloc(b->size);
+	return b->buf ? 0 : -ENOMEM;
+}
+
+int om_buffer_flush(struct om_buffer *b)
+{
+	if (b->used > 0 && b->error == 0 && fwrite(b->buf, 1, b->used, b->f) != b->used)
+		b->error = stream_status(b->f) ?: -EIO;
+	b->used = 0;
+	return b->error;
+}
+
+char *om_buffer_reserve(struct om_buffer *b, size_t n)
+{
+	if (b->used + n <= b->size)
+		return b->buf + b->used;
+	om_buffer_flush(b);
+	if (n <= b->size)
+		return b->buf;
+	b->error = b->error ?: -E2BIG;
+	return NULL;
+}
+
+void om_buffer_done(struct om_buffer *b)
+{
+	free(b->buf);
+	b->buf = NULL;
 }
 
 /* A growing string, for the families being gathered. */

@@ -38,6 +38,45 @@ int om_write_eof(FILE *f);
 /* Escapes for a label value or help text: backslash, double quote and newline. */
 int om_write_escaped(FILE *f, const char *s);
 
+/* The same into memory: the `n` bytes at `s` escaped at `dst` (room for 2 * n), returning the
+ * end of what was written. */
+char *om_escape(char *dst, const char *s, size_t n);
+
+/* Long enough for any number om_format_number() or om_format_canonical() writes, NUL included. */
+#define OM_NUMBER_MAX 32
+
+/* A sample value as om_write_sample() writes it; returns its length. */
+size_t om_format_number(const struct dm_number *n, char buf[static OM_NUMBER_MAX]);
+
+/* A number in the canonical form OpenMetrics wants for "le" and "quantile" label values: as
+ * Go's strconv.FormatFloat(v, 'g', -1, 64) spells it, with ".0" after an integer: "0.0",
+ * "0.5", "1.0", "100000.0", "1e+06", "1.048575e+06", "+Inf". Returns its length. */
+size_t om_format_canonical(double v, char buf[static OM_NUMBER_MAX]);
+
+/* Sample lines built in place, a buffer at a time, written with one fwrite() per buffer: what
+ * rendering a million samples wants instead of a dozen stdio calls each. Anything else written
+ * to the stream (om_write_family()) must come after om_buffer_flush(). */
+struct om_buffer {
+	FILE *f;
+	char *buf;
+	size_t size, used;
+	int error; /* the first write error, as -errno */
+};
+
+/* `max_line`: the longest line the caller will build. */
+int om_buffer_init(struct om_buffer *b, FILE *f, size_t max_line);
+/* Room for `n` (at most max_line) bytes at the end of the buffer, flushing it first when
+ * needed; NULL (and b->error -E2BIG) for more. After a write error the text goes nowhere, and
+ * om_buffer_flush() says so. */
+char *om_buffer_reserve(struct om_buffer *b, size_t n);
+/* What was written since the last reserve ends at `end`. */
+static inline void om_buffer_commit(struct om_buffer *b, char *end)
+{
+	b->used = end - b->buf;
+}
+int om_buffer_flush(struct om_buffer *b);
+void om_buffer_done(struct om_buffer *b);
+
 /* Families gathered from several OpenMetrics texts (each without "# EOF": one per monitor, say),
  * so that a family several of them export is written once, as OpenMetrics wants (no family
  * twice, no interleaving): its descriptor from the first text that has it, then the samples of

@@ -4,6 +4,7 @@
 #include "maps.h"
 #include "metrics.h"
 #include "readout.h"
+#include "snapshot-json.h"
 
 static int64_t now_ms(void)
 {
@@ -40,76 +41,177 @@ static int read_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr, e
 	return 0;
 }
 
-static int path_json(const struct dm_dataplane *dp, struct dm_swap_read *sr, enum dm_path p,
-		     json_t *list, dm_error *error)
-{
-	const struct dm_path_config *pc = &dp->config->paths[p];
-	int64_t ts = now_ms();
+/* ---- The JSON document, streamed ---------------------------------------------------------- */
 
-	for (size_t i = 0; i < pc->n_metrics; i++) {
+/* One metric as its map is read: its entries written chunk after chunk, or only read. */
+struct metric_writer {
+	struct jsonw *w; /* NULL: not shown */
+	int error;	 /* of writing, as opposed to reading */
+};
+
+static int write_chunk(const struct dm_map_snapshot *chunk, void *userdata)
+{
+	struct metric_writer *mw = userdata;
+
+	if (mw->w)
+		mw->error = dm_snapshot_write_json_entries(mw->w, chunk);
+	return mw->error;
+}
+
+static int read_metric_chunks(const struct dm_dataplane *dp, struct dm_swap_read *sr,
+			      enum dm_path p, size_t i, struct metric_writer *mw, dm_error *error)
+{
+	const struct dm_metric_config *mc = &dp->config->paths[p].metrics[i];
+	const struct btf *btf = NULL;
+	struct bpf_map *map;
+	int r;
+
+	if (mc->swap_on_read) {
 		_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *snap = NULL;
-		json_t *value = NULL;
-		int r;
 
 		r = read_metric(dp, sr, p, i, &snap, error);
 		if (r < 0)
 			return r;
-		r = dm_snapshot_to_json(snap, &value);
-		if (r < 0)
-			return dm_error_set(error, r, "Cannot decode metric %s: %s",
-					    pc->metrics[i].name, strerror(-r));
-		if (json_array_append_new(list, dm_metric_json(pc->metrics[i].name, value, ts)) < 0)
-			return -ENOMEM;
+		r = write_chunk(snap, mw);
+	} else {
+		map = dm_dataplane_find_map(dp, p, mc->map_name, &btf);
+		if (!map)
+			return dm_error_set(error, -ENOENT, "Metric %s: map %s is gone.", mc->name,
+					    mc->map_name);
+		r = dm_map_read_chunks(map, btf, mc->empty_on_read, write_chunk, mw);
+	}
+	if (mw->error < 0)
+		return dm_error_set(error, r, "Cannot decode metric %s: %s", mc->name,
+				    strerror(-r));
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot read map %s of metric %s: %s", mc->map_name,
+				    mc->name, strerror(-r));
+	return 0;
+}
+
+enum show { SHOW_NONE, SHOW_METRIC, SHOW_VALUE };
+
+/* {"name": ..., "value": [...], "timestamp": ...}, as dm_metric_json() has it. */
+static int write_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr, enum dm_path p,
+			size_t i, int64_t ts, enum show show, struct jsonw *w, dm_error *error)
+{
+	struct metric_writer mw = {.w = show == SHOW_NONE ? NULL : w};
+	int r;
+
+	if (show == SHOW_METRIC) {
+		jsonw_begin_object(w);
+		jsonw_name(w, "name");
+		jsonw_string(w, dp->config->paths[p].metrics[i].name);
+		jsonw_name(w, "value");
+	}
+	if (show != SHOW_NONE)
+		jsonw_begin_array(w);
+	r = read_metric_chunks(dp, sr, p, i, &mw, error);
+	if (r < 0)
+		return r;
+	if (show != SHOW_NONE)
+		jsonw_end_array(w);
+	if (show == SHOW_METRIC) {
+		jsonw_name(w, "timestamp");
+		jsonw_i64(w, ts);
+		jsonw_end_object(w);
 	}
 	return 0;
 }
 
-int dm_readout_json(const struct dm_dataplane *dp, struct dm_swap_read *sr, json_t **ret,
-		    dm_error *error)
+/* What of metric `name` of list `list` is shown; `*found` once a metric was. */
+static enum show show_of(const struct dm_readout_part *part, const char *list, const char *name,
+			 bool *found)
 {
-	json_auto_t *root = json_object();
+	if (!part)
+		return SHOW_METRIC;
+	if (!streq(part->list, list))
+		return SHOW_NONE;
+	if (!part->metric)
+		return SHOW_METRIC;
+	/* Of two metrics of one name, the first, as the tree's lookup finds it. */
+	if (*found || !streq(part->metric, name))
+		return SHOW_NONE;
+	*found = true;
+	return part->value_only ? SHOW_VALUE : SHOW_METRIC;
+}
 
-	if (!root)
-		return -ENOMEM;
+static int write_path(const struct dm_dataplane *dp, struct dm_swap_read *sr, enum dm_path p,
+		      const struct dm_readout_part *part, const char *list, struct jsonw *w,
+		      bool *found, dm_error *error)
+{
+	const struct dm_path_config *pc;
+	bool whole_list = !part || (streq(part->list, list) && !part->metric);
+	int64_t ts;
+	int r;
+
+	if (whole_list)
+		jsonw_begin_array(w);
+	if (dp && dp->paths[p].obj) {
+		pc = &dp->config->paths[p];
+		ts = now_ms();
+		for (size_t i = 0; i < pc->n_metrics; i++) {
+			r = write_metric(dp, sr, p, i, ts,
+					 show_of(part, list, pc->metrics[i].name, found), w, error);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (whole_list) {
+		jsonw_end_array(w);
+		*found = true;
+	}
+	return 0;
+}
+
+int dm_readout_write_json(const struct dm_dataplane *dp, struct dm_swap_read *sr,
+			  const struct dm_readout_part *part, struct jsonw *w, dm_error *error)
+{
+	bool found = false;
+
+	if (!part)
+		jsonw_begin_object(w);
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
-		_cleanup_free_ char *key = strdup_printf("%s-metrics", dm_path_to_string(p));
-		json_t *list = json_array();
+		_cleanup_free_ char *list = strdup_printf("%s-metrics", dm_path_to_string(p));
 		int r;
 
-		if (!key || !list || json_object_set_new(root, key, list) < 0)
+		if (!list)
 			return -ENOMEM;
-		if (!dp || !dp->paths[p].obj)
-			continue;
-		r = path_json(dp, sr, p, list, error);
+		if (!part)
+			jsonw_name(w, list);
+		r = write_path(dp, sr, p, part, list, w, &found, error);
 		if (r < 0)
 			return r;
 	}
-	*ret = TAKE_PTR(root);
-	return 0;
+	if (!part)
+		jsonw_end_object(w);
+	return found ? 1 : 0;
+}
+
+struct openmetrics_source {
+	const struct dm_dataplane *dp;
+	struct dm_swap_read *sr;
+};
+
+static int openmetrics_snapshot(enum dm_path p, size_t i, struct dm_map_snapshot **ret,
+				dm_error *error, void *userdata)
+{
+	struct openmetrics_source *src = userdata;
+
+	*ret = NULL;
+	if (!src->dp->paths[p].obj)
+		return 0;
+	return read_metric(src->dp, src->sr, p, i, ret, error);
 }
 
 int dm_readout_openmetrics(const struct dm_dataplane *dp, struct dm_swap_read *sr, FILE *f,
 			   const struct om_label *extra, size_t n_extra, dm_error *error)
 {
-	for (int p = 0; dp && p < _DM_PATH_MAX; p++) {
-		const struct dm_path_config *pc = &dp->config->paths[p];
+	struct openmetrics_source src = {dp, sr};
 
-		if (!dp->paths[p].obj)
-			continue;
-		for (size_t i = 0; i < pc->n_metrics; i++) {
-			_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *snap = NULL;
-			int r;
-
-			if (!pc->metrics[i].open_metrics)
-				continue;
-			r = read_metric(dp, sr, p, i, &snap, error);
-			if (r < 0)
-				return r;
-			r = dm_snapshot_write_openmetrics(f, snap, &pc->metrics[i], extra, n_extra);
-			if (r < 0)
-				return dm_error_set(error, r, "Cannot render metric %s: %s",
-						    pc->metrics[i].name, strerror(-r));
-		}
-	}
-	return 0;
+	if (!dp)
+		return 0;
+	/* Every map is read before any is written: a family both paths export is one. */
+	return dm_config_write_openmetrics(f, dp->config, openmetrics_snapshot, &src, extra,
+					   n_extra, error);
 }

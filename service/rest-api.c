@@ -399,55 +399,69 @@ static void metrics_read_free(struct metrics_read *rd)
 	free(rd);
 }
 
-static json_t *find_metric(json_t *list, const char *name)
+/* The route's part of the metrics document; NULL for all of it (GET of the monitor too). */
+static const struct dm_readout_part *route_part(const struct route_match *m,
+						struct dm_readout_part *buf)
 {
-	size_t i;
-	json_t *metric;
-
-	json_array_foreach (list, i, metric)
-		if (streq_ptr(json_string_value(json_object_get(metric, "name")), name))
-			return metric;
-	return NULL;
+	if (!m->route->list)
+		return NULL;
+	*buf = (struct dm_readout_part){
+	    .list = m->route->list,
+	    .metric = m->route->id != ROUTE_METRIC_LIST ? m->metric : NULL,
+	    .value_only = m->route->id == ROUTE_METRIC_VALUE,
+	};
+	return buf;
 }
 
-/* The route's part of `metrics` ({"ingress-metrics": [...], ...}, taken). */
-static void reply_metrics(struct metrics_read *rd, json_t *metrics)
+/* The JSON answer, streamed into one string: the route's part of the metrics, read from `mon`
+ * or taken from the swap just done (`dp`, `sr`); for GET of the monitor, its object around
+ * them. Returns what dm_readout_write_json() does: 0 when the route's metric does not exist. */
+static int metrics_json(struct metrics_read *rd, struct monitor *mon, const struct dm_dataplane *dp,
+			struct dm_swap_read *sr, char **ret, dm_error *e)
+{
+	struct dm_readout_part buf;
+	const struct dm_readout_part *part = route_part(rest_request_match(rd->req), &buf);
+	_cleanup_(jsonw_freep) struct jsonw *w = NULL;
+	_cleanup_free_ char *object = NULL;
+	int r, k;
+
+	r = jsonw_new(NULL, &w);
+	if (r < 0)
+		return r;
+	if (rd->object) {
+		/* The object (never empty) with "metrics" last, where json_object_set() adds it. */
+		object = json_dumps(rd->object, JSON_COMPACT);
+		if (!object)
+			return -ENOMEM;
+		jsonw_put(w, object, strlen(object) - 1);
+		jsonw_put(w, ",\"metrics\":", strlen(",\"metrics\":"));
+	}
+	if (mon)
+		r = monitor_write_metrics_json(mon, part, w, e);
+	else
+		r = dm_readout_write_json(dp, sr, part, w, e);
+	if (r <= 0)
+		return r;
+	if (rd->object)
+		jsonw_putc(w, '}');
+	k = jsonw_take_string(w, ret, NULL);
+	return k < 0 ? k : r;
+}
+
+/* Takes `text`; none after a read that found no metric of the route's name. */
+static void metrics_read_reply(struct metrics_read *rd, int r, char *text, dm_error *e)
 {
 	const struct route_match *m = rest_request_match(rd->req);
-	json_t *part = metrics;
 
-	if (m->route->id == ROUTE_MONITOR_GET) {
-		if (json_object_set(rd->object, "metrics", metrics) < 0)
-			rest_reply_error(rd->req, -ENOMEM, NULL);
-		else
-			rest_reply_json(rd->req, MHD_HTTP_OK, json_incref(rd->object));
-		json_decref(metrics);
-		return;
-	}
-	if (m->route->list) {
-		part = json_object_get(metrics, m->route->list);
-		if (m->route->id != ROUTE_METRIC_LIST)
-			part = find_metric(part, m->metric);
-		if (part && m->route->id == ROUTE_METRIC_VALUE)
-			part = json_object_get(part, "value");
-	}
-	if (!part)
+	if (r < 0)
+		rest_reply_error(rd->req, r, e);
+	else if (!text)
 		rest_reply_errorf(rd->req, MHD_HTTP_NOT_FOUND, -EINVAL,
 				  "Monitor %s has no metric \"%s\" in its %s.", rd->monitor,
 				  strempty(m->metric), m->route->list);
 	else
-		rest_reply_json(rd->req, MHD_HTTP_OK, json_incref(part));
-	json_decref(metrics);
-}
-
-static void metrics_read_reply(struct metrics_read *rd, int r, json_t *j, char *text, dm_error *e)
-{
-	if (r < 0)
-		rest_reply_error(rd->req, r, e);
-	else if (rd->openmetrics)
-		rest_reply(rd->req, MHD_HTTP_OK, OPENMETRICS_CONTENT_TYPE, text);
-	else
-		reply_metrics(rd, j);
+		rest_reply(rd->req, MHD_HTTP_OK,
+			   rd->openmetrics ? OPENMETRICS_CONTENT_TYPE : REST_JSON, text);
 }
 
 static void on_metrics_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
@@ -455,7 +469,6 @@ static void on_metrics_read(struct dm_dataplane *dp, struct dm_swap_read *sr, in
 	struct metrics_read *rd = userdata;
 	dm_error e = DM_ERROR_NULL;
 	char *text = NULL;
-	json_t *j = NULL;
 
 	if (r < 0)
 		dm_error_set(&e, r, "Swap-on-read of monitor %s failed: %s", rd->monitor,
@@ -463,8 +476,8 @@ static void on_metrics_read(struct dm_dataplane *dp, struct dm_swap_read *sr, in
 	else if (rd->openmetrics)
 		r = openmetrics_document(dp, sr, &text, &e);
 	else
-		r = dm_readout_json(dp, sr, &j, &e);
-	metrics_read_reply(rd, r, j, text, &e);
+		r = metrics_json(rd, NULL, dp, sr, &text, &e);
+	metrics_read_reply(rd, r, text, &e);
 	metrics_read_free(rd);
 }
 
@@ -475,7 +488,6 @@ static void read_monitor(struct rest_request *req, struct monitor *mon, bool ope
 	struct metrics_read *rd = calloc(1, sizeof(*rd));
 	dm_error e = DM_ERROR_NULL;
 	char *text = NULL;
-	json_t *j = NULL;
 	int r;
 
 	if (rd)
@@ -495,8 +507,8 @@ static void read_monitor(struct rest_request *req, struct monitor *mon, bool ope
 	if (openmetrics)
 		r = monitor_openmetrics(mon, &text, &e);
 	else
-		r = monitor_metrics_json(mon, &j, &e);
-	metrics_read_reply(rd, r, j, text, &e);
+		r = metrics_json(rd, mon, NULL, NULL, &text, &e);
+	metrics_read_reply(rd, r, text, &e);
 	metrics_read_free(rd);
 }
 

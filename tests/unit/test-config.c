@@ -401,6 +401,123 @@ static void test_normalized_empty(void **state)
 	assert_json_equal_dq(j, "{'ingress-path': {}, 'egress-path': {}}");
 }
 
+/* ---- what dynmon adds to open-metrics-metadata */
+
+static const char extended_doc[] =
+    "{'code': 'x', 'metrics': ["
+    " {'name': 'flow', 'map-name': 'FLOWS', 'open-metrics-metadata': {'type': 'counter',"
+    "  'unit': 'bytes', 'value-fields': ['bytes', 'hdr.len'], 'per-cpu': 'label',"
+    "  'key-labels': [{'field': 'saddr', 'label': 'source', 'decoder': 'ipv4'},"
+    "                 {'field': 'hdr.proto'},"
+    "                 {'field': 'state', 'decoder': 'map', 'map': {'1': 'open', '-1': 'gone',"
+    "                  '0x10': 'closed'}}]}},"
+    " {'name': 'sizes', 'map-name': 'SIZES', 'open-metrics-metadata': {'type': 'histogram',"
+    "  'histogram': {'layout': 'explicit', 'bounds': [63, 127.5], 'sum-field': 'sum',"
+    "  'count-field': 'n', 'bucket-field': 'slot'}}},"
+    " {'name': 'lat', 'map-name': 'LAT', 'open-metrics-metadata': {'type': 'histogram',"
+    "  'histogram': {'layout': 'linear', 'start': -5, 'width': 10, 'buckets': 12,"
+    "  'buckets-field': 'slots'}}},"
+    " {'name': 'bcc', 'map-name': 'BCC', 'open-metrics-metadata': {'type': 'histogram',"
+    "  'histogram': {'layout': 'log2', 'offset': 1}}},"
+    " {'name': 'rtt', 'map-name': 'RTT', 'open-metrics-metadata': {'type': 'summary',"
+    "  'summary': {'count-field': 'n', 'quantiles': [{'quantile': 0.5, 'field': 'median'},"
+    "  {'quantile': 1, 'field': 'max'}]}}},"
+    " {'name': 'rtt2', 'map-name': 'RTT', 'open-metrics-metadata': {'type': 'summary'}}]}";
+
+static void test_extensions(void **state)
+{
+	_cleanup_(dm_config_freep) struct dm_config *c = parse_dq(extended_doc);
+	const struct dm_metric_config *m = c->paths[DM_PATH_INGRESS].metrics;
+	const struct dm_histogram_config *h;
+
+	assert_string_equal(m[0].unit, "bytes");
+	assert_int_equal(m[0].n_value_fields, 2);
+	assert_string_equal(m[0].value_fields[1], "hdr.len");
+	assert_true(m[0].per_cpu_given);
+	assert_int_equal(m[0].per_cpu, DM_PER_CPU_LABEL);
+	assert_int_equal(m[0].n_key_labels, 3);
+	assert_string_equal(m[0].key_labels[0].field, "saddr");
+	assert_string_equal(m[0].key_labels[0].label, "source");
+	assert_int_equal(m[0].key_labels[0].decoder, DM_DECODER_IPV4);
+	assert_null(m[0].key_labels[1].label);
+	assert_int_equal(m[0].key_labels[1].decoder, DM_DECODER_AUTO);
+	assert_int_equal(m[0].key_labels[2].decoder, DM_DECODER_MAP);
+	assert_int_equal(m[0].key_labels[2].n_map, 3);
+	assert_int_equal(m[0].key_labels[2].map[1].value, (uint64_t)-1);
+	assert_string_equal(m[0].key_labels[2].map[1].name, "gone");
+	assert_int_equal(m[0].key_labels[2].map[2].value, 16);
+	assert_null(m[0].histogram);
+	assert_null(m[0].summary);
+
+	h = m[1].histogram;
+	assert_non_null(h);
+	assert_int_equal(h->layout, DM_HISTOGRAM_EXPLICIT);
+	assert_int_equal(h->n_bounds, 2);
+	assert_true(h->bounds[1] == 127.5);
+	assert_string_equal(h->sum_field, "sum");
+	assert_string_equal(h->count_field, "n");
+	assert_string_equal(h->bucket_field, "slot");
+	assert_null(h->buckets_field);
+
+	h = m[2].histogram;
+	assert_int_equal(h->layout, DM_HISTOGRAM_LINEAR);
+	assert_int_equal(h->start, -5);
+	assert_int_equal(h->width, 10);
+	assert_int_equal(h->n_buckets, 12);
+	assert_string_equal(h->buckets_field, "slots");
+	assert_int_equal(m[3].histogram->offset, 1);
+
+	assert_non_null(m[4].summary);
+	assert_string_equal(m[4].summary->count_field, "n");
+	assert_null(m[4].summary->sum_field);
+	assert_true(m[4].summary->quantiles_given);
+	assert_int_equal(m[4].summary->n_quantiles, 2);
+	assert_true(m[4].summary->quantiles[1].quantile == 1);
+	assert_string_equal(m[4].summary->quantiles[1].field, "max");
+	assert_null(m[5].summary); /* defaults: count, sum, pNN */
+	assert_false(m[5].per_cpu_given);
+}
+
+/* The normalized form has what was given, nothing more: a document without dynmon's members
+ * reads as upstream's (test_normalized_form), one with them keeps them. */
+static void test_extensions_normalized(void **state)
+{
+	_cleanup_(dm_config_freep) struct dm_config *c = parse_dq(extended_doc);
+	_cleanup_(json_decrefp) json_t *j = dm_config_to_json(c);
+	json_t *metrics = json_object_get(json_object_get(j, "ingress-path"), "metric-configs");
+
+	assert_json_equal_dq(
+	    json_object_get(json_array_get(metrics, 0), "open-metrics-metadata"),
+	    "{'help': '', 'type': 'counter', 'labels': [], 'unit': 'bytes',"
+	    " 'key-labels': [{'field': 'saddr', 'label': 'source', 'decoder': 'ipv4'},"
+	    "  {'field': 'hdr.proto'},"
+	    "  {'field': 'state', 'decoder': 'map', 'map': {'1': 'open', '-1': 'gone', '16':"
+	    "   'closed'}}],"
+	    " 'value-fields': ['bytes', 'hdr.len'], 'per-cpu': 'label'}");
+	assert_json_equal_dq(
+	    json_object_get(json_object_get(json_array_get(metrics, 1), "open-metrics-metadata"),
+			    "histogram"),
+	    "{'layout': 'explicit', 'bounds': [63.0, 127.5], 'bucket-field': 'slot',"
+	    " 'count-field': 'n', 'sum-field': 'sum'}");
+	assert_json_equal_dq(
+	    json_object_get(json_object_get(json_array_get(metrics, 2), "open-metrics-metadata"),
+			    "histogram"),
+	    "{'layout': 'linear', 'buckets': 12, 'start': -5, 'width': 10, 'buckets-field':"
+	    " 'slots'}");
+	assert_json_equal_dq(
+	    json_object_get(json_object_get(json_array_get(metrics, 3), "open-metrics-metadata"),
+			    "histogram"),
+	    "{'layout': 'log2', 'offset': 1}");
+	assert_json_equal_dq(
+	    json_object_get(json_object_get(json_array_get(metrics, 4), "open-metrics-metadata"),
+			    "summary"),
+	    "{'count-field': 'n', 'quantiles': [{'quantile': 0.5, 'field': 'median'},"
+	    " {'quantile': 1.0, 'field': 'max'}]}");
+	assert_null(json_object_get(
+	    json_object_get(json_array_get(metrics, 5), "open-metrics-metadata"), "summary"));
+	check_round_trip(c);
+}
+
 /* ---- what is rejected, and what the operator is told */
 
 #define IN(metric) "{'ingress-path': {'code': 'c', 'metric-configs': [" metric "]}}"
@@ -408,6 +525,9 @@ static void test_normalized_empty(void **state)
 #define META(meta) METRIC(", 'open-metrics-metadata': " meta)
 #define LABELS(labels) META("{'type': 'counter', 'labels': [" labels "]}")
 #define OPTIONS(options) METRIC(", 'extraction-options': " options)
+#define KEYS(keys) META("{'type': 'gauge', 'key-labels': [" keys "]}")
+#define HIST(h) META("{'type': 'histogram', 'histogram': " h "}")
+#define SUMMARY(s) META("{'type': 'summary', 'summary': " s "}")
 
 static const struct bad_case {
 	const char *doc;
@@ -442,8 +562,9 @@ static const struct bad_case {
     {OPTIONS("{'empty_on_read': true}"),
      "metric-configs[0].extraction-options.empty_on_read: unknown field (expected "
      "empty-on-read or swap-on-read)"},
-    {META("{'type': 'gauge', 'unit': 'bytes'}"),
-     "open-metrics-metadata.unit: unknown field (expected help, type or labels)"},
+    {META("{'type': 'gauge', 'units': 'bytes'}"),
+     "open-metrics-metadata.units: unknown field (expected help, type, labels, unit, "
+     "key-labels, value-fields, per-cpu, histogram or summary)"},
     {LABELS("{'name': 'a', 'value': 'b', 'help': 'c'}"),
      "open-metrics-metadata.labels[0].help: unknown field (expected name or value)"},
 
@@ -518,6 +639,132 @@ static const struct bad_case {
      "\"countr\" (expected counter, gauge, histogram, summary or untyped)"},
     {META("{'type': 'Counter'}"), "unknown metric type \"Counter\""},
     {META("{'type': ''}"), "unknown metric type \"\""},
+
+    /* what dynmon adds to open-metrics-metadata */
+    {META("{'type': 'gauge', 'unit': 'kilo-bytes'}"),
+     "open-metrics-metadata.unit: invalid unit \"kilo-bytes\" (must match [a-zA-Z0-9_]+)"},
+    {META("{'type': 'gauge', 'unit': ''}"), "invalid unit \"\""},
+    {META("{'type': 'gauge', 'unit': 1}"), "open-metrics-metadata.unit: expected a string"},
+    {KEYS("{'field': 'saddr', 'decoder': 'ip4'}"),
+     "open-metrics-metadata.key-labels[0].decoder: unknown decoder \"ip4\" (expected auto, "
+     "number, network-order, hex, ipv4, ipv6, port, mac, ip-protocol, ifname, enum, map or "
+     "string)"},
+    {KEYS("{'field': 'saddr', 'decoder': 'auto'}"),
+     "key-labels[0].decoder: \"auto\" is what leaving the decoder out means"},
+    {KEYS("{'field': 'saddr', 'colour': 'red'}"),
+     "key-labels[0].colour: unknown field (expected field, label, decoder or map)"},
+    {KEYS("{'field': 'hdr..saddr'}"),
+     "key-labels[0].field: invalid field \"hdr..saddr\" (C member names, joined by \".\" for "
+     "nested ones)"},
+    {KEYS("{'field': 'a-b'}"), "key-labels[0].field: invalid field \"a-b\""},
+    {KEYS("{'field': '.a'}"), "invalid field \".a\""},
+    {KEYS("{'field': 'a.'}"), "invalid field \"a.\""},
+    {KEYS("{'field': 'a', 'label': 'quantile'}"),
+     "key-labels[0].label: label name \"quantile\" is reserved"},
+    {KEYS("{'field': 'a', 'label': 'x-y'}"), "key-labels[0].label: invalid label name"},
+    {KEYS("{'field': 'a'}, {'field': 'a', 'decoder': 'hex'}"),
+     "key-labels[1].field: field \"a\" given twice (also key-labels[0])"},
+    {KEYS("{'label': 'k'}, {'decoder': 'hex'}"),
+     "key-labels[1].field: the whole key given twice (also key-labels[0])"},
+    {KEYS("{'field': 'a', 'label': 'l'}, {'field': 'b', 'label': 'l'}"),
+     "key-labels[1].label: duplicate label name \"l\" (also key-labels[0])"},
+    {META("{'type': 'gauge', 'labels': [{'name': 'l', 'value': 'v'}], 'key-labels': "
+	  "[{'field': 'a', 'label': 'l'}]}"),
+     "key-labels[0].label: label name \"l\" is one of the metric's labels already"},
+    {KEYS("{'field': 'a', 'decoder': 'map'}"),
+     "key-labels[0].decoder: the \"map\" decoder needs a \"map\" of values to names"},
+    {KEYS("{'field': 'a', 'map': {'1': 'x'}}"),
+     "key-labels[0].map: only the \"map\" decoder takes a map"},
+    {KEYS("{'field': 'a', 'decoder': 'map', 'map': {}}"), "key-labels[0].map: must not be empty"},
+    {KEYS("{'field': 'a', 'decoder': 'map', 'map': {'one': 'x'}}"),
+     "key-labels[0].map.one: not an integer (decimal, or hexadecimal with 0x)"},
+    {KEYS("{'field': 'a', 'decoder': 'map', 'map': {'1': 2}}"),
+     "key-labels[0].map.1: expected a string, got an integer"},
+    {KEYS("{'field': 'a', 'decoder': 'map', 'map': {'1': '7'}}"),
+     "key-labels[0].map.1: \"7\" is no name (must be non-empty, not a number)"},
+    {KEYS("{'field': 'a', 'decoder': 'map', 'map': {'1': ''}}"), "\"\" is no name"},
+    {KEYS("{'field': 'a', 'decoder': 'map', 'map': {'1': 'x', '0x1': 'y'}}"),
+     "key-labels[0].map.0x1: the same value as another key"},
+    {KEYS("{'field': 'a', 'decoder': 'map', 'map': {'1': 'x', '2': 'x'}}"),
+     "key-labels[0].map.2: \"x\" names another value already"},
+    {META("{'type': 'gauge', 'key-labels': {}}"), "key-labels: expected an array, got an object"},
+    {META("{'type': 'gauge', 'value-fields': []}"),
+     "open-metrics-metadata.value-fields: must not be empty (leave it out to export every "
+     "field)"},
+    {META("{'type': 'gauge', 'value-fields': ['a', 'a']}"),
+     "value-fields[1]: field \"a\" given twice (also value-fields[0])"},
+    {META("{'type': 'gauge', 'value-fields': [3]}"),
+     "value-fields[0]: expected a string, got an integer"},
+    {META("{'type': 'gauge', 'value-fields': ['a b']}"), "value-fields[0]: invalid field"},
+    {META("{'type': 'summary', 'value-fields': ['a']}"),
+     "open-metrics-metadata.value-fields: a summary takes its fields from \"summary\""},
+    {META("{'type': 'gauge', 'per-cpu': 'average'}"),
+     "open-metrics-metadata.per-cpu: unknown per-cpu mode \"average\" (expected sum or label)"},
+    {META("{'type': 'histogram'}"),
+     "open-metrics-metadata.histogram: required field missing: a histogram needs its buckets "
+     "described"},
+    {META("{'type': 'gauge', 'histogram': {'layout': 'log2'}}"),
+     "open-metrics-metadata.histogram: only a metric of type histogram takes it"},
+    {META("{'type': 'counter', 'summary': {}}"),
+     "open-metrics-metadata.summary: only a metric of type summary takes it"},
+    {HIST("{}"), "histogram.layout: required field missing (log2, linear or explicit)"},
+    {HIST("{'layout': 'exponential'}"),
+     "histogram.layout: unknown layout \"exponential\" (expected log2, linear or explicit)"},
+    {HIST("{'layout': 'log2', 'width': 2}"), "histogram.width: only the linear layout takes it"},
+    {HIST("{'layout': 'linear'}"),
+     "histogram.width: required field missing (the linear layout needs it)"},
+    {HIST("{'layout': 'linear', 'width': 0}"), "histogram.width: 0 is out of range (1 to"},
+    {HIST("{'layout': 'linear', 'width': 1.5}"),
+     "histogram.width: expected an integer, got a number"},
+    {HIST("{'layout': 'explicit'}"),
+     "histogram.bounds: required field missing (the explicit layout needs it)"},
+    {HIST("{'layout': 'explicit', 'bounds': []}"), "histogram.bounds: must hold 1 to 4095"},
+    {HIST("{'layout': 'explicit', 'bounds': [1, 1]}"),
+     "histogram.bounds[1]: bounds must be ascending, each above the last"},
+    {HIST("{'layout': 'explicit', 'bounds': [1, '2']}"),
+     "histogram.bounds[1]: expected a number, got a string"},
+    {HIST("{'layout': 'explicit', 'bounds': [1], 'buckets': 3}"),
+     "histogram.buckets: the explicit layout has one bucket per bound, and one above them"},
+    {HIST("{'layout': 'log2', 'offset': 2}"), "histogram.offset: 2 is out of range (0 to 1)"},
+    {HIST("{'layout': 'log2', 'buckets': 0}"), "histogram.buckets: 0 is out of range"},
+    {HIST("{'layout': 'log2', 'buckets': 66}"),
+     "histogram.buckets: a log2 histogram of 64-bit values has at most 65 buckets"},
+    {HIST("{'layout': 'log2', 'bucket-field': 'a', 'buckets-field': 'b'}"),
+     "histogram.bucket-field: either every entry is a bucket (bucket-field) or a whole "
+     "histogram (buckets-field), not both"},
+    {HIST("{'layout': 'log2', 'buckets-field': 'b', 'count-field': 'c'}"),
+     "histogram.count-field: with buckets-field the counts are the array's elements"},
+    {HIST("{'layout': 'linear', 'start': -10, 'width': 5, 'sum-field': 's'}"),
+     "histogram.sum-field: a histogram with negative bucket bounds cannot have a sum "
+     "(OpenMetrics)"},
+    {HIST("{'layout': 'explicit', 'bounds': [-1, 1], 'sum-field': 's'}"),
+     "cannot have a sum (OpenMetrics)"},
+    {HIST("{'layout': 'log2', 'sum-field': 's..t'}"), "histogram.sum-field: invalid field"},
+    {SUMMARY("{'count': 'n'}"),
+     "summary.count: unknown field (expected count-field, sum-field or quantiles)"},
+    {SUMMARY("{'quantiles': [{'quantile': 1.5, 'field': 'p'}]}"),
+     "summary.quantiles[0].quantile: must be between 0 and 1"},
+    {SUMMARY("{'quantiles': [{'quantile': '0.5', 'field': 'p'}]}"),
+     "summary.quantiles[0].quantile: expected a number, got a string"},
+    {SUMMARY("{'quantiles': [{'field': 'p'}]}"),
+     "summary.quantiles[0].quantile: required field missing"},
+    {SUMMARY("{'quantiles': [{'quantile': 0.5}]}"),
+     "summary.quantiles[0].field: required field missing"},
+    {SUMMARY("{'quantiles': [{'quantile': 0.5, 'field': 'a'}, {'quantile': 0.5, 'field': "
+	     "'b'}]}"),
+     "summary.quantiles[1]: the same quantile or field as quantiles[0]"},
+    {IN("{'name': 'packets', 'map-name': 'A', 'open-metrics-metadata': {'type': 'counter'}},"
+	"{'name': 'packets_total', 'map-name': 'B', 'open-metrics-metadata': {'type': "
+	"'counter'}}"),
+     "ingress-path.metric-configs[1].name: \"packets_total\" is the OpenMetrics family of "
+     "metric-configs[0] too"},
+
+    {"{'ingress-path': {'code': 'c', 'metric-configs': [{'name': 'p', 'map-name': 'A',"
+     " 'open-metrics-metadata': {'type': 'counter'}}]}, 'egress-path': {'code': 'c',"
+     " 'metric-configs': [{'name': 'q', 'map-name': 'A'}, {'name': 'p', 'map-name': 'C',"
+     " 'open-metrics-metadata': {'type': 'gauge'}}]}}",
+     "egress-path.metric-configs[1].open-metrics-metadata: \"p\" is a gauge, and the same "
+     "family is a counter on the ingress path (ingress-path.metric-configs[0])"},
 
     /* the place names the right path */
     {"{'ingress-path': {}, 'egress-path': {'code': 'c', 'metric-configs': [{'name': 'm', "
@@ -666,6 +913,8 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_normalized_form),
 	    cmocka_unit_test(test_normalized_empty),
+	    cmocka_unit_test(test_extensions),
+	    cmocka_unit_test(test_extensions_normalized),
 	    cmocka_unit_test(test_bad_configs),
 	    cmocka_unit_test(test_error_message_in_full),
 	    cmocka_unit_test(test_from_json_rejects),

@@ -318,6 +318,7 @@ struct om_case {
 	const struct om_label *extra;
 	size_t n_extra;
 	const char *expected;
+	int error; /* expected instead of text */
 };
 
 #define METRIC(...)                                                                                \
@@ -382,18 +383,41 @@ static const struct om_case om_cases[] = {
      METRIC(.name = "flows", .type = DM_METRIC_GAUGE, .help = "Live flows"), NULL, 0,
      "# TYPE flows gauge\n"
      "# HELP flows Live flows\n"},
-    {"om: struct value is skipped", array_flow_stats,
-     METRIC(.name = "stats", .type = DM_METRIC_COUNTER), monitor_label, 1, ""},
-    {"om: struct key is skipped", hash_flows, METRIC(.name = "flows", .type = DM_METRIC_COUNTER),
-     NULL, 0, ""},
-    {"om: struct key is skipped even when the map is empty", hash_empty,
-     METRIC(.name = "flows", .type = DM_METRIC_COUNTER), NULL, 0, ""},
-    {"om: without BTF, 3 bytes are skipped", array_bytes_raw,
-     METRIC(.name = "bytes", .type = DM_METRIC_GAUGE), NULL, 0, ""},
-    {"om: histogram is skipped (not shaped yet)", array_one_u64,
-     METRIC(.name = "latency", .type = DM_METRIC_HISTOGRAM), NULL, 0, ""},
-    {"om: summary is skipped (not shaped yet)", array_one_u64,
-     METRIC(.name = "latency", .type = DM_METRIC_SUMMARY), NULL, 0, ""},
+    {"om: struct value: a family per field", array_flow_stats,
+     METRIC(.name = "stats", .type = DM_METRIC_COUNTER), monitor_label, 1,
+     "# TYPE stats_packets counter\n"
+     "stats_packets_total{monitor=\"mon0\"} 3\n"
+     "# TYPE stats_bytes counter\n"
+     "stats_bytes_total{monitor=\"mon0\"} 180\n"},
+    {"om: struct key: a label per field (host-order numbers stay numbers)", hash_flows,
+     METRIC(.name = "flows", .type = DM_METRIC_COUNTER), NULL, 0,
+     "# TYPE flows_packets counter\n"
+     "flows_packets_total{saddr=\"167772161\",daddr=\"167772162\",sport=\"1234\",dport=\"80\","
+     "proto=\"6\"} 10\n"
+     "flows_packets_total{saddr=\"167772163\",daddr=\"167772164\",sport=\"53\",dport=\"5353\","
+     "proto=\"17\"} 1\n"
+     "# TYPE flows_bytes counter\n"
+     "flows_bytes_total{saddr=\"167772161\",daddr=\"167772162\",sport=\"1234\",dport=\"80\","
+     "proto=\"6\"} 1500\n"
+     "flows_bytes_total{saddr=\"167772163\",daddr=\"167772164\",sport=\"53\",dport=\"5353\","
+     "proto=\"17\"} 64\n"},
+    {"om: struct key, empty map: the family alone", hash_empty,
+     METRIC(.name = "flows", .type = DM_METRIC_COUNTER), NULL, 0, "# TYPE flows counter\n"},
+    {"om: without BTF, 3 bytes are no number: refused", array_bytes_raw,
+     METRIC(.name = "bytes", .type = DM_METRIC_GAUGE), NULL, 0, "", -EBADMSG},
+    {"om: histogram without its buckets described: refused", array_one_u64,
+     METRIC(.name = "latency", .type = DM_METRIC_HISTOGRAM), NULL, 0, "", -EBADMSG},
+    {"om: summary of a number: refused", array_one_u64,
+     METRIC(.name = "latency", .type = DM_METRIC_SUMMARY), NULL, 0, "", -EBADMSG},
+    {"om: histogram of an array of buckets", array_u64,
+     METRIC(.name = "latency", .type = DM_METRIC_HISTOGRAM, .help = "h",
+	    .histogram = &(struct dm_histogram_config){.layout = DM_HISTOGRAM_LOG2}),
+     NULL, 0,
+     "# TYPE latency histogram\n"
+     "# HELP latency h\n"
+     "latency_bucket{le=\"1.0\"} 1\n"
+     "latency_bucket{le=\"3.0\"} 1\n"
+     "latency_bucket{le=\"+Inf\"} 4\n"},
 };
 
 static int render_openmetrics(const struct dm_map_snapshot *s, const struct dm_metric_config *m,
@@ -417,7 +441,7 @@ static void test_om_case(void **state)
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = c->build();
 	_cleanup_free_ char *text = NULL;
 
-	assert_int_equal(render_openmetrics(s, &c->metric, c->extra, c->n_extra, &text), 0);
+	assert_int_equal(render_openmetrics(s, &c->metric, c->extra, c->n_extra, &text), c->error);
 	assert_string_equal(text, c->expected);
 }
 

@@ -14,11 +14,9 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include "om-check.h"
 #include "openmetrics.h"
 #include "util.h"
-
-/* Debian's python3-prometheus-client is importable only from the system interpreter. */
-#define PYTHON "/usr/bin/python3"
 
 #define U64(v) (&(struct dm_number){.kind = DM_NUMBER_U64, .u = (v)})
 #define I64(v) (&(struct dm_number){.kind = DM_NUMBER_I64, .i = (v)})
@@ -223,6 +221,97 @@ static void test_doubles_round_trip(void **state)
 	}
 }
 
+/* "le" and "quantile" values as OpenMetrics' canonical numbers: what Go's FormatFloat(v, 'g',
+ * -1, 64) writes, ".0" after integers (the specification's own examples). */
+static void test_canonical_numbers(void **state)
+{
+	static const struct {
+		double v;
+		const char *text;
+	} cases[] = {
+	    {0, "0.0"},
+	    {1, "1.0"},
+	    {0.5, "0.5"},
+	    {0.99, "0.99"},
+	    {0.999, "0.999"},
+	    {0.1, "0.1"},
+	    {10, "10.0"},
+	    {63, "63.0"},
+	    {1499, "1499.0"},
+	    {100000, "100000.0"},
+	    {1e6, "1e+06"},
+	    {1048575, "1.048575e+06"},
+	    {1e23, "1e+23"},
+	    {1.1e23, "1.1e+23"},
+	    {1e-5, "1e-05"},
+	    {0.0001, "0.0001"},
+	    {123.25, "123.25"},
+	    {-1, "-1.0"},
+	    {-0.5, "-0.5"},
+	    {18446744073709551615.0, "1.8446744073709552e+19"},
+	    {9223372036854775807.0, "9.223372036854776e+18"},
+	    {1.0 / 3.0, "0.3333333333333333"},
+	    {INFINITY, "+Inf"},
+	    {-INFINITY, "-Inf"},
+	    {NAN, "NaN"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char buf[OM_NUMBER_MAX];
+		size_t n = om_format_canonical(cases[i].v, buf);
+
+		if (!streq(buf, cases[i].text) || n != strlen(buf))
+			fail_msg("%.17g: \"%s\", expected \"%s\"", cases[i].v, buf, cases[i].text);
+	}
+}
+
+static void test_escape_in_memory(void **state)
+{
+	static const char raw[] = "a\\b\"c\nd\te";
+	char buf[2 * sizeof(raw)];
+
+	*om_escape(buf, raw, strlen(raw)) = '\0';
+	assert_string_equal(buf, "a\\\\b\\\"c\\nd\te");
+	*om_escape(buf, "x\ny", 1) = '\0'; /* n bytes, not up to a NUL */
+	assert_string_equal(buf, "x");
+}
+
+/* Lines built in place reach the stream in order, one buffer at a time, and a line longer
+ * than promised is refused rather than written past the buffer. */
+static void test_buffer(void **state)
+{
+	_cleanup_fclose_ FILE *full = fopen("/dev/full", "w");
+	struct om_buffer b;
+	struct memstream m;
+	_cleanup_free_ char *text = NULL;
+	size_t lines = 0;
+	char *p;
+
+	memstream_open(&m);
+	assert_int_equal(om_buffer_init(&b, m.f, 100), 0);
+	for (; lines < 10000; lines++) {
+		p = om_buffer_reserve(&b, 100);
+		assert_non_null(p);
+		om_buffer_commit(&b, p + sprintf(p, "m{i=\"%zu\"} %zu\n", lines, lines));
+	}
+	assert_null(om_buffer_reserve(&b, 10 * 1024 * 1024));
+	assert_int_equal(om_buffer_flush(&b), -E2BIG);
+	om_buffer_done(&b);
+	text = memstream_text(&m);
+	assert_int_equal(strlen(text), 10 * 11 + 90 * 13 + 900 * 15 + 9000 * 17);
+	assert_true(strncmp(text, "m{i=\"0\"} 0\nm{i=\"1\"} 1\n", 22) == 0);
+	assert_non_null(strstr(text, "\nm{i=\"9999\"} 9999\n"));
+
+	/* Write errors come back from flush. */
+	assert_non_null(full);
+	setvbuf(full, NULL, _IONBF, 0);
+	assert_int_equal(om_buffer_init(&b, full, 10), 0);
+	p = om_buffer_reserve(&b, 10);
+	om_buffer_commit(&b, stpcpy(p, "m 1\n"));
+	assert_int_equal(om_buffer_flush(&b), -ENOSPC);
+	om_buffer_done(&b);
+}
+
 static void test_errors(void **state)
 {
 	struct dm_number bad = {.kind = 42};
@@ -314,15 +403,7 @@ static const char document[] =
     "misc -7\n"
     "# EOF\n";
 
-/* What the parser understood, one family a line and its samples below, to compare exactly. */
-static const char parse_script[] =
-    "import sys\n"
-    "from prometheus_client.openmetrics.parser import text_string_to_metric_families\n"
-    "for f in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
-    "    print(f.name, f.type, repr(f.unit), repr(f.documentation))\n"
-    "    for s in f.samples:\n"
-    "        print(' ', s.name, sorted(s.labels.items()), repr(s.value))\n";
-
+/* What the parser understood (OM_CHECK_PARSE_SCRIPT), to compare exactly. */
 static const char parsed[] =
     "packets counter '' 'Packets \"seen\".\\n\\\\'\n"
     "  packets_total [('monitor', 'mon0'), ('path', 'C:\\\\dir \"x\"\\nnext')] "
@@ -345,55 +426,18 @@ static const char parsed[] =
     "misc unknown '' ''\n"
     "  misc [] -7\n";
 
-/* Runs the strict parser on `path`; returns its output (stdout and stderr) and exit status. */
-static char *run_parser(const char *path, int *ret_status)
-{
-	_cleanup_free_ char *cmd = NULL;
-	struct memstream out;
-	char buf[4096];
-	size_t n;
-	FILE *p;
-
-	cmd = strdup_printf("%s -c \"$DM_SCRIPT\" '%s' 2>&1", PYTHON, path);
-	assert_non_null(cmd);
-	assert_int_equal(setenv("DM_SCRIPT", parse_script, 1), 0);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-
-	memstream_open(&out);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		fwrite(buf, 1, n, out.f);
-	*ret_status = pclose(p);
-	return memstream_text(&out);
-}
-
-/* The whole document, exactly, and as the strict parser reads it. A missing parser is a
- * failure, not a skip: the format's correctness is what this test is for. */
+/* The whole document, exactly, and as the strict parser reads it. */
 static void test_document_parses(void **state)
 {
-	char path[] = "/tmp/test-openmetrics-XXXXXX";
 	_cleanup_free_ char *text = NULL, *output = NULL;
 	struct memstream m;
-	FILE *f;
-	int fd, status;
 
 	memstream_open(&m);
 	write_document(m.f);
 	text = memstream_text(&m);
 	if (!streq(text, document))
 		fail_msg("document:\n--- got\n%s--- expected\n%s", text, document);
-
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-
-	output = run_parser(path, &status);
-	unlink(path);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("%s rejected the document (status %d):\n%s", PYTHON, status, output);
+	output = om_check_parse(text);
 	if (!streq(output, parsed))
 		fail_msg("the parser read:\n%s--- expected\n%s", output, parsed);
 }
@@ -408,52 +452,37 @@ static void test_parser_rejects_bad_documents(void **state)
 	    "# TYPE x counter\nx_total 1.0.0\n# EOF\n", /* not a number */
 	    "# TYPE x counter\n\nx_total 1\n# EOF\n",	/* a blank line */
 	    "# HELP x a\n# HELP x b\nx 1\n# EOF\n",	/* HELP twice */
+	    /* histograms: no +Inf, not cumulative, out of order, _count without _sum */
+	    "# TYPE h histogram\nh_bucket{le=\"1.0\"} 1\n# EOF\n",
+	    "# TYPE h histogram\nh_bucket{le=\"1.0\"} 2\nh_bucket{le=\"+Inf\"} 1\n# EOF\n",
+	    "# TYPE h histogram\nh_bucket{le=\"2.0\"} 1\nh_bucket{le=\"1.0\"} 1\n"
+	    "h_bucket{le=\"+Inf\"} 1\n# EOF\n",
+	    "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n# EOF\n",
+	    "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_count 2\nh_sum 1\n# EOF\n",
+	    "# TYPE h histogram\nh_bucket{le=\"-1.0\"} 0\nh_bucket{le=\"+Inf\"} 1\nh_count 1\n"
+	    "h_sum 1\n# EOF\n",
+	    "# TYPE h histogram\nh_bucket{le=\"+inf\"} 1\n# EOF\n", /* not canonical */
+	    /* summaries: a quantile beyond 1, a negative one */
+	    "# TYPE s summary\ns{quantile=\"1.5\"} 1\n# EOF\n",
+	    "# TYPE s summary\ns{quantile=\"0.5\"} -1\n# EOF\n",
+	    /* the unit is not the end of the name */
+	    "# TYPE x_seconds gauge\n# UNIT x_seconds bytes\nx_seconds 1\n# EOF\n",
+	    /* a series twice, apart */
+	    "# TYPE x gauge\nx{a=\"1\"} 1\nx{a=\"2\"} 1\nx{a=\"1\"} 1\n# EOF\n",
 	};
 
+	assert_int_equal(setenv("DM_SCRIPT", OM_CHECK_PARSE_SCRIPT, 1), 0);
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-		char path[] = "/tmp/test-openmetrics-XXXXXX";
 		_cleanup_free_ char *output = NULL;
-		int fd, status;
+		int status;
 
-		fd = mkstemp(path);
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, bad[i], strlen(bad[i])), (ssize_t)strlen(bad[i]));
-		close(fd);
-		output = run_parser(path, &status);
-		unlink(path);
+		output = om_check_run_on_text(OM_CHECK_PYTHON " -c \"$DM_SCRIPT\" \"$1\"", bad[i],
+					      &status);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			fail_msg("the parser accepted bad document %zu:\n%s", i, bad[i]);
 		if (!strstr(output, "ValueError"))
 			fail_msg("bad document %zu failed for another reason:\n%s", i, output);
 	}
-}
-
-/* Runs `cmd` (a shell command reading the file `path` as $1), returns its output (stdout and
- * stderr) and exit status. */
-static char *run_on_text(const char *cmd, const char *text, int *ret_status)
-{
-	char path[] = "/tmp/test-openmetrics-XXXXXX";
-	_cleanup_free_ char *line = NULL;
-	struct memstream out;
-	char buf[4096];
-	size_t n;
-	FILE *p;
-	int fd;
-
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	line = strdup_printf("sh -c '%s' sh %s 2>&1", cmd, path);
-	assert_non_null(line);
-	p = popen(line, "r");
-	assert_non_null(p);
-	memstream_open(&out);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		fwrite(buf, 1, n, out.f);
-	*ret_status = pclose(p);
-	unlink(path);
-	return memstream_text(&out);
 }
 
 static char *prometheus_text(const char *om)
@@ -691,29 +720,31 @@ static void test_families_parse(void **state)
 	concatenated = strdup_printf("%s%s# EOF\n", a, b);
 	assert_non_null(concatenated);
 
-	out = run_on_text(PYTHON " -c \"import sys; from prometheus_client.openmetrics.parser "
-				 "import text_string_to_metric_families as p; "
-				 "print(len(list(p(open(sys.argv[1]).read()))))\" \"$1\"",
-			  merged, &status);
+	out = om_check_run_on_text(OM_CHECK_PYTHON
+				   " -c \"import sys; from prometheus_client.openmetrics.parser "
+				   "import text_string_to_metric_families as p; "
+				   "print(len(list(p(open(sys.argv[1]).read()))))\" \"$1\"",
+				   merged, &status);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !streq(out, "2\n"))
 		fail_msg("the strict parser on the merged text (status %d): %s\n%s", status, out,
 			 merged);
 	free(out);
-	out = run_on_text(PYTHON " -c \"import sys; from prometheus_client.openmetrics.parser "
-				 "import text_string_to_metric_families as p; "
-				 "print(len(list(p(open(sys.argv[1]).read()))))\" \"$1\"",
-			  concatenated, &status);
+	out = om_check_run_on_text(OM_CHECK_PYTHON
+				   " -c \"import sys; from prometheus_client.openmetrics.parser "
+				   "import text_string_to_metric_families as p; "
+				   "print(len(list(p(open(sys.argv[1]).read()))))\" \"$1\"",
+				   concatenated, &status);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		fail_msg("the strict parser accepted a repeated family:\n%s", concatenated);
 
 	prom = prometheus_text(merged);
 	free(out);
-	out = run_on_text("promtool check metrics < \"$1\"", prom, &status);
+	out = om_check_run_on_text("promtool check metrics < \"$1\"", prom, &status);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("promtool check metrics (status %d): %s\n%s", status, out, prom);
 	prom_concatenated = prometheus_text(concatenated);
 	free(out);
-	out = run_on_text("promtool check metrics < \"$1\"", prom_concatenated, &status);
+	out = om_check_run_on_text("promtool check metrics < \"$1\"", prom_concatenated, &status);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) == 0 || !strstr(out, "second TYPE line"))
 		fail_msg("promtool accepted a repeated family (status %d): %s\n%s", status, out,
 			 prom_concatenated);
@@ -727,6 +758,9 @@ int main(void)
 	    cmocka_unit_test(test_family),
 	    cmocka_unit_test(test_sample),
 	    cmocka_unit_test(test_doubles_round_trip),
+	    cmocka_unit_test(test_canonical_numbers),
+	    cmocka_unit_test(test_escape_in_memory),
+	    cmocka_unit_test(test_buffer),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_document_parses),
 	    cmocka_unit_test(test_parser_rejects_bad_documents),

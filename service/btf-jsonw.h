@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Map bytes to JSON text through BTF, streamed (jsonw.h): the text json_dumps(JSON_COMPACT)
+ * makes of btf_json_decode()'s tree (see btf-json.h for how each kind is shown), without the
+ * tree, and with u64 above INT64_MAX written exactly instead of as a real.
+ *
+ * A type is compiled once into a renderer: the text between its values precomputed (braces,
+ * keys, commas), its scalars as a flat list of reads. Rendering a value then walks no BTF,
+ * which is what makes a million-entry map cheap to show. */
+#pragma once
+
+#include <bpf/btf.h>
+#include <stdint.h>
+
+#include "jsonw.h"
+#include "util.h"
+
+struct btf_jsonw;
+
+/* The renderer of type `type_id` of `btf` (which must outlive it). Fails where
+ * btf_json_decode() would: -EINVAL for a type that cannot be decoded, -ENOMEM. */
+int btf_jsonw_new(const struct btf *btf, uint32_t type_id, struct btf_jsonw **ret);
+
+/* The renderer of `size` bytes without BTF, as metrics.c shows them: an integer in host byte
+ * order when `size` is 1, 2, 4 or 8, else a list of bytes. */
+int btf_jsonw_new_raw(uint32_t size, struct btf_jsonw **ret);
+
+/* Writes the value at `data` as one raw JSON value (after jsonw_value()). */
+void btf_jsonw_write(const struct btf_jsonw *r, struct jsonw *w, const void *data);
+
+void btf_jsonw_free(struct btf_jsonw *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct btf_jsonw *, btf_jsonw_free);
+
+/* Compiles, writes one value (with its separator) and frees: for a single value. */
+int btf_jsonw_decode(const struct btf *btf, uint32_t type_id, const void *data, struct jsonw *w);
