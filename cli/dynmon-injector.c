@@ -10,41 +10,13 @@
 
 #include "build-config.h"
 #include "errors.h"
+#include "exit-status.h"
 #include "util.h"
 
 #define API_PREFIX "/polycube/v1"
 /* Compiling and verifying injected code can take seconds; dynmond's own limit is 60 s. */
 #define REQUEST_TIMEOUT_SEC 120L
 #define CONNECT_TIMEOUT_SEC 10L
-
-/* The exit statuses, as --help documents them: dynmonctl's. */
-enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,
-	EXIT_USAGE = 2,
-	EXIT_REJECTED = 3,
-	EXIT_NOT_FOUND = 4,
-	EXIT_DENIED = 5,
-	EXIT_UNREACHABLE = 6,
-	EXIT_CONFLICT = 7,
-};
-
-/* Which of dynmond's errors ends in which exit status. Unlisted: by the HTTP status. */
-static const struct {
-	const char *name;
-	int status;
-} error_status_table[] = {
-    {DM_ERROR_PREFIX "InvalidArgument", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "InvalidConfig", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "CompileFailed", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "VerifierRejected", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "NoSuchMonitor", EXIT_NOT_FOUND},
-    {DM_ERROR_PREFIX "NoSuchInterface", EXIT_NOT_FOUND},
-    {DM_ERROR_PREFIX "PermissionDenied", EXIT_DENIED},
-    {DM_ERROR_PREFIX "MonitorExists", EXIT_CONFLICT},
-    {DM_ERROR_PREFIX "NotAttached", EXIT_CONFLICT},
-    {DM_ERROR_PREFIX "Busy", EXIT_CONFLICT},
-};
 
 static const char *arg_address = "localhost";
 static unsigned long arg_port = 9000;
@@ -102,11 +74,11 @@ static bool reply_is_error(const struct reply *r, const char *name)
 
 static int reply_exit_status(const struct reply *r)
 {
-	const char *name = reply_string(r, "error");
+	int status = exit_status_for_error(reply_string(r, "error"), -1);
 
-	for (size_t i = 0; name && i < ELEMENTSOF(error_status_table); i++)
-		if (streq(name, error_status_table[i].name))
-			return error_status_table[i].status;
+	if (status >= 0)
+		return status;
+	/* An error without a name of dynmond's: by the HTTP status. */
 	switch (r->status) {
 	case 400:
 	case 413:

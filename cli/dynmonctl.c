@@ -16,6 +16,7 @@
 
 #include "build-config.h"
 #include "errors.h"
+#include "exit-status.h"
 #include "metrics-select.h"
 #include "om-select.h"
 #include "util.h"
@@ -28,42 +29,6 @@
 
 /* Compiling and verifying injected code can take seconds; sd-bus's default timeout is 25 s. */
 #define SLOW_CALL_USEC (120ULL * 1000000ULL)
-
-/* The exit statuses, as --help documents them. */
-enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,
-	EXIT_USAGE = 2,
-	EXIT_REJECTED = 3,
-	EXIT_NOT_FOUND = 4,
-	EXIT_DENIED = 5,
-	EXIT_UNREACHABLE = 6,
-	EXIT_CONFLICT = 7,
-};
-
-/* Which error, from dynmond or from the bus, ends in which exit status. Unlisted: EXIT_FAIL. */
-static const struct {
-	const char *name;
-	int status;
-} error_status_table[] = {
-    {DM_ERROR_PREFIX "InvalidArgument", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "InvalidConfig", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "CompileFailed", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "VerifierRejected", EXIT_REJECTED},
-    {DM_ERROR_PREFIX "NoSuchMonitor", EXIT_NOT_FOUND},
-    {DM_ERROR_PREFIX "NoSuchInterface", EXIT_NOT_FOUND},
-    /* The monitor went away between GetMonitor and the call on its object. */
-    {SD_BUS_ERROR_UNKNOWN_OBJECT, EXIT_NOT_FOUND},
-    {DM_ERROR_PREFIX "PermissionDenied", EXIT_DENIED},
-    {SD_BUS_ERROR_ACCESS_DENIED, EXIT_DENIED},
-    {SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_UNREACHABLE},
-    {SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_UNREACHABLE},
-    {SD_BUS_ERROR_NO_SERVER, EXIT_UNREACHABLE},
-    {SD_BUS_ERROR_DISCONNECTED, EXIT_UNREACHABLE},
-    {DM_ERROR_PREFIX "MonitorExists", EXIT_CONFLICT},
-    {DM_ERROR_PREFIX "NotAttached", EXIT_CONFLICT},
-    {DM_ERROR_PREFIX "Busy", EXIT_CONFLICT},
-};
 
 /* getopt's values of the options that have no short form. */
 enum {
@@ -97,9 +62,10 @@ static bool startswith(const char *s, const char *prefix)
 static int bus_error_status(const sd_bus_error *error, int r)
 {
 	if (sd_bus_error_is_set(error)) {
-		for (size_t i = 0; i < ELEMENTSOF(error_status_table); i++)
-			if (sd_bus_error_has_name(error, error_status_table[i].name))
-				return error_status_table[i].status;
+		int status = exit_status_for_error(error->name, -1);
+
+		if (status >= 0)
+			return status;
 		/* The bus tried to start dynmond and could not. */
 		if (startswith(error->name, "org.freedesktop.DBus.Error.Spawn."))
 			return EXIT_UNREACHABLE;
