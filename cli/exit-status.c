@@ -7,23 +7,23 @@ static const struct {
 	const char *name;
 	int status;
 } error_status_table[] = {
-	{DM_ERROR_PREFIX "InvalidArgument", EXIT_REJECTED},
-	{DM_ERROR_PREFIX "InvalidConfig", EXIT_REJECTED},
-	{DM_ERROR_PREFIX "CompileFailed", EXIT_REJECTED},
-	{DM_ERROR_PREFIX "VerifierRejected", EXIT_REJECTED},
-	{DM_ERROR_PREFIX "NoSuchMonitor", EXIT_NOT_FOUND},
-	{DM_ERROR_PREFIX "NoSuchInterface", EXIT_NOT_FOUND},
-	/* The monitor went away between GetMonitor and the call on its object. */
-	{"org.freedesktop.DBus.Error.UnknownObject", EXIT_NOT_FOUND},
-	{DM_ERROR_PREFIX "PermissionDenied", EXIT_DENIED},
-	{"org.freedesktop.DBus.Error.AccessDenied", EXIT_DENIED},
-	{"org.freedesktop.DBus.Error.ServiceUnknown", EXIT_UNREACHABLE},
-	{"org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_UNREACHABLE},
-	{"org.freedesktop.DBus.Error.NoServer", EXIT_UNREACHABLE},
-	{"org.freedesktop.DBus.Error.Disconnected", EXIT_UNREACHABLE},
-	{DM_ERROR_PREFIX "MonitorExists", EXIT_CONFLICT},
-	{DM_ERROR_PREFIX "NotAttached", EXIT_CONFLICT},
-	{DM_ERROR_PREFIX "Busy", EXIT_CONFLICT},
+    {DM_ERROR_PREFIX "InvalidArgument", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "InvalidConfig", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "CompileFailed", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "VerifierRejected", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "NoSuchMonitor", EXIT_NOT_FOUND},
+    {DM_ERROR_PREFIX "NoSuchInterface", EXIT_NOT_FOUND},
+    /* The monitor went away between GetMonitor and the call on its object. */
+    {"org.freedesktop.DBus.Error.UnknownObject", EXIT_NOT_FOUND},
+    {DM_ERROR_PREFIX "PermissionDenied", EXIT_DENIED},
+    {"org.freedesktop.DBus.Error.AccessDenied", EXIT_DENIED},
+    {"org.freedesktop.DBus.Error.ServiceUnknown", EXIT_UNREACHABLE},
+    {"org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_UNREACHABLE},
+    {"org.freedesktop.DBus.Error.NoServer", EXIT_UNREACHABLE},
+    {"org.freedesktop.DBus.Error.Disconnected", EXIT_UNREACHABLE},
+    {DM_ERROR_PREFIX "MonitorExists", EXIT_CONFLICT},
+    {DM_ERROR_PREFIX "NotAttached", EXIT_CONFLICT},
+    {DM_ERROR_PREFIX "Busy", EXIT_CONFLICT},
 };
 
 int exit_status_for_error(const char *name, int fallback)
