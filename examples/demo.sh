@@ -28,13 +28,23 @@ busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.
 
 ns_a=dmdemo-a-$$
 ns_b=dmdemo-b-$$
+# The demo's daemon keeps its state and pinned maps apart from a real installation's: a state
+# directory and a BPF file system of its own (`ip netns exec` remounts /sys, so /sys/fs/bpf is
+# not one inside the namespace).
+demo_dir=$(mktemp -d /run/dynmon-demo.XXXXXX)
 daemon_pid=
 cleanup() {
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	# dynmond leaves its probes attached when it stops (so that a restart loses nothing): the
+	# namespaces go, and the probes with them.
 	ip netns del "$ns_a" 2>/dev/null || true
 	ip netns del "$ns_b" 2>/dev/null || true
+	umount "$demo_dir/bpffs" 2>/dev/null || true
+	rm -rf "$demo_dir"
 }
 trap cleanup EXIT
+mkdir "$demo_dir/bpffs" "$demo_dir/state"
+mount -t bpf bpf "$demo_dir/bpffs"
 
 echo "==> Creating namespaces $ns_a and $ns_b joined by veth pair dmdemo0 <-> dmdemo1"
 ip netns add "$ns_a"
@@ -47,10 +57,14 @@ ip -n "$ns_b" link set dmdemo1 up
 
 # dynmond attaches to interfaces of its own network namespace: run it in the demo's.
 echo "==> Starting dynmond"
-ip netns exec "$ns_a" /usr/local/sbin/dynmond &
+ip netns exec "$ns_a" /usr/local/sbin/dynmond --state-dir "$demo_dir/state" \
+	--pin-dir "$demo_dir/bpffs/dynmon" --rest-address=none &
 daemon_pid=$!
+# Wait for our daemon to own the name (a call before that could start another one by bus
+# activation, outside the demo's namespace).
 for _ in $(seq 100); do
-	dynmonctl list >/dev/null 2>&1 && break
+	kill -0 "$daemon_pid" 2>/dev/null || { echo "demo.sh: dynmond did not start" >&2; exit 1; }
+	busctl --system status org.polycube.Dynmon 2>/dev/null | grep -q "^PID=$daemon_pid$" && break
 	sleep 0.1
 done
 
