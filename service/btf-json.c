@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Map bytes to JSON and to numbers through BTF: one recursive walk with a switch over BTF kinds.
  * Every read goes through memcpy, since the bytes come from batch buffers with no alignment. */
-#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,10 +10,8 @@
 #include <linux/btf.h>
 
 #include "btf-json.h"
+#include "btf-util.h"
 #include "util.h"
-
-/* clang's BTF nests a handful of levels; anything deeper is a cycle in malformed BTF. */
-#define MAX_DEPTH 64
 
 /* Where a value lies. A struct member may start at any bit and, as a bitfield, have any width;
  * a __be16/__be32/__be64 typedef on the way says the bytes are in network order. */
@@ -35,49 +32,6 @@ static bool isempty(const char *s)
 	return !s || !*s;
 }
 
-static uint64_t mask_bits(uint32_t bits)
-{
-	return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-}
-
-static int64_t sign_extend(uint64_t v, uint32_t bits)
-{
-	if (bits < 64 && (v >> (bits - 1)) & 1)
-		v |= ~mask_bits(bits);
-	return (int64_t)v;
-}
-
-/* The `bits`-wide integer (1..64) at bit `bit_off` of `data`, in the layout the compiler gives
- * bitfields; a plain integer is the case bit_off 0, bits 8 * size. A field may straddle nine
- * bytes, hence the 128-bit accumulator. */
-static uint64_t read_bits(const uint8_t *data, uint32_t bit_off, uint32_t bits)
-{
-	unsigned __int128 v = 0;
-
-	data += bit_off / 8;
-	bit_off %= 8;
-	memcpy(&v, data, (bit_off + bits + 7) / 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (uint64_t)(v >> bit_off) & mask_bits(bits);
-#else
-	/* The bytes landed at the top; big-endian bit numbering starts at the most significant. */
-	return (uint64_t)((v << bit_off) >> (128 - bits));
-#endif
-}
-
-static uint64_t be_to_host(uint64_t v, uint32_t bits)
-{
-	switch (bits) {
-	case 16:
-		return be16toh((uint16_t)v);
-	case 32:
-		return be32toh((uint32_t)v);
-	case 64:
-		return be64toh(v);
-	}
-	return v;
-}
-
 /* Ints of the older encoding carry their own bit offset and width; with kflag the member does. */
 static int int_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
 {
@@ -88,14 +42,14 @@ static int int_to_number(const struct btf_type *t, const struct place *p, struct
 	if (bits == 0 || bits > 64)
 		return -EINVAL;
 
-	v = read_bits(p->data, bit_off, bits);
+	v = dm_btf_read_bits(p->data, bit_off, bits);
 	if (p->be && bits == t->size * 8)
-		v = be_to_host(v, bits);
+		v = dm_btf_be_to_host(v, bits);
 
 	if (btf_int_encoding(t) & BTF_INT_BOOL)
 		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v != 0};
 	else if (btf_int_encoding(t) & BTF_INT_SIGNED)
-		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = sign_extend(v, bits)};
+		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = dm_btf_sign_extend(v, bits)};
 	else
 		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v};
 	return 0;
@@ -110,9 +64,9 @@ static int enum_to_number(const struct btf_type *t, const struct place *p, struc
 	if (bits == 0 || bits > 64)
 		return -EINVAL;
 
-	v = read_bits(p->data, p->bit_off, bits);
+	v = dm_btf_read_bits(p->data, p->bit_off, bits);
 	if (btf_kflag(t))
-		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = sign_extend(v, bits)};
+		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = dm_btf_sign_extend(v, bits)};
 	else
 		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v};
 	return 0;
@@ -156,8 +110,8 @@ static int scalar_to_number(const struct btf *btf, uint32_t id, const struct btf
 		size = btf__resolve_size(btf, id);
 		if (size <= 0 || size > 8)
 			return -EINVAL;
-		*ret =
-		    (struct dm_number){.kind = DM_NUMBER_U64, .u = read_bits(p->data, 0, size * 8)};
+		*ret = (struct dm_number){.kind = DM_NUMBER_U64,
+					  .u = dm_btf_read_bits(p->data, 0, size * 8)};
 		return 0;
 	default:
 		return -EINVAL;
@@ -216,27 +170,6 @@ static int int_to_json(const struct btf_type *t, const struct place *p, json_t *
 	return *ret ? 0 : -ENOMEM;
 }
 
-/* Compares the low `bits` only, so that signed, unsigned and bitfield enums all match. */
-static const char *enum_value_name(const struct btf *btf, const struct btf_type *t, uint64_t v,
-				   uint32_t bits)
-{
-	for (uint16_t i = 0; i < btf_vlen(t); i++) {
-		uint32_t name_off;
-		uint64_t ev;
-
-		if (btf_is_enum64(t)) {
-			name_off = btf_enum64(t)[i].name_off;
-			ev = btf_enum64_value(&btf_enum64(t)[i]);
-		} else {
-			name_off = btf_enum(t)[i].name_off;
-			ev = (uint64_t)(int64_t)btf_enum(t)[i].val;
-		}
-		if (((ev ^ v) & mask_bits(bits)) == 0)
-			return btf__name_by_offset(btf, name_off);
-	}
-	return NULL;
-}
-
 static int enum_to_json(const struct btf *btf, const struct btf_type *t, const struct place *p,
 			json_t **ret)
 {
@@ -248,60 +181,9 @@ static int enum_to_json(const struct btf *btf, const struct btf_type *t, const s
 	if (r < 0)
 		return r;
 
-	name = enum_value_name(btf, t, n.u, p->bits ?: t->size * 8);
+	name = dm_btf_enum_value_name(btf, t, n.u, p->bits ?: t->size * 8);
 	*ret = isempty(name) ? number_to_json(&n) : json_string(name);
 	return *ret ? 0 : -ENOMEM;
-}
-
-/* Follows typedefs and modifiers (const, volatile, restrict, type_tag) to the type that has a
- * layout, noting on the way whether a __be16/__be32/__be64 typedef was crossed. */
-static int resolve(const struct btf *btf, uint32_t id, bool *ret_be)
-{
-	bool be = false;
-
-	for (unsigned i = 0; i < MAX_DEPTH; i++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		const char *name;
-
-		if (!t)
-			return -EINVAL;
-		if (!btf_is_typedef(t) && !btf_is_mod(t)) {
-			*ret_be = be;
-			return (int)id;
-		}
-		name = btf__name_by_offset(btf, t->name_off);
-		if (btf_is_typedef(t) && name &&
-		    (streq(name, "__be16") || streq(name, "__be32") || streq(name, "__be64")))
-			be = true;
-		id = t->type;
-	}
-	return -EINVAL;
-}
-
-/* "char" (clang never sets BTF_INT_CHAR, but others may); not signed/unsigned char, so that a
- * __u8 mac[6] stays a list of numbers. */
-static bool is_char(const struct btf *btf, uint32_t id)
-{
-	const struct btf_type *t;
-	bool be;
-	int r;
-
-	r = resolve(btf, id, &be);
-	if (r < 0)
-		return false;
-	t = btf__type_by_id(btf, r);
-	return btf_is_int(t) && t->size == 1 &&
-	       ((btf_int_encoding(t) & BTF_INT_CHAR) ||
-		streq(strempty(btf__name_by_offset(btf, t->name_off)), "char"));
-}
-
-static bool is_composite(const struct btf *btf, uint32_t id)
-{
-	bool be;
-	int r;
-
-	r = resolve(btf, id, &be);
-	return r >= 0 && btf_is_composite(btf__type_by_id(btf, r));
 }
 
 /* Up to the first NUL. Bytes that are not UTF-8, which jansson refuses, become '?'. */
@@ -335,7 +217,7 @@ static int array_to_json(struct walk *w, const struct btf_type *t, const uint8_t
 	int64_t size;
 	int r;
 
-	if (is_char(w->btf, a->type))
+	if (dm_btf_is_char(w->btf, a->type))
 		return string_to_json(data, a->nelems, ret);
 
 	size = btf__resolve_size(w->btf, a->type);
@@ -380,7 +262,7 @@ static int composite_to_json(struct walk *w, const struct btf_type *t, const uin
 		int r;
 
 		/* Unnamed members: anonymous structs/unions merge into us; padding is dropped. */
-		if (isempty(name) && !is_composite(w->btf, m[i].type))
+		if (isempty(name) && !dm_btf_is_composite(w->btf, m[i].type))
 			continue;
 
 		r = value_to_json(w, m[i].type, &member, &v);
@@ -434,7 +316,7 @@ static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p
 	};
 	int id, r;
 
-	id = resolve(w->btf, type_id, &here.be);
+	id = dm_btf_resolve(w->btf, type_id, &here.be);
 	if (id < 0)
 		return id;
 	t = btf__type_by_id(w->btf, id);
@@ -443,7 +325,7 @@ static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p
 	if ((here.bits || here.bit_off) && !btf_is_int(t) && !btf_is_any_enum(t))
 		return -EINVAL;
 
-	if (w->depth >= MAX_DEPTH)
+	if (w->depth >= DM_BTF_MAX_DEPTH)
 		return -EINVAL;
 	w->depth++;
 	r = kind_to_json(w, id, t, &here, ret);
@@ -473,7 +355,7 @@ int btf_number_decode(const struct btf *btf, uint32_t type_id, const void *data,
 	struct dm_number n;
 	int id, r;
 
-	id = resolve(btf, type_id, &p.be);
+	id = dm_btf_resolve(btf, type_id, &p.be);
 	if (id < 0)
 		return id;
 	t = btf__type_by_id(btf, id);

@@ -4,7 +4,6 @@
  * how to show it) carrying the literal text that precedes it ("{\"saddr\":", ",", "]}" ...).
  * An array is one op whose body, the element's ops, runs once per element. Rendering runs the
  * plan over the bytes. Every read goes through memcpy: batch buffers are not aligned. */
-#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -14,10 +13,8 @@
 #include <linux/btf.h>
 
 #include "btf-jsonw.h"
+#include "btf-util.h"
 #include "util.h"
-
-/* As btf-json.c: anything deeper is a cycle in malformed BTF. */
-#define MAX_DEPTH 64
 
 enum op_kind {
 	OP_UINT,
@@ -74,31 +71,6 @@ static bool isempty(const char *s)
 	return !s || !*s;
 }
 
-static uint64_t mask_bits(uint32_t bits)
-{
-	return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-}
-
-static int64_t sign_extend(uint64_t v, uint32_t bits)
-{
-	if (bits < 64 && (v >> (bits - 1)) & 1)
-		v |= ~mask_bits(bits);
-	return (int64_t)v;
-}
-
-/* A bitfield may straddle nine bytes, hence the 128-bit accumulator. */
-static uint64_t read_bits(const uint8_t *data, uint32_t bit_off, uint32_t bits)
-{
-	unsigned __int128 v = 0;
-
-	memcpy(&v, data, (bit_off + bits + 7) / 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (uint64_t)(v >> bit_off) & mask_bits(bits);
-#else
-	return (uint64_t)((v << bit_off) >> (128 - bits));
-#endif
-}
-
 static uint64_t read_int(const struct op *op, const uint8_t *base)
 {
 	const uint8_t *p = base + op->off;
@@ -110,51 +82,21 @@ static uint64_t read_int(const struct op *op, const uint8_t *base)
 		memcpy(&v, p, op->bits / 8);
 	} else
 #endif
-		v = read_bits(p, op->bit_off, op->bits);
+		v = dm_btf_read_bits(p, op->bit_off, op->bits);
 
-	if (!op->swap)
-		return v;
-	switch (op->bits) {
-	case 16:
-		return be16toh((uint16_t)v);
-	case 32:
-		return be32toh((uint32_t)v);
-	default:
-		return be64toh(v);
-	}
-}
-
-/* Compares the low `bits` only, so that signed, unsigned and bitfield enums all match. */
-static const char *enum_value_name(const struct btf *btf, const struct btf_type *t, uint64_t v,
-				   uint32_t bits)
-{
-	for (uint16_t i = 0; i < btf_vlen(t); i++) {
-		uint32_t name_off;
-		uint64_t ev;
-
-		if (btf_is_enum64(t)) {
-			name_off = btf_enum64(t)[i].name_off;
-			ev = btf_enum64_value(&btf_enum64(t)[i]);
-		} else {
-			name_off = btf_enum(t)[i].name_off;
-			ev = (uint64_t)(int64_t)btf_enum(t)[i].val;
-		}
-		if (((ev ^ v) & mask_bits(bits)) == 0)
-			return btf__name_by_offset(btf, name_off);
-	}
-	return NULL;
+	return op->swap ? dm_btf_be_to_host(v, op->bits) : v;
 }
 
 /* ---- Rendering ----------------------------------------------------------------------------- */
 
 static void write_enum(const struct btf_jsonw *r, const struct op *op, uint64_t v, struct jsonw *w)
 {
-	const char *name = enum_value_name(r->btf, op->enum_type, v, op->bits);
+	const char *name = dm_btf_enum_value_name(r->btf, op->enum_type, v, op->bits);
 
 	if (!isempty(name))
 		jsonw_put_string(w, name, strlen(name));
 	else if (op->is_signed)
-		jsonw_put_i64(w, sign_extend(v, op->bits));
+		jsonw_put_i64(w, dm_btf_sign_extend(v, op->bits));
 	else
 		jsonw_put_u64(w, v);
 }
@@ -225,7 +167,7 @@ static void write_op(const struct btf_jsonw *r, const struct op *op, const uint8
 		jsonw_put_u64(w, read_int(op, base));
 		break;
 	case OP_SINT:
-		jsonw_put_i64(w, sign_extend(read_int(op, base), op->bits));
+		jsonw_put_i64(w, dm_btf_sign_extend(read_int(op, base), op->bits));
 		break;
 	case OP_BOOL:
 		if (read_int(op, base))
@@ -318,55 +260,6 @@ static int add_op(struct compiler *c, enum op_kind kind, uint64_t off)
 	if (r < 0)
 		return r;
 	return (int)c->n_ops++;
-}
-
-/* Follows typedefs and modifiers, noting whether a __be16/__be32/__be64 typedef was crossed. */
-static int resolve(const struct btf *btf, uint32_t id, bool *ret_be)
-{
-	bool be = false;
-
-	for (unsigned i = 0; i < MAX_DEPTH; i++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		const char *name;
-
-		if (!t)
-			return -EINVAL;
-		if (!btf_is_typedef(t) && !btf_is_mod(t)) {
-			*ret_be = be;
-			return (int)id;
-		}
-		name = btf__name_by_offset(btf, t->name_off);
-		if (btf_is_typedef(t) && name &&
-		    (streq(name, "__be16") || streq(name, "__be32") || streq(name, "__be64")))
-			be = true;
-		id = t->type;
-	}
-	return -EINVAL;
-}
-
-/* "char", not signed/unsigned char: a __u8 mac[6] stays a list of numbers. */
-static bool is_char(const struct btf *btf, uint32_t id)
-{
-	const struct btf_type *t;
-	bool be;
-	int r;
-
-	r = resolve(btf, id, &be);
-	if (r < 0)
-		return false;
-	t = btf__type_by_id(btf, r);
-	return btf_is_int(t) && t->size == 1 &&
-	       ((btf_int_encoding(t) & BTF_INT_CHAR) ||
-		streq(strempty(btf__name_by_offset(btf, t->name_off)), "char"));
-}
-
-static bool is_composite(const struct btf *btf, uint32_t id)
-{
-	bool be;
-	int r;
-
-	r = resolve(btf, id, &be);
-	return r >= 0 && btf_is_composite(btf__type_by_id(btf, r));
 }
 
 static int compile_int(struct compiler *c, const struct btf_type *t, uint64_t bit_pos,
@@ -462,7 +355,7 @@ static int compile_array(struct compiler *c, const struct btf_type *t, uint64_t 
 	int64_t size;
 	int i, r;
 
-	if (is_char(c->btf, a->type)) {
+	if (dm_btf_is_char(c->btf, a->type)) {
 		i = add_op(c, OP_STRING, off);
 		if (i < 0)
 			return i;
@@ -504,12 +397,12 @@ static int compile_anonymous(struct compiler *c, uint32_t type_id, uint64_t bit_
 	bool be;
 	int id, r;
 
-	id = resolve(c->btf, type_id, &be);
+	id = dm_btf_resolve(c->btf, type_id, &be);
 	if (id < 0)
 		return id;
 	if (bits || bit_pos % 8)
 		return -EINVAL;
-	if (c->depth >= MAX_DEPTH)
+	if (c->depth >= DM_BTF_MAX_DEPTH)
 		return -EINVAL;
 	c->depth++;
 	r = compile_members(c, btf__type_by_id(c->btf, id), bit_pos, first);
@@ -530,7 +423,7 @@ static int compile_members(struct compiler *c, const struct btf_type *t, uint64_
 		uint32_t bits = btf_member_bitfield_size(t, i);
 
 		if (isempty(name)) {
-			if (!is_composite(c->btf, m[i].type))
+			if (!dm_btf_is_composite(c->btf, m[i].type))
 				continue;
 			r = compile_anonymous(c, m[i].type, pos, bits, first);
 		} else {
@@ -590,7 +483,7 @@ static int compile_value(struct compiler *c, uint32_t type_id, uint64_t bit_pos,
 	bool be;
 	int id, r;
 
-	id = resolve(c->btf, type_id, &be);
+	id = dm_btf_resolve(c->btf, type_id, &be);
 	if (id < 0)
 		return id;
 	t = btf__type_by_id(c->btf, id);
@@ -598,7 +491,7 @@ static int compile_value(struct compiler *c, uint32_t type_id, uint64_t bit_pos,
 	/* Only integers and enums come as bitfields or off byte boundaries. */
 	if ((bits || bit_pos % 8) && !btf_is_int(t) && !btf_is_any_enum(t))
 		return -EINVAL;
-	if (c->depth >= MAX_DEPTH)
+	if (c->depth >= DM_BTF_MAX_DEPTH)
 		return -EINVAL;
 	c->depth++;
 	r = compile_kind(c, id, t, bit_pos, bits, be);

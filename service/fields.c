@@ -10,37 +10,6 @@
 #include "fields.h"
 #include "util.h"
 
-/* clang's BTF nests a handful of levels; anything deeper is a cycle in malformed BTF. */
-#define MAX_DEPTH 64
-
-static bool is_be_typedef(const struct btf *btf, const struct btf_type *t)
-{
-	const char *name = btf__name_by_offset(btf, t->name_off);
-
-	return btf_is_typedef(t) && name &&
-	       (streq(name, "__be16") || streq(name, "__be32") || streq(name, "__be64"));
-}
-
-/* Follows typedefs and modifiers to the type with a layout, noting a __be typedef on the way. */
-static int resolve(const struct btf *btf, uint32_t id, bool *ret_be)
-{
-	bool be = false;
-
-	for (unsigned i = 0; i < MAX_DEPTH; i++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-
-		if (!t)
-			return -EINVAL;
-		if (!btf_is_typedef(t) && !btf_is_mod(t)) {
-			*ret_be = be;
-			return (int)id;
-		}
-		be = be || is_be_typedef(btf, t);
-		id = t->type;
-	}
-	return -EINVAL;
-}
-
 static void describe_int(const struct btf *btf, const struct btf_type *t, struct dm_field *f)
 {
 	uint8_t enc = btf_int_encoding(t);
@@ -59,7 +28,7 @@ static void describe_array(const struct btf *btf, const struct btf_type *t, stru
 	const struct btf_array *a = btf_array(t);
 	const struct btf_type *elem;
 	bool be;
-	int id = resolve(btf, a->type, &be);
+	int id = dm_btf_resolve(btf, a->type, &be);
 
 	f->kind = DM_FIELD_ARRAY;
 	f->n_elems = a->nelems;
@@ -68,9 +37,7 @@ static void describe_array(const struct btf *btf, const struct btf_type *t, stru
 		return;
 	elem = btf__type_by_id(btf, id);
 	f->byte_elems = btf_is_int(elem) && elem->size == 1;
-	f->char_elems =
-	    f->byte_elems && ((btf_int_encoding(elem) & BTF_INT_CHAR) ||
-			      streq(strempty(btf__name_by_offset(btf, elem->name_off)), "char"));
+	f->char_elems = dm_btf_is_char(btf, a->type);
 }
 
 /* Fills in what `type_id` says about a field whose btf, bit_offset and (bitfield) bits are
@@ -81,7 +48,7 @@ static int describe(const struct btf *btf, uint32_t type_id, struct dm_field *f)
 	int64_t size;
 	int id;
 
-	id = resolve(btf, type_id, &f->be);
+	id = dm_btf_resolve(btf, type_id, &f->be);
 	if (id < 0)
 		return id;
 	t = btf__type_by_id(btf, id);
@@ -174,7 +141,7 @@ static int foreach_member(const struct dm_field *parent, dm_field_visit_t visit,
 
 	if (parent->kind != DM_FIELD_STRUCT && parent->kind != DM_FIELD_UNION)
 		return -ENOTDIR;
-	if (depth >= MAX_DEPTH)
+	if (depth >= DM_BTF_MAX_DEPTH)
 		return -EINVAL;
 	for (uint16_t i = 0; i < btf_vlen(t); i++) {
 		const char *name = btf__name_by_offset(parent->btf, btf_members(t)[i].name_off);
@@ -262,26 +229,6 @@ const char *dm_field_type_name(const struct dm_field *f)
 	return t ? strempty(btf__name_by_offset(f->btf, t->name_off)) : "";
 }
 
-static uint64_t mask_bits(uint32_t bits)
-{
-	return bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-}
-
-/* A bitfield in the layout the compiler gives it; it may straddle nine bytes. */
-static uint64_t read_bitfield(const uint8_t *data, uint32_t bit_off, uint32_t bits)
-{
-	unsigned __int128 v = 0;
-
-	data += bit_off / 8;
-	bit_off %= 8;
-	memcpy(&v, data, (bit_off + bits + 7) / 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (uint64_t)(v >> bit_off) & mask_bits(bits);
-#else
-	return (uint64_t)((v << bit_off) >> (128 - bits));
-#endif
-}
-
 uint64_t dm_field_bits(const struct dm_field *f, const void *base)
 {
 	const uint8_t *p = dm_field_bytes(f, base);
@@ -290,7 +237,7 @@ uint64_t dm_field_bits(const struct dm_field *f, const void *base)
 	uint64_t u64;
 
 	if (!dm_field_is_bytes(f))
-		return read_bitfield(base, f->bit_offset, f->bits);
+		return dm_btf_read_bits(base, f->bit_offset, f->bits);
 	switch (f->size) {
 	case 1:
 		return *p;
@@ -324,38 +271,8 @@ void dm_field_number(const struct dm_field *f, const void *base, struct dm_numbe
 	if (f->is_bool) {
 		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v != 0};
 	} else if (f->is_signed) {
-		if (f->bits < 64 && (v >> (f->bits - 1)) & 1)
-			v |= ~mask_bits(f->bits);
-		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = (int64_t)v};
+		*ret =
+		    (struct dm_number){.kind = DM_NUMBER_I64, .i = dm_btf_sign_extend(v, f->bits)};
 	} else
 		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v};
-}
-
-uint32_t dm_btf_map_member_type(const struct btf *btf, const char *map_name, const char *member)
-{
-	const struct btf_var_secinfo *vsi;
-	const struct btf_type *sec;
-	int id;
-
-	id = btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC);
-	if (id < 0)
-		return 0;
-	sec = btf__type_by_id(btf, id);
-	vsi = btf_var_secinfos(sec);
-	for (int i = 0; i < btf_vlen(sec); i++) {
-		const struct btf_type *var = btf__type_by_id(btf, vsi[i].type);
-		const struct btf_type *def;
-		struct dm_field whole, m;
-
-		if (!var || !streq(btf__name_by_offset(btf, var->name_off), map_name))
-			continue;
-		def = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
-		if (!def || !btf_is_struct(def) ||
-		    dm_field_of_type(btf, btf__resolve_type(btf, var->type), &whole) < 0 ||
-		    dm_field_member(&whole, member, &m) < 0 || m.kind != DM_FIELD_PTR)
-			return 0;
-		/* __type(key, T) is a member "key" of type T *. */
-		return btf__type_by_id(btf, m.resolved_id)->type;
-	}
-	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "btf-json.h"
+#include "btf-util.h"
 
 enum dm_field_kind {
 	DM_FIELD_INT, /* integers and bools of up to 64 bits, bitfields included */
@@ -83,7 +84,3 @@ uint64_t dm_field_bits(const struct dm_field *f, const void *base);
 
 /* The field as a number (INT, ENUM, FLOAT, PTR): signed ones sign-extended, bools 0 or 1. */
 void dm_field_number(const struct dm_field *f, const void *base, struct dm_number *ret);
-
-/* The type a BTF-defined map declares for its "key" or "value" in the object's ".maps"
- * section; 0 when there is none (libbpf drops the ids of queue and stack maps). */
-uint32_t dm_btf_map_member_type(const struct btf *btf, const char *map_name, const char *member);

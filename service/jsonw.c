@@ -155,19 +155,25 @@ static const char digit_pairs[] = "00010203040506070809"
 				  "80818283848586878889"
 				  "90919293949596979899";
 
-/* Two digits at a time from the end: counters are most of what maps hold, and printf's
- * generality costs more than the rest of an entry. */
-void jsonw_put_u64(struct jsonw *w, uint64_t v)
+static unsigned n_digits(uint64_t v)
 {
-	char tmp[20];
-	char *p = tmp + sizeof(tmp);
+	unsigned n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Two digits at a time from the end: counters are most of what maps hold, and printf's
+ * generality costs more than the rest of an entry (or of an OpenMetrics label value). */
+char *jsonw_format_u64(char *dst, uint64_t v)
+{
+	char *end = dst + n_digits(v), *p = end;
 
 	while (v >= 100) {
-		unsigned d = v % 100;
-
-		v /= 100;
 		p -= 2;
-		memcpy(p, digit_pairs + 2 * d, 2);
+		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
 	if (v >= 10) {
 		p -= 2;
@@ -175,7 +181,14 @@ void jsonw_put_u64(struct jsonw *w, uint64_t v)
 	} else {
 		*--p = (char)('0' + v);
 	}
-	jsonw_put(w, p, tmp + sizeof(tmp) - p);
+	return end;
+}
+
+void jsonw_put_u64(struct jsonw *w, uint64_t v)
+{
+	char tmp[JSONW_U64_MAX];
+
+	jsonw_put(w, tmp, jsonw_format_u64(tmp, v) - tmp);
 }
 
 void jsonw_put_i64(struct jsonw *w, int64_t v)

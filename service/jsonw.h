@@ -69,6 +69,11 @@ void jsonw_put_string_ascii(struct jsonw *w, const char *s, size_t len);
  * surrogates, nothing above U+10FFFF. */
 bool jsonw_utf8_valid(const char *s, size_t len);
 
+/* The digits jsonw_put_u64() writes for `v`, at most JSONW_U64_MAX of them and no NUL, at
+ * `dst`; returns their end. */
+#define JSONW_U64_MAX 20
+char *jsonw_format_u64(char *dst, uint64_t v);
+
 /* The text jsonw_put_double() writes for `v`, NUL-terminated, into `buf` of at least
  * JSONW_DOUBLE_MAX bytes; returns its length. */
 #define JSONW_DOUBLE_MAX 32

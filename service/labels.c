@@ -9,6 +9,7 @@
 
 #include <linux/btf.h>
 
+#include "jsonw.h"
 #include "labels.h"
 #include "openmetrics.h"
 #include "util.h"
@@ -31,42 +32,10 @@ const char *dm_ip_protocol_name(uint64_t proto)
 	return proto < ELEMENTSOF(ip_protocols) ? ip_protocols[proto] : NULL;
 }
 
-static const char digit_pairs[] = "00010203040506070809"
-				  "10111213141516171819"
-				  "20212223242526272829"
-				  "30313233343536373839"
-				  "40414243444546474849"
-				  "50515253545556575859"
-				  "60616263646566676869"
-				  "70717273747576777879"
-				  "80818283848586878889"
-				  "90919293949596979899";
-
-static unsigned n_digits(uint64_t v)
-{
-	unsigned n = 1;
-
-	for (; v >= 10000; v /= 10000)
-		n += 4;
-	return n + (v >= 10) + (v >= 100) + (v >= 1000);
-}
-
-/* Two digits per division: the label values of a million entries are mostly numbers. */
+/* The digits JSON gets: one formatter, by hand, for label values and JSON alike. */
 char *dm_format_u64(char *dst, uint64_t v)
 {
-	char *end = dst + n_digits(v), *p = end;
-
-	while (v >= 100) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * v, 2);
-	} else
-		*--p = '0' + v;
-	return end;
+	return jsonw_format_u64(dst, v);
 }
 
 char *dm_format_i64(char *dst, int64_t v)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "btf-util.h"
 #include "log.h"
 #include "maps.h"
 #include "util.h"
@@ -33,12 +34,6 @@ struct reader {
 	dm_map_chunk_fn chunk_fn;
 	void *userdata;
 };
-
-static bool map_type_is_percpu(enum bpf_map_type t)
-{
-	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
-	       t == BPF_MAP_TYPE_PERCPU_ARRAY;
-}
 
 static bool errno_is_unsupported(int r)
 {
@@ -334,7 +329,7 @@ static int snapshot_new(const struct bpf_map_info *info, struct reader *r)
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = NULL;
 	int n_cpus = 1;
 
-	if (map_type_is_percpu(info->type)) {
+	if (dm_map_type_is_percpu(info->type)) {
 		n_cpus = libbpf_num_possible_cpus();
 		if (n_cpus < 0)
 			return n_cpus;
@@ -349,7 +344,7 @@ static int snapshot_new(const struct bpf_map_info *info, struct reader *r)
 	s->n_cpus = n_cpus;
 	/* The kernel lays per-CPU values out 8-byte aligned, whatever their size. */
 	s->value_stride =
-	    map_type_is_percpu(info->type) ? (info->value_size + 7) & ~7u : info->value_size;
+	    dm_map_type_is_percpu(info->type) ? (info->value_size + 7) & ~7u : info->value_size;
 
 	r->s = s;
 	r->entry_size = (size_t)s->n_cpus * s->value_stride;
@@ -411,55 +406,15 @@ int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret)
 	return 0;
 }
 
-/* The type of the map's key or value (`member`) in its definition in the ".maps" section, where
- * __type(value, T) is a member "value" of type T *. Returns 0 when there is none. That is how
- * this object's code sees the map: the map's own BTF ids may be those of another object (a
- * map kept across a rebuild or a restart was created by an older build of the code, whose type
- * ids can differ), and libbpf creates queue and stack maps without any (the kernel refuses
- * them). */
-static uint32_t map_def_type(const struct btf *btf, const char *map_name, const char *member)
-{
-	const struct btf_var_secinfo *vsi;
-	const struct btf_type *sec;
-	int id;
-
-	id = btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC);
-	if (id < 0)
-		return 0;
-	sec = btf__type_by_id(btf, id);
-	vsi = btf_var_secinfos(sec);
-
-	for (int i = 0; i < btf_vlen(sec); i++) {
-		const struct btf_type *var = btf__type_by_id(btf, vsi[i].type);
-		const struct btf_type *def;
-		const struct btf_member *m;
-
-		if (!var || !streq(btf__name_by_offset(btf, var->name_off), map_name))
-			continue;
-		def = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
-		if (!def || !btf_is_struct(def))
-			return 0;
-		m = btf_members(def);
-		for (int j = 0; j < btf_vlen(def); j++, m++) {
-			const struct btf_type *ptr = btf__type_by_id(btf, m->type);
-
-			if (streq(btf__name_by_offset(btf, m->name_off), member) && ptr &&
-			    btf_is_ptr(ptr))
-				return ptr->type;
-		}
-		return 0;
-	}
-	return 0;
-}
-
 static void snapshot_set_btf(struct dm_map_snapshot *s, const struct bpf_map *map,
 			     const struct btf *btf)
 {
 	if (!btf)
 		return;
 	s->btf = btf;
-	s->key_type_id = map_def_type(btf, bpf_map__name(map), "key");
-	s->value_type_id = map_def_type(btf, bpf_map__name(map), "value");
+	/* The ids of the map's definition, before the map's own: btf-util.c says why. */
+	s->key_type_id = dm_btf_map_member_type(btf, bpf_map__name(map), "key");
+	s->value_type_id = dm_btf_map_member_type(btf, bpf_map__name(map), "value");
 	if (s->key_type_id == 0)
 		s->key_type_id = bpf_map__btf_key_type_id(map);
 	if (s->value_type_id == 0)

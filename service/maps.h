@@ -55,6 +55,25 @@ extern bool dm_maps_no_batch;
 void dm_map_snapshot_free(struct dm_map_snapshot *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_map_snapshot *, dm_map_snapshot_free);
 
+static inline bool dm_map_type_is_hash(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static inline bool dm_map_type_is_percpu(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/* The map types metrics show (metrics.c, snapshot-json.c). */
+static inline bool dm_map_type_is_supported(enum bpf_map_type t)
+{
+	return dm_map_type_is_hash(t) || t == BPF_MAP_TYPE_ARRAY ||
+	       t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
+}
+
 static inline const void *dm_map_snapshot_key(const struct dm_map_snapshot *s, size_t i)
 {
 	return (const char *)s->keys + i * s->key_size;

@@ -14,24 +14,6 @@
 #include "openmetrics.h"
 #include "util.h"
 
-static bool map_type_is_hash(enum bpf_map_type t)
-{
-	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_PERCPU_HASH ||
-	       t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
-static bool map_type_is_percpu(enum bpf_map_type t)
-{
-	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
-	       t == BPF_MAP_TYPE_PERCPU_ARRAY;
-}
-
-static bool map_type_is_supported(enum bpf_map_type t)
-{
-	return map_type_is_hash(t) || t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
-	       t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
-}
-
 /* Without BTF, bytes of an integer's size are most likely an integer, in the host's byte
  * order since the dataplane wrote it on this host; anything else stays a list of bytes. */
 static bool raw_is_integer(uint32_t size)
@@ -97,7 +79,7 @@ static int value_json(const struct dm_map_snapshot *s, size_t i, json_t **ret)
 	json_auto_t *list = NULL;
 	int r;
 
-	if (!map_type_is_percpu(s->type))
+	if (!dm_map_type_is_percpu(s->type))
 		return decode_json(s->btf, s->value_type_id, dm_map_snapshot_value(s, i, 0),
 				   s->value_size, ret);
 
@@ -124,7 +106,7 @@ static int entry_json(const struct dm_map_snapshot *s, size_t i, json_t **ret)
 	json_t *entry;
 	int r;
 
-	if (!map_type_is_hash(s->type))
+	if (!dm_map_type_is_hash(s->type))
 		return value_json(s, i, ret);
 
 	r = decode_json(s->btf, s->key_type_id, dm_map_snapshot_key(s, i), s->key_size, &key);
@@ -146,7 +128,7 @@ int dm_snapshot_to_json(const struct dm_map_snapshot *s, json_t **ret)
 	json_auto_t *list = NULL;
 	int r;
 
-	if (!map_type_is_supported(s->type))
+	if (!dm_map_type_is_supported(s->type))
 		return -EOPNOTSUPP;
 
 	list = json_array();

@@ -6,24 +6,6 @@
 #include "btf-jsonw.h"
 #include "snapshot-json.h"
 
-static bool map_type_is_hash(enum bpf_map_type t)
-{
-	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_PERCPU_HASH ||
-	       t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
-static bool map_type_is_percpu(enum bpf_map_type t)
-{
-	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
-	       t == BPF_MAP_TYPE_PERCPU_ARRAY;
-}
-
-static bool map_type_is_supported(enum bpf_map_type t)
-{
-	return map_type_is_hash(t) || t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY ||
-	       t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
-}
-
 /* Through BTF when the snapshot has it for this type, else as metrics.c shows raw bytes. */
 static int renderer_new(const struct dm_map_snapshot *s, uint32_t type_id, uint32_t size,
 			struct btf_jsonw **ret)
@@ -37,7 +19,7 @@ static int renderer_new(const struct dm_map_snapshot *s, uint32_t type_id, uint3
 static void write_value(struct jsonw *w, const struct dm_map_snapshot *s, size_t i,
 			const struct btf_jsonw *value)
 {
-	if (!map_type_is_percpu(s->type)) {
+	if (!dm_map_type_is_percpu(s->type)) {
 		btf_jsonw_write(value, w, dm_map_snapshot_value(s, i, 0));
 		return;
 	}
@@ -53,10 +35,10 @@ static void write_value(struct jsonw *w, const struct dm_map_snapshot *s, size_t
 int dm_snapshot_write_json_entries(struct jsonw *w, const struct dm_map_snapshot *s)
 {
 	_cleanup_(btf_jsonw_freep) struct btf_jsonw *key = NULL, *value = NULL;
-	bool hash = map_type_is_hash(s->type);
+	bool hash = dm_map_type_is_hash(s->type);
 	int r;
 
-	if (!map_type_is_supported(s->type))
+	if (!dm_map_type_is_supported(s->type))
 		return -EOPNOTSUPP;
 	/* As the tree: types are judged on the first entry, so an empty map shows as []. */
 	if (s->n_entries == 0)
@@ -85,7 +67,7 @@ int dm_snapshot_write_json(struct jsonw *w, const struct dm_map_snapshot *s)
 {
 	int r;
 
-	if (!map_type_is_supported(s->type))
+	if (!dm_map_type_is_supported(s->type))
 		return -EOPNOTSUPP;
 	jsonw_begin_array(w);
 	r = dm_snapshot_write_json_entries(w, s);

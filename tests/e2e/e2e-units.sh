@@ -81,7 +81,10 @@ verify() {
 	[[ -e $1/dynmond.service ]] && units+=("$1/dynmond.service")
 	[[ -e $1/dynmond.socket ]] && units+=("$1/dynmond.socket")
 	VERIFY_RC=0
-	VERIFY_OUT=$(systemd-analyze verify --man=no "${units[@]}" 2>&1) || VERIFY_RC=$?
+	# Only DIR and the distribution's own units: not a dynmon installed on this machine
+	# (examples/demo.sh installs one under /usr/local), which would stand in for a missing unit.
+	VERIFY_OUT=$(SYSTEMD_UNIT_PATH="$1:/usr/lib/systemd/system:/lib/systemd/system" \
+		systemd-analyze verify --man=no "${units[@]}" 2>&1) || VERIFY_RC=$?
 }
 
 # units_copy DIR: the installed units, but ExecStart runs the build's dynmond (verify wants an
