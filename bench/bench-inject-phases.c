@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <netlink/netlink.h>
 
+#include "dialect.h"
 #include "dynmon-log.h"
 #include "program.h"
 #include "stats.h"
@@ -65,6 +66,7 @@ static int path_build(struct run *run, const struct dm_path_config *pc, enum dm_
 		      struct bench_object *ret, dm_error *e)
 {
 	_cleanup_free_ char *unit = strdup_printf("%s.bpf.c", dm_path_to_string(path));
+	_cleanup_(dm_translation_done) struct dm_translation tr = {};
 	_cleanup_free_ char *code = NULL;
 	_cleanup_free_ void *elf = NULL;
 	uint64_t t = bench_now_ns();
@@ -73,7 +75,7 @@ static int path_build(struct run *run, const struct dm_path_config *pc, enum dm_
 
 	if (!unit)
 		return -ENOMEM;
-	r = bench_prepare_code(pc->code, path, DYNMON_LOG_OFF, &code, e);
+	r = dm_dialect_prepare(pc->code, path, DM_HOOK_TC, DYNMON_LOG_OFF, &tr, &code, e);
 	run->ms[PHASE_TRANSLATE] += ms_since(&t);
 	if (r >= 0)
 		r = dm_compile(run->compiler, code, unit, &elf, &size, e);

@@ -46,24 +46,6 @@ int bench_read_file(const char *path, char **ret)
 	return 0;
 }
 
-int bench_prepare_code(const char *code, enum dm_path path, int log_level, char **ret,
-		       dm_error *error)
-{
-	struct dm_translation t = {};
-	int r;
-
-	if (dm_dialect_detect(code) != DM_DIALECT_POLYCUBE) {
-		*ret = strdup(code);
-		return *ret ? 0 : -ENOMEM;
-	}
-	r = dm_dialect_translate(code, path, DM_HOOK_TC, &t, error);
-	if (r < 0)
-		return r;
-	*ret = strdup_printf("#define PCN_LOG_LEVEL %d\n%s", log_level, t.code);
-	dm_translation_done(&t);
-	return *ret ? 0 : -ENOMEM;
-}
-
 int bench_object_open(const void *elf, size_t size, const char *name, struct bench_object *ret)
 {
 	struct bench_object o = {.log = malloc(VERIFIER_LOG_SIZE)};
@@ -109,13 +91,15 @@ void bench_object_done(struct bench_object *o)
 int bench_build(const struct dm_compiler *c, const char *code, const char *name,
 		struct bench_object *ret, int *ret_prog_fd, dm_error *error)
 {
+	_cleanup_(dm_translation_done) struct dm_translation t = {};
 	_cleanup_free_ char *prepared = NULL;
 	_cleanup_free_ void *elf = NULL;
 	struct bench_object o;
 	size_t size;
 	int r;
 
-	r = bench_prepare_code(code, DM_PATH_INGRESS, DYNMON_LOG_OFF, &prepared, error);
+	r = dm_dialect_prepare(code, DM_PATH_INGRESS, DM_HOOK_TC, DYNMON_LOG_OFF, &t, &prepared,
+			       error);
 	if (r < 0)
 		return r;
 	r = dm_compile(c, prepared, "ingress.bpf.c", &elf, &size, error);

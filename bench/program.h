@@ -16,11 +16,6 @@ struct dm_compiler bench_compiler(const char *include_dir);
 /* The whole text of a file. */
 int bench_read_file(const char *path, char **ret);
 
-/* The code clang gets for a path on the tc hook: Polycube code translated, with PCN_LOG_LEVEL
- * defined first; libbpf code as it is. A copy of dataplane.c's prepare_code(), static there. */
-int bench_prepare_code(const char *code, enum dm_path path, int log_level, char **ret,
-		       dm_error *error);
-
 struct bench_object {
 	struct bpf_object *obj;
 	char *log; /* the verifier's, as big as the daemon's */

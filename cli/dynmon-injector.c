@@ -57,11 +57,6 @@ static void reply_done(struct reply *r)
 	*r = (struct reply){};
 }
 
-static bool isempty(const char *s)
-{
-	return !s || !*s;
-}
-
 static const char *reply_string(const struct reply *r, const char *key)
 {
 	return json_string_value(json_object_get(r->json, key));

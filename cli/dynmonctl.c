@@ -49,11 +49,6 @@ static double arg_interval = 1.0;
 static bool arg_interval_given;
 static unsigned arg_count; /* 0: until a signal */
 
-static bool isempty(const char *s)
-{
-	return !s || !*s;
-}
-
 static bool startswith(const char *s, const char *prefix)
 {
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;

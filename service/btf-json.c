@@ -27,11 +27,6 @@ struct walk {
 	unsigned depth;
 };
 
-static bool isempty(const char *s)
-{
-	return !s || !*s;
-}
-
 /* Ints of the older encoding carry their own bit offset and width; with kflag the member does. */
 static int int_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
 {

@@ -66,11 +66,6 @@ struct compiler {
 
 /* ---- Reading the bytes (as btf-json.c reads them) ------------------------------------------ */
 
-static bool isempty(const char *s)
-{
-	return !s || !*s;
-}
-
 static uint64_t read_int(const struct op *op, const uint8_t *base)
 {
 	const uint8_t *p = base + op->off;

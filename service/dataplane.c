@@ -250,24 +250,6 @@ static const char *log_tail(const char *log)
 	return p ? p + 1 : log + n - VERIFIER_LOG_TAIL;
 }
 
-/* The code clang compiles: Polycube code translated (with its log level), libbpf code as is. */
-static int prepare_code(const char *code, enum dm_path path, enum dm_hook hook, int log_level,
-			struct dm_translation *t, char **ret, dm_error *error)
-{
-	int r;
-
-	if (dm_dialect_detect(code) != DM_DIALECT_POLYCUBE) {
-		*ret = strdup(code);
-		return *ret ? 0 : -ENOMEM;
-	}
-	r = dm_dialect_translate(code, path, hook, t, error);
-	if (r < 0)
-		return r;
-	/* Before the translation's own prelude: its "#line 1" keeps the user's line numbers. */
-	*ret = strdup_printf("#define PCN_LOG_LEVEL %d\n%s", log_level, t->code);
-	return *ret ? 0 : -ENOMEM;
-}
-
 /* Phase one: translate, compile and open a path's object, and check it against its config. */
 static int path_open(const struct dm_compiler *compiler, const char *monitor_name,
 		     const struct dm_dataplane *dp, enum dm_path path, enum dm_hook hook,
@@ -285,7 +267,7 @@ static int path_open(const struct dm_compiler *compiler, const char *monitor_nam
 	b->log = malloc(VERIFIER_LOG_SIZE);
 	if (!unit || !objname || !b->log)
 		return -ENOMEM;
-	r = prepare_code(pc->code, path, hook, dp->log_level, &b->t, &code, error);
+	r = dm_dialect_prepare(pc->code, path, hook, dp->log_level, &b->t, &code, error);
 	if (r < 0)
 		return r;
 	r = dm_compile(compiler, code, unit, &elf, &size, error);

@@ -705,3 +705,19 @@ void dm_translation_done(struct dm_translation *t)
 	strv_free(t->extern_maps);
 	*t = (struct dm_translation){};
 }
+
+int dm_dialect_prepare(const char *code, enum dm_path path, enum dm_hook hook, int log_level,
+		       struct dm_translation *t, char **ret, dm_error *error)
+{
+	int r;
+
+	if (dm_dialect_detect(code) != DM_DIALECT_POLYCUBE) {
+		*ret = strdup(code);
+		return *ret ? 0 : -ENOMEM;
+	}
+	r = dm_dialect_translate(code, path, hook, t, error);
+	if (r < 0)
+		return r;
+	*ret = strdup_printf("#define PCN_LOG_LEVEL %d\n%s", log_level, t->code);
+	return *ret ? 0 : -ENOMEM;
+}

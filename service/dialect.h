@@ -23,7 +23,7 @@ enum dm_hook {
 };
 
 struct dm_translation {
-	char *code;         /* libbpf-dialect C, ready for dm_compile() */
+	char *code;	    /* libbpf-dialect C, ready for dm_compile() */
 	char **shared_maps; /* NULL-terminated: maps declared _SHARED/_PUBLIC/_PINNED or extern,
 			       which are one map across the monitor's paths */
 	char **extern_maps; /* NULL-terminated, among shared_maps: the maps this path declares
@@ -41,3 +41,9 @@ int dm_dialect_translate(const char *code, enum dm_path path, enum dm_hook hook,
 			 struct dm_translation *ret, dm_error *error);
 
 void dm_translation_done(struct dm_translation *t);
+
+/* The code clang compiles for one path: Polycube code translated into `t`, with PCN_LOG_LEVEL
+ * defined first (before the translation's own prelude, whose "#line 1" keeps the user's line
+ * numbers); libbpf code as it is (`t` stays empty). */
+int dm_dialect_prepare(const char *code, enum dm_path path, enum dm_hook hook, int log_level,
+		       struct dm_translation *t, char **ret, dm_error *error);

@@ -71,6 +71,11 @@ static inline bool streq_ptr(const char *a, const char *b)
 	return streq(a, b);
 }
 
+static inline bool isempty(const char *s)
+{
+	return !s || !*s;
+}
+
 static inline const char *strempty(const char *s)
 {
 	return s ?: "";
