@@ -7,7 +7,7 @@
 #include "dynmon-log.h"
 #include "program.h"
 
-/* As service/dataplane.c: the log buffer is part of what an inject allocates. */
+/* As service/kernel/dataplane.c: the log buffer is part of what an inject allocates. */
 #define VERIFIER_LOG_SIZE (4 * 1024 * 1024)
 
 struct dm_compiler bench_compiler(const char *include_dir)

@@ -192,7 +192,7 @@ struct monitor_info {
 	char *name;
 	char *path;
 	char *interface; /* "" when detached */
-	char *state;     /* "detached", "attached", "waiting" (for the interface to come back) */
+	char *state;	 /* "detached", "attached", "waiting" (for the interface to come back) */
 	char *mode;
 	char *config; /* show only */
 };

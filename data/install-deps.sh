@@ -8,6 +8,8 @@ packages=(
 	# build
 	meson ninja-build pkg-config gcc libc6-dev
 	clang libbpf-dev linux-libc-dev bpftool
+	# tests/check-format.sh
+	clang-format git
 	libsystemd-dev libnl-3-dev libnl-route-3-dev libjansson-dev
 	# the REST API
 	libmicrohttpd-dev

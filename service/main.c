@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* dynmond: parses its command line, builds the manager, runs it. */
+/* dynmond: parses its command line, builds the manager, opens its two doors (D-Bus, REST), runs
+ * the loop, and closes the doors before the manager goes. */
 #include <getopt.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 
 #include "build-config.h"
+#include "bus-manager.h"
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
 #include "pin.h"
-#include "rest.h"
+#include "rest-api.h"
 #include "state.h"
+
+struct options {
+	struct manager_options manager;
+	const char *rest_address; /* NULL: REST_DEFAULT_ADDRESS (rest.h); "none": no REST */
+	bool rest_allow_writes;	  /* POST, PUT and DELETE over HTTP */
+};
 
 static void help(void)
 {
@@ -48,7 +57,7 @@ static int parse_log_level(const char *s)
 	static const struct {
 		const char *name;
 		int level;
-	} levels[] = {{"err", LOG_ERR},   {"error", LOG_ERR}, {"warning", LOG_WARNING},
+	} levels[] = {{"err", LOG_ERR},	      {"error", LOG_ERR}, {"warning", LOG_WARNING},
 		      {"notice", LOG_NOTICE}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
 
 	for (size_t i = 0; i < ELEMENTSOF(levels); i++)
@@ -58,7 +67,7 @@ static int parse_log_level(const char *s)
 }
 
 /* Returns 1 to run, 0 to exit successfully, <0 on bad usage. */
-static int parse_argv(int argc, char *argv[], struct manager_options *o)
+static int parse_argv(int argc, char *argv[], struct options *o)
 {
 	enum {
 		ARG_INCLUDE = 0x100,
@@ -72,27 +81,27 @@ static int parse_argv(int argc, char *argv[], struct manager_options *o)
 		ARG_REST_ALLOW_WRITES,
 	};
 	static const struct option options[] = {
-		{"bpf-include-dir", required_argument, NULL, ARG_INCLUDE},
-		{"compile-timeout", required_argument, NULL, ARG_TIMEOUT},
-		{"state-dir", required_argument, NULL, ARG_STATE_DIR},
-		{"pin-dir", required_argument, NULL, ARG_PIN_DIR},
-		{"rest-address", required_argument, NULL, ARG_REST_ADDRESS},
-		{"rest-allow-writes", no_argument, NULL, ARG_REST_ALLOW_WRITES},
-		{"log-level", required_argument, NULL, ARG_LOG_LEVEL},
-		{"list-errors", no_argument, NULL, ARG_LIST_ERRORS},
-		{"version", no_argument, NULL, ARG_VERSION},
-		{"help", no_argument, NULL, 'h'},
-		{}};
+	    {"bpf-include-dir", required_argument, NULL, ARG_INCLUDE},
+	    {"compile-timeout", required_argument, NULL, ARG_TIMEOUT},
+	    {"state-dir", required_argument, NULL, ARG_STATE_DIR},
+	    {"pin-dir", required_argument, NULL, ARG_PIN_DIR},
+	    {"rest-address", required_argument, NULL, ARG_REST_ADDRESS},
+	    {"rest-allow-writes", no_argument, NULL, ARG_REST_ALLOW_WRITES},
+	    {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
+	    {"list-errors", no_argument, NULL, ARG_LIST_ERRORS},
+	    {"version", no_argument, NULL, ARG_VERSION},
+	    {"help", no_argument, NULL, 'h'},
+	    {}};
 	int c, level;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		switch (c) {
 		case ARG_INCLUDE:
-			o->bpf_include_dir = optarg;
+			o->manager.bpf_include_dir = optarg;
 			break;
 		case ARG_TIMEOUT:
-			o->compile_timeout_sec = strtoul(optarg, NULL, 10);
-			if (o->compile_timeout_sec == 0)
+			o->manager.compile_timeout_sec = strtoul(optarg, NULL, 10);
+			if (o->manager.compile_timeout_sec == 0)
 				return log_error_errno(EINVAL, "Invalid timeout: %s", optarg);
 			break;
 		case ARG_LOG_LEVEL:
@@ -102,10 +111,10 @@ static int parse_argv(int argc, char *argv[], struct manager_options *o)
 			log_set_max_level(level);
 			break;
 		case ARG_STATE_DIR:
-			o->state_dir = optarg;
+			o->manager.state_dir = optarg;
 			break;
 		case ARG_PIN_DIR:
-			o->pin_dir = optarg;
+			o->manager.pin_dir = optarg;
 			break;
 		case ARG_REST_ADDRESS:
 			o->rest_address = optarg;
@@ -131,13 +140,43 @@ static int parse_argv(int argc, char *argv[], struct manager_options *o)
 	return 1;
 }
 
+/* The manager, then its doors: the bus name is taken once every saved monitor is back. */
+static int run(const struct options *o)
+{
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	_cleanup_(bus_door_freep) struct bus_door *bus = NULL;
+	_cleanup_(rest_server_freep) struct rest_server *rest = NULL;
+	int r;
+
+	r = manager_new(&o->manager, &m);
+	if (r < 0)
+		return r;
+	r = bus_door_new(m, &bus);
+	if (r < 0)
+		return r;
+	r = rest_server_new(m, o->rest_address, o->rest_allow_writes, rest_api_dispatch, &rest);
+	if (r < 0)
+		return r;
+
+	log_info("dynmond %s running.", DYNMON_VERSION);
+	(void)sd_notify(false, "READY=1\nSTATUS=Processing requests...");
+	r = manager_run(m);
+	(void)sd_notify(false, "STOPPING=1");
+	/* Reads in the worker answer through the doors: they finish before the doors close,
+	 * REST (which answers what still waits) before the bus, the manager last. */
+	manager_finish_reads(m);
+	if (r < 0)
+		return log_error_errno(r, "Event loop failed: %m");
+	log_info("dynmond stopping.");
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
-	struct manager_options o = {
-		.bpf_include_dir = DYNMON_BPF_INCLUDE_DIR,
-		.compile_timeout_sec = 60,
+	struct options o = {
+	    .manager.bpf_include_dir = DYNMON_BPF_INCLUDE_DIR,
+	    .manager.compile_timeout_sec = 60,
 	};
-	_cleanup_(manager_freep) struct manager *m = NULL;
 	sigset_t mask;
 	int r;
 
@@ -145,22 +184,13 @@ int main(int argc, char *argv[])
 	if (r <= 0)
 		return r < 0 ? 2 : 0;
 
-	/* sd-event takes these as events; a blocked SIGPIPE keeps a closed client from killing us. */
+	/* sd-event takes these as events; a blocked SIGPIPE keeps a closed client from killing us.
+	 */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	r = manager_new(&o, &m);
-	if (r < 0)
-		return 1;
-	log_info("dynmond %s running.", DYNMON_VERSION);
-	r = manager_run(m);
-	if (r < 0) {
-		log_error_errno(r, "Event loop failed: %m");
-		return 1;
-	}
-	log_info("dynmond stopping.");
-	return 0;
+	return run(&o) < 0 ? 1 : 0;
 }

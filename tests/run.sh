@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The one test command: `sudo tests/run.sh` (CI runs it through .ci/run).
 #
-#   1. installs what is missing (data/install-deps.sh);
+#   1. installs what is missing (data/install-deps.sh), and checks the C sources' formatting
+#      (tests/check-format.sh, one test);
 #   2. builds into build/ and runs the unit suite;
 #   3. builds into build-sanitize/ with ASan+UBSan (UBSan fatal) and runs the unit suite again;
 #   4. runs the end-to-end suite (build/, real kernel, real bus, real packets; needs root).
@@ -74,6 +75,13 @@ test_stage() {
 	meson test -C "$dir" --print-errorlogs --logbase "$name" "$@" || true
 	count_log "$dir/meson-logs/$name.json"
 }
+
+stage "formatting (clang-format)"
+if tests/check-format.sh; then
+	PASSED=$((PASSED + 1))
+else
+	FAILED=$((FAILED + 1))
+fi
 
 stage "build/ and the unit suite"
 if setup_build build; then

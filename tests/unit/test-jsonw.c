@@ -26,6 +26,7 @@
 #include "btf-json.h"
 #include "btf-jsonw.h"
 #include "jsonw.h"
+#include "maps.h"
 #include "metrics.h"
 #include "snapshot-json.h"
 #include "util.h"

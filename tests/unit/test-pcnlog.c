@@ -264,9 +264,9 @@ static void test_levels(void **state)
 		const char *name;
 		int priority;
 	} levels[] = {
-	    {DYNMON_LOG_OFF, "OFF", LOG_INFO},	    {DYNMON_LOG_CRITICAL, "CRITICAL", LOG_CRIT},
-	    {DYNMON_LOG_ERR, "ERR", LOG_ERR},	    {DYNMON_LOG_WARN, "WARN", LOG_WARNING},
-	    {DYNMON_LOG_INFO, "INFO", LOG_INFO},    {DYNMON_LOG_DEBUG, "DEBUG", LOG_INFO},
+	    {DYNMON_LOG_OFF, "OFF", LOG_INFO},	   {DYNMON_LOG_CRITICAL, "CRITICAL", LOG_CRIT},
+	    {DYNMON_LOG_ERR, "ERR", LOG_ERR},	   {DYNMON_LOG_WARN, "WARN", LOG_WARNING},
+	    {DYNMON_LOG_INFO, "INFO", LOG_INFO},   {DYNMON_LOG_DEBUG, "DEBUG", LOG_INFO},
 	    {DYNMON_LOG_TRACE, "TRACE", LOG_INFO},
 	};
 

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+
+#include "errors.h"
+
+const struct dm_error_entry dm_error_table[] = {
+    {EINVAL, "InvalidArgument", 400, "an argument is malformed (name, interface, mode, option)"},
+    {EBADMSG, "InvalidConfig", 400,
+     "the dataplane configuration is not valid JSON or not valid dynmon configuration"},
+    {ENOEXEC, "CompileFailed", 422,
+     "the injected code did not compile; the message holds the compiler's diagnostics"},
+    {EKEYREJECTED, "VerifierRejected", 422,
+     "the kernel refused to load the program; the message holds the verifier's log"},
+    {ENOENT, "NoSuchMonitor", 404, "no monitor of that name exists"},
+    {EEXIST, "MonitorExists", 409, "a monitor of that name exists already"},
+    {ENODEV, "NoSuchInterface", 404, "no network interface of that name exists"},
+    {ENOTCONN, "NotAttached", 409, "the monitor is not attached to an interface"},
+    {EBUSY, "Busy", 409, "the monitor or the interface is in use (already attached)"},
+    {EPERM, "PermissionDenied", 403,
+     "the caller lacks the privilege (root, CAP_NET_ADMIN or CAP_BPF)"},
+    {EOPNOTSUPP, "NotSupported", 501, "the kernel, the driver or dynmon cannot do what was asked"},
+    {ETIMEDOUT, "Timeout", 504, "an operation took longer than its limit"},
+    {ENOMEM, "NoMemory", 500, "out of memory"},
+    {0, "Failed", 500, "any other failure; the message says what failed"},
+};
+const size_t dm_error_table_size = ELEMENTSOF(dm_error_table);
+
+const struct dm_error_entry *dm_error_lookup(int r)
+{
+	if (r < 0)
+		r = -r;
+	if (r == EACCES)
+		r = EPERM;
+	for (size_t i = 0; i < dm_error_table_size - 1; i++)
+		if (dm_error_table[i].errnum == r)
+			return &dm_error_table[i];
+	return &dm_error_table[dm_error_table_size - 1];
+}
+
+int dm_error_set(dm_error *e, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e || e->message)
+		return r;
+	va_start(ap, fmt);
+	if (vasprintf(&e->message, fmt, ap) < 0)
+		e->message = NULL;
+	va_end(ap);
+	return r;
+}
+
+void dm_error_done(dm_error *e)
+{
+	free(e->message);
+	e->message = NULL;
+}

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <signal.h>
+
+#include "build-config.h"
+#include "dataplane.h"
+#include "link.h"
+#include "log.h"
+#include "manager.h"
+#include "pcnlog.h"
+#include "pin.h"
+#include "state.h"
+#include "swap.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct monitor *, monitor_free);
+
+static void manager_restore(struct manager *m);
+static void on_link(const struct link_event *ev, void *userdata);
+
+/* The state and pin directories: made if missing; the pins must be on a bpffs. */
+static int manager_setup_dirs(struct manager *m, const struct manager_options *o)
+{
+	int r;
+
+	m->state_dir = o->state_dir ? strdup(o->state_dir) : state_default_dir();
+	m->pin_dir = strdup(o->pin_dir ?: PIN_DEFAULT_DIR);
+	if (!m->state_dir || !m->pin_dir)
+		return log_oom();
+	r = state_dir_prepare(m->state_dir);
+	if (r < 0)
+		return log_error_errno(r, "Cannot use %s as the state directory: %m", m->state_dir);
+	r = pin_dir_prepare(m->pin_dir);
+	if (r == -EMEDIUMTYPE)
+		return log_error_errno(
+		    r,
+		    "The pin directory %s is not on a BPF file system: mount one "
+		    "(mount -t bpf bpf DIR) or name another with --pin-dir.",
+		    m->pin_dir);
+	if (r < 0)
+		return log_error_errno(r, "Cannot use %s as the pin directory: %m", m->pin_dir);
+	return 0;
+}
+
+int manager_new(const struct manager_options *o, struct manager **ret)
+{
+	_cleanup_(manager_freep) struct manager *m = NULL;
+	int r;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return log_oom();
+	m->compiler = (struct dm_compiler){
+	    .clang = DYNMON_CLANG,
+	    .include_dir = o->bpf_include_dir,
+	    .multiarch_include = DYNMON_MULTIARCH_INCLUDE,
+	    .timeout_sec = o->compile_timeout_sec,
+	};
+
+	r = sd_event_default(&m->event);
+	if (r < 0)
+		return log_error_errno(r, "Failed to allocate the event loop: %m");
+	(void)sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+	(void)sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+
+	m->nl = nl_socket_alloc();
+	if (!m->nl)
+		return log_oom();
+	r = nl_connect(m->nl, NETLINK_ROUTE);
+	if (r < 0)
+		return log_error_errno(EIO, "Failed to open a netlink socket: %s", nl_geterror(r));
+
+	dm_libbpf_setup_logging();
+
+	r = dm_grace_new(&m->grace);
+	if (r < 0)
+		return log_error_errno(
+		    r, "Failed to create the grace-period map (is BPF available?): %m");
+	r = dm_worker_new(m->event, &m->worker);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the swap-on-read worker: %m");
+
+	r = manager_setup_dirs(m, o);
+	if (r < 0)
+		return r;
+	/* Subscribed before the monitors come back: no interface change in between is missed. */
+	r = link_watch_new(m->event, on_link, m, &m->links);
+	if (r < 0)
+		return log_error_errno(r, "Failed to watch the network interfaces: %m");
+	/* Before any door opens: callers see every saved monitor from the start. */
+	manager_restore(m);
+
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+void manager_free(struct manager *m)
+{
+	if (!m)
+		return;
+	manager_finish_reads(m);
+	link_watch_free(m->links);
+	/* The programs stay on their hooks: a restarted dynmond adopts them. */
+	for (size_t i = 0; i < m->n_monitors; i++)
+		monitor_free(m->monitors[i]);
+	free(m->monitors);
+	free(m->state_dir);
+	free(m->pin_dir);
+	dm_grace_free(m->grace);
+	free(m->observers);
+	if (m->nl)
+		nl_socket_free(m->nl);
+	sd_event_unref(m->event);
+	free(m);
+}
+
+static size_t monitor_position(struct manager *m, const char *name, bool *found)
+{
+	size_t lo = 0, hi = m->n_monitors;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(m->monitors[mid]->name, name);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+struct monitor *manager_find_monitor(struct manager *m, const char *name)
+{
+	bool found;
+	size_t i = monitor_position(m, name, &found);
+
+	return found ? m->monitors[i] : NULL;
+}
+
+int manager_get_monitor(struct manager *m, const char *name, struct monitor **ret, dm_error *error)
+{
+	struct monitor *mon = manager_find_monitor(m, name);
+
+	if (!mon)
+		return dm_error_set(error, -ENOENT, "No monitor named \"%s\".", name);
+	*ret = mon;
+	return 0;
+}
+
+struct monitor *manager_find_monitor_by_ifindex(struct manager *m, int ifindex)
+{
+	for (size_t i = 0; i < m->n_monitors; i++)
+		if (m->monitors[i]->ifindex == ifindex)
+			return m->monitors[i];
+	return NULL;
+}
+
+static int monitor_insert(struct manager *m, size_t pos, struct monitor *mon)
+{
+	struct monitor **list;
+
+	list = realloc(m->monitors, (m->n_monitors + 1) * sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	m->monitors = list;
+	memmove(list + pos + 1, list + pos, (m->n_monitors - pos) * sizeof(*list));
+	list[pos] = mon;
+	m->n_monitors++;
+	return 0;
+}
+
+int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode, int log_level,
+			   const char *config, struct monitor **ret, dm_error *error)
+{
+	_cleanup_(monitor_freep) struct monitor *mon = NULL;
+	bool found;
+	size_t pos;
+	int r;
+
+	pos = monitor_position(m, name, &found);
+	if (found)
+		return dm_error_set(error, -EEXIST, "A monitor named \"%s\" exists already.", name);
+	r = monitor_new(m, name, mode, &mon, error);
+	if (r < 0)
+		return r;
+	mon->log_level = log_level;
+	if (config) {
+		r = monitor_inject(mon, config, error);
+		if (r < 0)
+			return r;
+	}
+	r = monitor_insert(m, pos, mon);
+	if (r < 0)
+		return r;
+	log_info("Monitor %s created.", name);
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i]->added)
+			m->observers[i]->added(mon, m->observers[i]->userdata);
+	manager_save_state(m);
+	*ret = TAKE_PTR(mon);
+	return 0;
+}
+
+int manager_delete_monitor(struct manager *m, const char *name, dm_error *error)
+{
+	struct monitor *mon;
+	bool found;
+	size_t pos;
+	int r;
+
+	pos = monitor_position(m, name, &found);
+	if (!found)
+		return dm_error_set(error, -ENOENT, "No monitor named \"%s\".", name);
+	mon = m->monitors[pos];
+	if (mon->ifindex > 0) {
+		r = monitor_detach(mon, error);
+		if (r < 0)
+			return r;
+	}
+	monitor_unpin(mon);
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i]->removed)
+			m->observers[i]->removed(mon, m->observers[i]->userdata);
+	memmove(m->monitors + pos, m->monitors + pos + 1,
+		(m->n_monitors - pos - 1) * sizeof(*m->monitors));
+	m->n_monitors--;
+	monitor_free(mon);
+	log_info("Monitor %s deleted.", name);
+	manager_save_state(m);
+	return 0;
+}
+
+int manager_run(struct manager *m)
+{
+	int r;
+
+	r = sd_event_loop(m->event);
+	/* Saved at every change already; once more for good measure. Nothing is detached. */
+	manager_save_state(m);
+	return r;
+}
+
+void manager_finish_reads(struct manager *m)
+{
+	dm_worker_free(m->worker);
+	m->worker = NULL;
+}
+
+int manager_add_observer(struct manager *m, const struct manager_observer *o)
+{
+	const struct manager_observer **l;
+
+	l = realloc(m->observers, (m->n_observers + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l[m->n_observers++] = o;
+	m->observers = l;
+	return 0;
+}
+
+void manager_remove_observer(struct manager *m, const struct manager_observer *o)
+{
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i] == o) {
+			memmove(m->observers + i, m->observers + i + 1,
+				(m->n_observers - i - 1) * sizeof(*m->observers));
+			m->n_observers--;
+			return;
+		}
+}
+
+void manager_monitor_changed(struct manager *m, struct monitor *mon, unsigned changes)
+{
+	manager_save_state(m);
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i]->changed)
+			m->observers[i]->changed(mon, changes, m->observers[i]->userdata);
+}
+
+void manager_save_state(struct manager *m)
+{
+	struct state_monitor *l;
+	size_t n = 0;
+	int r = 0;
+
+	/* Until the saved monitors are back, saving would drop them. */
+	if (!m->restored)
+		return;
+	l = calloc(m->n_monitors + 1, sizeof(*l));
+	if (!l) {
+		log_oom();
+		return;
+	}
+	for (; r >= 0 && n < m->n_monitors; n++)
+		r = monitor_to_state(m->monitors[n], &l[n]);
+	if (r >= 0)
+		r = state_save(m->state_dir, l, n);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Failed to save the monitors in %s/" STATE_FILE ", ignoring: %m",
+				  m->state_dir);
+	state_monitors_free(l, n);
+}
+
+/* One saved monitor back, with its dataplane, maps and attachment. */
+static int restore_monitor(struct manager *m, const struct state_monitor *s, dm_error *error)
+{
+	_cleanup_(monitor_freep) struct monitor *mon = NULL;
+	int mode, level, r;
+	bool found;
+	size_t pos;
+
+	mode = dm_mode_from_string(s->type);
+	if (mode < 0)
+		return dm_error_set(error, -EINVAL, "unknown type \"%s\"", s->type);
+	level = pcnlog_level_from_string(s->loglevel);
+	if (level < 0)
+		return dm_error_set(error, -EINVAL, "unknown log level \"%s\"", s->loglevel);
+	pos = monitor_position(m, s->name, &found);
+	if (found)
+		return dm_error_set(error, -EEXIST, "a monitor of this name is back already");
+	r = monitor_new(m, s->name, mode, &mon, error);
+	if (r < 0)
+		return r;
+	mon->log_level = level;
+	r = monitor_restore(mon, s, error);
+	if (r < 0)
+		return r;
+	r = monitor_insert(m, pos, mon);
+	if (r < 0)
+		return r;
+	log_info("Monitor %s is back (%s).", s->name,
+		 monitor_state_to_string(monitor_get_state(mon)));
+	TAKE_PTR(mon);
+	return 0;
+}
+
+/* Brings back the saved monitors; one that cannot come back is logged and skipped, its
+ * programs and pins left as they are. */
+static void manager_restore(struct manager *m)
+{
+	struct state_monitor *l = NULL;
+	size_t n = 0;
+	int r;
+
+	r = state_load(m->state_dir, &l, &n);
+	if (r < 0)
+		log_error_errno(r, "Failed to read the saved monitors, ignoring: %m");
+	for (size_t i = 0; i < n; i++) {
+		dm_error e = DM_ERROR_NULL;
+
+		r = restore_monitor(m, &l[i], &e);
+		if (r < 0)
+			log_error_errno(r, "Cannot bring back monitor %s, ignoring it: %s",
+					l[i].name, e.message ?: "%m");
+		dm_error_done(&e);
+	}
+	state_monitors_free(l, n);
+	m->restored = true;
+}
+
+static void link_gone(struct monitor *mon)
+{
+	monitor_link_gone(mon);
+}
+
+static void link_appeared(struct monitor *mon, int ifindex)
+{
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	r = monitor_link_appeared(mon, ifindex, &e);
+	if (r < 0)
+		log_warning_errno(r, "Monitor %s: cannot attach to %s again, still waiting: %s",
+				  mon->name, mon->ifname, e.message ?: strerror(-r));
+	dm_error_done(&e);
+}
+
+static void link_renamed(struct monitor *mon, const char *ifname)
+{
+	if (monitor_link_renamed(mon, ifname) < 0)
+		log_oom();
+}
+
+/* Notifications were lost: every monitor looks at its interface again. */
+static void recheck_links(struct manager *m)
+{
+	for (size_t i = 0; i < m->n_monitors; i++) {
+		struct monitor *mon = m->monitors[i];
+		char name[IF_NAMESIZE];
+		int ifindex;
+
+		if (mon->ifindex > 0) {
+			if (!if_indextoname(mon->ifindex, name)) {
+				if (errno == ENXIO || errno == ENODEV)
+					link_gone(mon);
+			} else if (!streq(name, mon->ifname)) {
+				link_renamed(mon, name);
+			}
+		} else if (mon->ifname) {
+			ifindex = if_nametoindex(mon->ifname);
+			if (ifindex > 0)
+				link_appeared(mon, ifindex);
+		}
+	}
+}
+
+static void on_link(const struct link_event *ev, void *userdata)
+{
+	struct manager *m = userdata;
+
+	if (!ev) {
+		recheck_links(m);
+		return;
+	}
+	for (size_t i = 0; i < m->n_monitors; i++) {
+		struct monitor *mon = m->monitors[i];
+
+		if (!ev->present && mon->ifindex == ev->ifindex)
+			link_gone(mon);
+		else if (ev->present && ev->ifname && mon->ifindex == ev->ifindex &&
+			 !streq(mon->ifname, ev->ifname))
+			link_renamed(mon, ev->ifname);
+		else if (ev->present && ev->ifname && monitor_get_state(mon) == MONITOR_WAITING &&
+			 streq(mon->ifname, ev->ifname))
+			link_appeared(mon, ev->ifindex);
+	}
+}

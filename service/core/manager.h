@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The one owner: event loop, netlink socket, compiler settings and the monitors. It knows no
+ * door: the bus and REST (opened by main.c) watch it through observers. */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "compile.h"
+#include "monitor.h"
+
+struct nl_sock;
+struct dm_grace;
+struct dm_worker;
+struct link_watch;
+struct manager_observer;
+
+struct manager_options {
+	const char *bpf_include_dir;
+	unsigned compile_timeout_sec;
+	const char *state_dir; /* NULL: $STATE_DIRECTORY, else /var/lib/dynmon (state.h) */
+	const char *pin_dir;   /* NULL: PIN_DEFAULT_DIR (pin.h); must be on a bpffs */
+};
+
+struct manager {
+	sd_event *event;
+	struct nl_sock *nl;
+	struct dm_compiler compiler;
+	struct dm_grace *grace;	  /* swap-on-read's wait for a grace period */
+	struct dm_worker *worker; /* where swap-on-read waits for it */
+
+	struct monitor **monitors; /* sorted by name */
+	size_t n_monitors;
+
+	char *state_dir;	  /* where the monitors are saved (state.h) */
+	char *pin_dir;		  /* where their maps are pinned (pin.h) */
+	bool restored;		  /* the saved monitors are back: saving may begin */
+	struct link_watch *links; /* interfaces that come and go (link.h) */
+
+	const struct manager_observer **observers; /* the doors watching (manager_add_observer) */
+	size_t n_observers;
+};
+
+/* What changed in a monitor: the mask an observer's `changed` gets. */
+enum monitor_change {
+	MONITOR_CHANGED_CONFIG = 1u << 0, /* a dataplane was injected */
+	MONITOR_CHANGED_LOG_LEVEL = 1u << 1,
+	MONITOR_CHANGED_INTERFACE = 1u << 2, /* attached, detached or renamed */
+	MONITOR_CHANGED_STATE = 1u << 3,     /* attached, detached or waiting */
+};
+
+/* A door's view of the monitors: told of every monitor added, removed (before it is freed) or
+ * changed, whoever did it (a door, a link event). Callbacks may be NULL. */
+struct manager_observer {
+	void (*added)(struct monitor *mon, void *userdata);
+	void (*removed)(struct monitor *mon, void *userdata);
+	void (*changed)(struct monitor *mon, unsigned changes, void *userdata);
+	void *userdata;
+};
+
+int manager_new(const struct manager_options *o, struct manager **ret);
+void manager_free(struct manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free);
+
+/* Creates a monitor at pcn_log level `log_level`; with `config`, injects it first (nothing is
+ * created if that fails). */
+int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode, int log_level,
+			   const char *config, struct monitor **ret, dm_error *error);
+int manager_delete_monitor(struct manager *m, const char *name, dm_error *error);
+
+struct monitor *manager_find_monitor(struct manager *m, const char *name);
+struct monitor *manager_find_monitor_by_ifindex(struct manager *m, int ifindex);
+/* Like manager_find_monitor, with the NoSuchMonitor error. */
+int manager_get_monitor(struct manager *m, const char *name, struct monitor **ret, dm_error *error);
+
+/* `o` must stay valid until removed. */
+int manager_add_observer(struct manager *m, const struct manager_observer *o);
+void manager_remove_observer(struct manager *m, const struct manager_observer *o);
+
+/* Runs the event loop until SIGTERM or SIGINT. */
+int manager_run(struct manager *m);
+/* Waits for the reads still in the worker: their completions may answer through a door, so
+ * this comes before the doors close. Idempotent. */
+void manager_finish_reads(struct manager *m);
+
+/* Saves every monitor in the state directory; called after every change. A failure is logged:
+ * what was asked happened all the same. */
+void manager_save_state(struct manager *m);
+
+/* What every change to a monitor ends in, whoever made it (D-Bus, REST, a link event): the
+ * state is saved and the observers are told what changed (enum monitor_change). */
+void manager_monitor_changed(struct manager *m, struct monitor *mon, unsigned changes);

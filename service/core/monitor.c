@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
+#include <net/if.h>
+
+#include "log.h"
+#include "manager.h"
+#include "readout.h"
+#include "swap.h"
+#include "monitor.h"
+#include "pcnlog.h"
+#include "pin.h"
+#include "state.h"
+#include "tc.h"
+#include "xdp.h"
+
+#define MONITOR_NAME_MAX 64
+
+static const char *const mode_names[_DM_MODE_MAX] = {
+    [DM_MODE_TC] = "TC",
+    [DM_MODE_XDP_SKB] = "XDP_SKB",
+    [DM_MODE_XDP_DRV] = "XDP_DRV",
+};
+
+const char *dm_mode_to_string(enum dm_mode m)
+{
+	return m < _DM_MODE_MAX ? mode_names[m] : NULL;
+}
+
+int dm_mode_from_string(const char *s)
+{
+	for (int i = 0; i < _DM_MODE_MAX; i++)
+		if (strcasecmp(s, mode_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+/* Names travel in REST paths, object paths and file names: keep them plain. */
+bool monitor_name_is_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > MONITOR_NAME_MAX || !isalnum((unsigned char)name[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_-.:", name[i]))
+			return false;
+	return true;
+}
+
+int monitor_new(struct manager *manager, const char *name, enum dm_mode mode, struct monitor **ret,
+		dm_error *error)
+{
+	struct monitor *m;
+
+	if (!monitor_name_is_valid(name))
+		return dm_error_set(error, -EINVAL,
+				    "Invalid monitor name \"%s\": use 1 to %d letters, digits, "
+				    "'_', '-', '.' or ':', starting with a letter or digit.",
+				    name, MONITOR_NAME_MAX);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->manager = manager;
+	m->mode = mode;
+	m->name = strdup(name);
+	if (!m->name ||
+	    (manager->pin_dir && pin_monitor_dir(manager->pin_dir, name, &m->pin_dir) < 0)) {
+		free(m->name);
+		free(m);
+		return -ENOMEM;
+	}
+	*ret = m;
+	return 0;
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (!m)
+		return;
+	pcnlog_reader_free(m->log_reader);
+	dm_dataplane_unref(m->dataplane);
+	free(m->pin_dir);
+	free(m->ifname);
+	free(m->name);
+	free(m);
+}
+
+static bool path_on_xdp(const struct monitor *m, enum dm_path p)
+{
+	return p == DM_PATH_INGRESS && m->mode != DM_MODE_TC;
+}
+
+/* Puts `fd` on the path's hook, replacing our `old_fd` (-1: none) atomically. */
+static int hook_set(struct monitor *m, enum dm_path p, int fd, int old_fd)
+{
+	if (path_on_xdp(m, p))
+		return xdp_prog_attach(m->ifindex, fd, old_fd, m->mode == DM_MODE_XDP_DRV);
+	return tc_filter_attach(m->ifindex, p, fd);
+}
+
+static int hook_clear(struct monitor *m, enum dm_path p, int fd)
+{
+	if (path_on_xdp(m, p))
+		return xdp_prog_detach(m->ifindex, fd, m->mode == DM_MODE_XDP_DRV);
+	return tc_filter_detach(m->ifindex, p);
+}
+
+static int hook_error(struct monitor *m, enum dm_path p, int r, dm_error *error)
+{
+	if (path_on_xdp(m, p) && r == -EOPNOTSUPP)
+		return dm_error_set(error, r,
+				    "Interface %s cannot run XDP in %s mode; use XDP_SKB or TC.",
+				    m->ifname, dm_mode_to_string(m->mode));
+	if (path_on_xdp(m, p) && (r == -EBUSY || r == -EEXIST))
+		return dm_error_set(error, -EBUSY, "Interface %s runs another XDP program already.",
+				    m->ifname);
+	return dm_error_set(error, r, "Cannot attach the %s program to %s: %s",
+			    dm_path_to_string(p), m->ifname, strerror(-r));
+}
+
+/* Points the hooks at the dataplane's programs, replacing those of `previous` (what is on the
+ * hooks now). On failure puts back what it had changed already. */
+static int hooks_apply(struct monitor *m, const struct dm_dataplane *dp,
+		       const struct dm_dataplane *previous, dm_error *error)
+{
+	int r;
+
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		int fd = dm_dataplane_prog_fd(dp, p);
+		int old = m->hooked[p] ? dm_dataplane_prog_fd(previous, p) : -1;
+
+		if (fd < 0)
+			continue;
+		r = hook_set(m, p, fd, old);
+		if (r < 0) {
+			for (int q = 0; q < p; q++) {
+				int new_q = dm_dataplane_prog_fd(dp, q);
+				int old_q = m->hooked[q] ? dm_dataplane_prog_fd(previous, q) : -1;
+
+				if (new_q >= 0 && old_q >= 0)
+					(void)hook_set(m, q, old_q, new_q);
+				else if (new_q >= 0)
+					(void)hook_clear(m, q, new_q);
+			}
+			return hook_error(m, p, r, error);
+		}
+	}
+	/* Only now remove the programs of paths the new dataplane does not have. */
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		bool want = dm_dataplane_prog_fd(dp, p) >= 0;
+
+		if (m->hooked[p] && !want) {
+			r = hook_clear(m, p, dm_dataplane_prog_fd(previous, p));
+			if (r < 0)
+				log_warning_errno(
+				    r, "Failed to remove the %s program of %s, ignoring: %m",
+				    dm_path_to_string(p), m->name);
+		}
+		m->hooked[p] = want;
+	}
+	return 0;
+}
+
+/* Pins the dataplane's maps so that they outlive this daemon. Without them a restart loses the
+ * counters (and a swap-on-read pivot stops counting while no daemon runs): worth a warning, not
+ * the failure of what was asked. */
+static void monitor_pin(struct monitor *m)
+{
+	int r;
+
+	if (!m->pin_dir)
+		return;
+	r = pin_dataplane(m->pin_dir, m->dataplane);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Failed to pin the maps of monitor %s in %s, ignoring (a restart "
+				  "will lose its counters): %m",
+				  m->name, m->pin_dir);
+}
+
+/* Builds a dataplane from `config` (taken) at `log_level` and swaps it in for the current one:
+ * the hooks change atomically, the old dataplane and its log reader go only after. Keeps the
+ * maps of `inherit`, and with `from_pins` those pinned for the monitor. */
+static int monitor_load(struct monitor *m, struct dm_config *config, int log_level,
+			const struct dm_dataplane *inherit, bool from_pins, dm_error *error)
+{
+	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
+	struct pcnlog_reader *reader = NULL;
+	int r, log_fd;
+
+	r = dm_dataplane_load(&m->manager->compiler, m->name,
+			      m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level, config,
+			      inherit, from_pins ? m->pin_dir : NULL, &dp, error);
+	if (r < 0)
+		return r;
+	log_fd = dm_dataplane_log_fd(dp);
+	if (log_fd >= 0) {
+		r = pcnlog_reader_new(m->manager->event, log_fd, m->name, &reader);
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot read the dataplane's log: %s",
+					    strerror(-r));
+	}
+	if (m->ifindex > 0) {
+		r = hooks_apply(m, dp, m->dataplane, error);
+		if (r < 0) {
+			pcnlog_reader_free(reader);
+			return r;
+		}
+	}
+	pcnlog_reader_free(m->log_reader);
+	m->log_reader = reader;
+	dm_dataplane_unref(m->dataplane);
+	m->dataplane = TAKE_PTR(dp);
+	m->log_level = log_level;
+	return 0;
+}
+
+int monitor_inject(struct monitor *m, const char *config_text, dm_error *error)
+{
+	struct dm_config *config = NULL;
+	int r;
+
+	r = dm_config_parse(config_text, &config, error);
+	if (r < 0)
+		return r;
+	r = monitor_load(m, config, m->log_level, NULL, false, error);
+	if (r < 0)
+		return r;
+	log_info("Monitor %s: dataplane injected.", m->name);
+	monitor_pin(m);
+	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_CONFIG);
+	return 0;
+}
+
+int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
+{
+	_cleanup_(json_decrefp) json_t *j = NULL;
+	struct dm_config *copy = NULL;
+	int r;
+
+	if (!m->dataplane || level == m->log_level) {
+		if (level != m->log_level) {
+			m->log_level = level;
+			manager_monitor_changed(m->manager, m, MONITOR_CHANGED_LOG_LEVEL);
+		}
+		return 0;
+	}
+	/* The running configuration, rebuilt with the new level; its maps and counters stay. */
+	j = dm_config_to_json(m->dataplane->config);
+	if (!j)
+		return -ENOMEM;
+	r = dm_config_from_json(j, &copy, error);
+	if (r < 0)
+		return r;
+	r = monitor_load(m, copy, level, m->dataplane, false, error);
+	if (r < 0)
+		return r;
+	log_info("Monitor %s: log level %s.", m->name, pcnlog_level_to_string(level));
+	monitor_pin(m);
+	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_LOG_LEVEL);
+	return 0;
+}
+
+/* Adds clsact to `ifindex` if needed and puts the dataplane's programs on the hooks; on failure
+ * takes away what it added and leaves the monitor unattached (ifname untouched). */
+static int hook_up(struct monitor *m, int ifindex, dm_error *error)
+{
+	int r;
+
+	r = tc_clsact_ensure(m->manager->nl, ifindex, &m->clsact_created);
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot add a clsact qdisc to %s: %s", m->ifname,
+				    strerror(-r));
+	m->ifindex = ifindex;
+	r = hooks_apply(m, m->dataplane, NULL, error);
+	if (r < 0) {
+		if (m->clsact_created)
+			(void)tc_clsact_remove_if_unused(m->manager->nl, ifindex);
+		m->ifindex = 0;
+		m->clsact_created = false;
+	}
+	return r;
+}
+
+int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
+{
+	struct monitor *other;
+	int ifindex, r;
+
+	if (m->ifindex > 0)
+		return dm_error_set(error, -EBUSY,
+				    "Monitor %s is already attached to %s; detach it first.",
+				    m->name, m->ifname);
+	ifindex = if_nametoindex(ifname);
+	if (ifindex == 0)
+		return dm_error_set(error, -ENODEV, "No network interface named \"%s\".", ifname);
+	other = manager_find_monitor_by_ifindex(m->manager, ifindex);
+	if (other)
+		return dm_error_set(error, -EBUSY, "Interface %s is already probed by monitor %s.",
+				    ifname, other->name);
+	r = free_and_strdup(&m->ifname, ifname);
+	if (r < 0)
+		return r;
+
+	r = hook_up(m, ifindex, error);
+	if (r < 0) {
+		/* Not attached: nothing of the attempt stays visible (nor what it was waiting for).
+		 */
+		free(m->ifname);
+		m->ifname = NULL;
+		return r;
+	}
+	log_info("Monitor %s: attached to %s.", m->name, ifname);
+	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE);
+	return 0;
+}
+
+int monitor_detach(struct monitor *m, dm_error *error)
+{
+	int r;
+
+	if (m->ifindex <= 0 && m->ifname) {
+		log_info("Monitor %s: no longer waiting for %s.", m->name, m->ifname);
+		free(m->ifname);
+		m->ifname = NULL;
+		manager_monitor_changed(m->manager, m,
+					MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE);
+		return 0;
+	}
+	if (m->ifindex <= 0)
+		return dm_error_set(error, -ENOTCONN, "Monitor %s is not attached.", m->name);
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		if (!m->hooked[p])
+			continue;
+		r = hook_clear(m, p, dm_dataplane_prog_fd(m->dataplane, p));
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot remove the %s program from %s: %s",
+					    dm_path_to_string(p), m->ifname, strerror(-r));
+		m->hooked[p] = false;
+	}
+	if (m->clsact_created) {
+		r = tc_clsact_remove_if_unused(m->manager->nl, m->ifindex);
+		if (r < 0)
+			log_warning_errno(
+			    r, "Failed to remove the clsact qdisc of %s, ignoring: %m", m->ifname);
+	}
+	log_info("Monitor %s: detached from %s.", m->name, m->ifname);
+	m->ifindex = 0;
+	m->clsact_created = false;
+	free(m->ifname);
+	m->ifname = NULL;
+	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE);
+	return 0;
+}
+
+static const char *const state_names[_MONITOR_STATE_MAX] = {
+    [MONITOR_DETACHED] = "detached",
+    [MONITOR_ATTACHED] = "attached",
+    [MONITOR_WAITING] = "waiting",
+};
+
+const char *monitor_state_to_string(enum monitor_state s)
+{
+	return s < _MONITOR_STATE_MAX ? state_names[s] : NULL;
+}
+
+enum monitor_state monitor_get_state(const struct monitor *m)
+{
+	if (m->ifindex > 0)
+		return MONITOR_ATTACHED;
+	return m->ifname ? MONITOR_WAITING : MONITOR_DETACHED;
+}
+
+void monitor_link_gone(struct monitor *m)
+{
+	/* The kernel took our filters, the clsact qdisc and the XDP program with the device. */
+	m->ifindex = 0;
+	m->clsact_created = false;
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		m->hooked[p] = false;
+	log_notice("Monitor %s: interface %s disappeared; waiting for it to come back.", m->name,
+		   m->ifname);
+	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_STATE);
+}
+
+int monitor_link_appeared(struct monitor *m, int ifindex, dm_error *error)
+{
+	struct monitor *other = manager_find_monitor_by_ifindex(m->manager, ifindex);
+	int r;
+
+	if (other)
+		return dm_error_set(error, -EBUSY, "Interface %s is already probed by monitor %s.",
+				    m->ifname, other->name);
+	r = hook_up(m, ifindex, error);
+	if (r < 0)
+		return r;
+	log_notice("Monitor %s: interface %s is back; attached again.", m->name, m->ifname);
+	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_STATE);
+	return 0;
+}
+
+int monitor_link_renamed(struct monitor *m, const char *ifname)
+{
+	int r;
+
+	log_notice("Monitor %s: interface %s is now called %s.", m->name, m->ifname, ifname);
+	r = free_and_strdup(&m->ifname, ifname);
+	if (r < 0)
+		return r;
+	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_INTERFACE);
+	return 0;
+}
+
+int monitor_to_state(const struct monitor *m, struct state_monitor *ret)
+{
+	struct state_monitor s = {
+	    .name = strdup(m->name),
+	    .type = strdup(dm_mode_to_string(m->mode)),
+	    .loglevel = strdup(pcnlog_level_to_string(m->log_level) ?: "OFF"),
+	    .config = m->dataplane ? monitor_config_json(m) : NULL,
+	    .ifname = m->ifname ? strdup(m->ifname) : NULL,
+	    .clsact_created = m->clsact_created,
+	};
+
+	if (!s.name || !s.type || !s.loglevel || (m->dataplane && !s.config) ||
+	    (m->ifname && !s.ifname)) {
+		state_monitor_done(&s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* At start: the new programs go where the last dynmond left its own, replacing them in one
+ * step, so that no packet passes uncounted: on tc our filter (same handle and priority) is
+ * replaced in place; on XDP the program pinned for the hook, and only it. */
+static int hooks_adopt(struct monitor *m, int ifindex, const struct state_monitor *s,
+		       dm_error *error)
+{
+	_cleanup_close_ int old_xdp = -1;
+	bool created;
+	int r;
+
+	r = tc_clsact_ensure(m->manager->nl, ifindex, &created);
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot add a clsact qdisc to %s: %s", m->ifname,
+				    strerror(-r));
+	m->ifindex = ifindex;
+	m->clsact_created = created || s->clsact_created;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		int fd = dm_dataplane_prog_fd(m->dataplane, p);
+
+		if (fd < 0 && !path_on_xdp(m, p))
+			(void)tc_filter_detach(ifindex, p); /* one left by an older dataplane */
+		if (fd < 0)
+			continue;
+		if (path_on_xdp(m, p) && m->pin_dir)
+			old_xdp = pin_open_xdp_prog(m->pin_dir);
+		if (path_on_xdp(m, p))
+			r = xdp_prog_adopt(ifindex, fd, old_xdp, m->mode == DM_MODE_XDP_DRV);
+		else
+			r = tc_filter_attach(ifindex, p, fd);
+		if (r < 0)
+			return hook_error(m, p, r, error);
+		m->hooked[p] = true;
+	}
+	return 0;
+}
+
+/* Takes back what a failed hooks_adopt() did; the monitor stays, detached. */
+static void hooks_adopt_undo(struct monitor *m)
+{
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		if (m->hooked[p])
+			(void)hook_clear(m, p, dm_dataplane_prog_fd(m->dataplane, p));
+	if (m->clsact_created && m->ifindex > 0)
+		(void)tc_clsact_remove_if_unused(m->manager->nl, m->ifindex);
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		m->hooked[p] = false;
+	m->ifindex = 0;
+	m->clsact_created = false;
+	free(m->ifname);
+	m->ifname = NULL;
+}
+
+static void monitor_reattach_saved(struct monitor *m, const struct state_monitor *s)
+{
+	dm_error e = DM_ERROR_NULL;
+	int ifindex, r;
+	struct monitor *other;
+
+	if (free_and_strdup(&m->ifname, s->ifname) < 0) {
+		log_oom();
+		return;
+	}
+	ifindex = if_nametoindex(s->ifname);
+	if (ifindex == 0) {
+		log_notice("Monitor %s: interface %s is not there; waiting for it.", m->name,
+			   s->ifname);
+		return;
+	}
+	other = manager_find_monitor_by_ifindex(m->manager, ifindex);
+	r = other ? dm_error_set(&e, -EBUSY, "Interface %s is already probed by monitor %s.",
+				 s->ifname, other->name)
+		  : hooks_adopt(m, ifindex, s, &e);
+	if (r < 0) {
+		log_error_errno(r, "Monitor %s: cannot attach to %s again, leaving it detached: %s",
+				m->name, s->ifname, e.message ?: strerror(-r));
+		dm_error_done(&e);
+		hooks_adopt_undo(m);
+		return;
+	}
+	log_info("Monitor %s: attached to %s again.", m->name, s->ifname);
+}
+
+int monitor_restore(struct monitor *m, const struct state_monitor *s, dm_error *error)
+{
+	struct dm_config *config = NULL;
+	int r;
+
+	if (s->config) {
+		r = dm_config_from_json(s->config, &config, error);
+		if (r < 0)
+			return r;
+		r = monitor_load(m, config, m->log_level, NULL, true, error);
+		if (r < 0)
+			return r;
+	}
+	if (s->ifname)
+		monitor_reattach_saved(m, s);
+	/* The pins of the programs just replaced go now: first let the packets that may still run
+	 * them finish (a pivot whose PROG_ARRAY lost its last pin would pass them uncounted). */
+	if (m->ifindex > 0 && dm_dataplane_has_swap(m->dataplane))
+		(void)dm_grace_wait(m->manager->grace);
+	monitor_pin(m);
+	return 0;
+}
+
+void monitor_unpin(struct monitor *m)
+{
+	int r;
+
+	if (!m->pin_dir)
+		return;
+	r = pin_dataplane(m->pin_dir, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Failed to remove the pinned maps of monitor %s, ignoring: %m",
+				  m->name);
+}
+
+json_t *monitor_config_json(const struct monitor *m)
+{
+	static const struct dm_config empty;
+
+	return dm_config_to_json(m->dataplane ? m->dataplane->config : &empty);
+}
+
+/* With swap-on-read, swaps here, blocking the caller for a grace period: for callers that
+ * cannot wait asynchronously (monitor_read_async() is the other way). */
+static int swap_now(struct monitor *m, bool exported_only, struct dm_swap_read **ret,
+		    dm_error *error)
+{
+	int r;
+
+	*ret = NULL;
+	if (!dm_dataplane_has_swap(m->dataplane))
+		return 0;
+	r = dm_dataplane_swap_read(m->dataplane, m->manager->grace, exported_only, ret);
+	if (r < 0)
+		return dm_error_set(error, r, "Swap-on-read of monitor %s failed: %s", m->name,
+				    strerror(-r));
+	return 0;
+}
+
+int monitor_write_metrics_json(struct monitor *m, const struct dm_readout_part *part,
+			       struct jsonw *w, dm_error *error)
+{
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
+	int r;
+
+	r = swap_now(m, false, &sr, error);
+	if (r < 0)
+		return r;
+	return dm_readout_write_json(m->dataplane, sr, part, w, error);
+}
+
+int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,
+			      size_t n_extra, dm_error *error)
+{
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
+	int r;
+
+	r = swap_now(m, true, &sr, error);
+	if (r < 0)
+		return r;
+	return dm_readout_openmetrics(m->dataplane, sr, f, extra, n_extra, error);
+}
+
+int openmetrics_document(const struct dm_dataplane *dp, struct dm_swap_read *sr, char **ret,
+			 dm_error *error)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -ENOMEM;
+	r = dm_readout_openmetrics(dp, sr, f, NULL, 0, error);
+	if (r >= 0)
+		r = om_write_eof(f);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error)
+{
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
+	int r;
+
+	r = swap_now(m, true, &sr, error);
+	if (r < 0)
+		return r;
+	return openmetrics_document(m->dataplane, sr, ret, error);
+}
+
+bool monitor_reads_with_swap(const struct monitor *m)
+{
+	return dm_dataplane_has_swap(m->dataplane);
+}
+
+struct read_job {
+	struct dm_dataplane *dp;
+	struct dm_grace *grace;
+	bool exported_only;
+	struct dm_swap_read *sr;
+	monitor_read_done_fn done;
+	void *userdata;
+};
+
+static int read_job_work(void *userdata)
+{
+	struct read_job *j = userdata;
+
+	return dm_dataplane_swap_read(j->dp, j->grace, j->exported_only, &j->sr);
+}
+
+static void read_job_done(void *userdata, int result)
+{
+	struct read_job *j = userdata;
+
+	j->done(j->dp, j->sr, result, j->userdata);
+	dm_swap_read_free(j->sr);
+	dm_dataplane_unref(j->dp);
+	free(j);
+}
+
+int monitor_read_async(struct monitor *m, bool exported_only, monitor_read_done_fn done,
+		       void *userdata)
+{
+	struct read_job *j;
+	int r;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	*j = (struct read_job){
+	    .dp = dm_dataplane_ref(m->dataplane),
+	    .grace = m->manager->grace,
+	    .exported_only = exported_only,
+	    .done = done,
+	    .userdata = userdata,
+	};
+	r = dm_worker_submit(m->manager->worker, read_job_work, read_job_done, j);
+	if (r < 0) {
+		dm_dataplane_unref(j->dp);
+		free(j);
+	}
+	return r;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A monitor: a named probe with its dataplane and its attachment to an interface. These are
+ * the logic functions that D-Bus, REST and the CLI all end in. */
+#pragma once
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "dataplane.h"
+#include "errors.h"
+#include "openmetrics.h"
+#include "readout.h"
+
+struct manager;
+struct pcnlog_reader;
+struct state_monitor;
+
+enum dm_mode {
+	DM_MODE_TC,
+	DM_MODE_XDP_SKB,
+	DM_MODE_XDP_DRV,
+	_DM_MODE_MAX,
+};
+
+/* The D-Bus State property. Waiting: the interface attached to disappeared; the monitor attaches
+ * again by itself when one of that name appears. */
+enum monitor_state {
+	MONITOR_DETACHED,
+	MONITOR_ATTACHED,
+	MONITOR_WAITING,
+	_MONITOR_STATE_MAX,
+};
+
+struct monitor {
+	struct manager *manager;
+	char *name;
+	enum dm_mode mode;
+	int log_level;			  /* pcn_log: enum dynmon_log_level, 0 (off) by default */
+	struct dm_dataplane *dataplane;	  /* NULL until something is injected */
+	struct pcnlog_reader *log_reader; /* reads the dataplane's pcn_log records, when on */
+	char *pin_dir;			  /* where its maps are pinned (pin.h); NULL: nowhere */
+
+	/* The attachment: ifindex 0 when detached; with ifname set, waiting for it. */
+	char *ifname;
+	int ifindex;
+	bool clsact_created;	   /* dynmon added the qdisc, so dynmon removes it */
+	bool hooked[_DM_PATH_MAX]; /* a filter of ours sits on the path's hook */
+};
+
+const char *dm_mode_to_string(enum dm_mode m);
+int dm_mode_from_string(const char *s); /* -EINVAL when unknown */
+bool monitor_name_is_valid(const char *name);
+
+int monitor_new(struct manager *manager, const char *name, enum dm_mode mode, struct monitor **ret,
+		dm_error *error);
+/* Frees, leaving the programs on their hooks and the maps pinned: so they stay when dynmond
+ * stops, and a restarted dynmond adopts them (monitor_restore). Deleting a monitor detaches
+ * and unpins first. NULL allowed. */
+void monitor_free(struct monitor *m);
+
+/* Parses, compiles, loads and swaps in a dataplane configuration; when attached, replaces the
+ * filters atomically. On any failure the previous dataplane keeps running untouched. */
+int monitor_inject(struct monitor *m, const char *config_text, dm_error *error);
+/* Sets the pcn_log level; with a dataplane in place, rebuilds its programs (pcn_log calls above
+ * the level are compiled away) on the same maps, and swaps them in as monitor_inject() does. */
+int monitor_set_log_level(struct monitor *m, int level, dm_error *error);
+int monitor_attach(struct monitor *m, const char *ifname, dm_error *error);
+/* Detaches; a waiting monitor stops waiting. */
+int monitor_detach(struct monitor *m, dm_error *error);
+
+const char *monitor_state_to_string(enum monitor_state s); /* "detached", "attached", "waiting" */
+enum monitor_state monitor_get_state(const struct monitor *m);
+
+/* The monitor as the state file keeps it (state.h). */
+int monitor_to_state(const struct monitor *m, struct state_monitor *ret);
+/* At start, for a monitor made with the saved name, mode and log level: rebuilds the saved
+ * dataplane on the pinned maps, and when the interface is there, puts the new programs on its
+ * hooks in place of those the last dynmond left, atomically (else the monitor waits for it).
+ * Fails only when the dataplane cannot be rebuilt. */
+int monitor_restore(struct monitor *m, const struct state_monitor *s, dm_error *error);
+/* Removes the monitor's pins: its maps go with its programs. */
+void monitor_unpin(struct monitor *m);
+
+/* Link notifications (link.h). The attached interface is gone: the kernel took the programs
+ * with it; the monitor waits. */
+void monitor_link_gone(struct monitor *m);
+/* An interface of the awaited name appeared as `ifindex`: attaches to it. */
+int monitor_link_appeared(struct monitor *m, int ifindex, dm_error *error);
+/* The attached interface was renamed: the monitor follows it (its programs are on it). */
+int monitor_link_renamed(struct monitor *m, const char *ifname);
+
+/* The normalized configuration (v1.1 shape); both paths {} before any injection. */
+json_t *monitor_config_json(const struct monitor *m);
+
+/* {"ingress-metrics": [...], "egress-metrics": [...]}, or the `part` of it (NULL: all), written
+ * through `w` (dm_readout_write_json(), whose return it returns). With swap-on-read metrics these
+ * three swap on the caller's thread, blocking it for a grace period (milliseconds); callers that
+ * can answer later use monitor_read_async() instead. */
+int monitor_write_metrics_json(struct monitor *m, const struct dm_readout_part *part,
+			       struct jsonw *w, dm_error *error);
+
+/* The monitor's OpenMetrics families, each sample also labelled with `extra`; no "# EOF". */
+int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,
+			      size_t n_extra, dm_error *error);
+
+/* The whole OpenMetrics document of one monitor, "# EOF" included. */
+int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error);
+int openmetrics_document(const struct dm_dataplane *dp, struct dm_swap_read *sr, char **ret,
+			 dm_error *error);
+
+/* Swap-on-read without blocking the event loop: the swap and its grace period happen in the
+ * manager's worker; `done` then runs on the event loop with the dataplane that was read (kept
+ * alive meanwhile, even if the monitor is re-injected or deleted) and the swap's snapshots, for
+ * dm_readout_write_json() / dm_readout_openmetrics(). */
+typedef void (*monitor_read_done_fn)(struct dm_dataplane *dp, struct dm_swap_read *sr, int r,
+				     void *userdata);
+bool monitor_reads_with_swap(const struct monitor *m);
+int monitor_read_async(struct monitor *m, bool exported_only, monitor_read_done_fn done,
+		       void *userdata);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Where a map's content becomes a metric: a snapshot (maps.h) decoded through BTF into the
+ * upstream JSON shape, or into OpenMetrics samples. No kernel access here beyond what the
+ * caller's snapshot holds, so it is unit-testable with snapshots built by hand. */
+#pragma once
+
+#include <bpf/libbpf.h>
+#include <jansson.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "snapshot.h"
+#include "openmetrics.h"
+
+/* The "value" of a metric in the upstream JSON shape:
+ * - array / percpu_array: a list with one element per index;
+ * - hash, lru_hash (and their per-CPU kinds): a list of {"key": K, "value": V};
+ * - queue / stack: a list of values in pop order;
+ * - per-CPU maps: each value is itself a list with one element per possible CPU.
+ * Keys and values are decoded through BTF (btf_json_decode); without BTF, as lists of bytes. */
+int dm_snapshot_to_json(const struct dm_map_snapshot *s, json_t **ret);
+
+/* Writes the OpenMetrics families of metric `m` (which must have open_metrics set) from the
+ * snapshot, as export.h shapes them: "# TYPE"/"# HELP"/"# UNIT" once per family, then the
+ * samples, with the configured labels, the entry's own (from the key, or "index"), "cpu" when
+ * asked for, then `extra` labels (e.g. monitor="mon0"). Does not write "# EOF". A metric that
+ * cannot be exported as configured is an error (-EBADMSG, -EOPNOTSUPP), never left out;
+ * dm_config_write_openmetrics() says why. */
+int dm_snapshot_write_openmetrics(FILE *f, const struct dm_map_snapshot *s,
+				  const struct dm_metric_config *m, const struct om_label *extra,
+				  size_t n_extra);
+
+/* Whether metric `m` can be exported from a map of these types, as injection checks before
+ * anything runs: 0, or -EBADMSG with a message naming the metric and what does not fit (a
+ * key field that does not exist, a decoder that does not fit its field, ...). Metrics without
+ * open-metrics-metadata, and maps without BTF, pass. */
+int dm_metric_check_exportable(const struct btf *btf, uint32_t key_type_id, uint32_t value_type_id,
+			       enum bpf_map_type map_type, const struct dm_metric_config *m,
+			       dm_error *error);
+
+/* The same for a map of an opened object, its types found as dm_map_snapshot_read() finds
+ * them (`btf`: the object's, may be NULL). */
+int dm_metric_check_map(const struct bpf_map *map, const struct btf *btf,
+			const struct dm_metric_config *m, dm_error *error);
+
+/* The snapshot of metric `i` of path `p` for dm_config_write_openmetrics(): 0 and *ret NULL
+ * when the path has no program. */
+typedef int (*dm_snapshot_source_t)(enum dm_path p, size_t i, struct dm_map_snapshot **ret,
+				    dm_error *error, void *userdata);
+
+/* The OpenMetrics families of every exported metric of a dataplane, each family once: a family
+ * that two metrics export (both paths exporting "packets_total", say) is written once with the
+ * samples of both, those of the two paths told apart by a label path="ingress"/"egress" when
+ * their configured labels do not already. Two metrics making one family of different types,
+ * or of one path with the same labels, are -EBADMSG. No "# EOF". */
+int dm_config_write_openmetrics(FILE *f, const struct dm_config *c, dm_snapshot_source_t source,
+				void *userdata, const struct om_label *extra, size_t n_extra,
+				dm_error *error);
+
+/* {"name": ..., "value": ..., "timestamp": ms since the epoch} */
+json_t *dm_metric_json(const char *name, json_t *value, int64_t timestamp_ms);

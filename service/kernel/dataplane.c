@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+
+#include <bpf/bpf.h>
+
+#include "dataplane.h"
+#include "dynmon-log.h"
+#include "log.h"
+#include "maps.h"
+#include "metrics.h"
+#include "pin.h"
+#include "pivot.skel.h"
+#include "swap.h"
+
+#define VERIFIER_LOG_SIZE (4 * 1024 * 1024)
+#define VERIFIER_LOG_TAIL (16 * 1024)
+#define LIBBPF_CAPTURE_SIZE 4096
+
+/* What libbpf said while the current object loaded: the cause of a failure that is not the
+ * verifier's (a map that cannot be created, a missing section...). */
+static char libbpf_capture[LIBBPF_CAPTURE_SIZE];
+static size_t libbpf_capture_len;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* bpf_tc_hook_create on an existing clsact says this; it is expected. */
+	if (strstr(line, "Exclusivity flag on"))
+		return 0;
+	if (level <= LIBBPF_WARN) {
+		size_t n = strlen(line);
+		if (libbpf_capture_len + n < sizeof(libbpf_capture)) {
+			memcpy(libbpf_capture + libbpf_capture_len, line, n + 1);
+			libbpf_capture_len += n;
+		}
+	}
+	log_debug("libbpf: %s", strtok(line, "\n") ?: "");
+	return 0;
+}
+
+void dm_libbpf_setup_logging(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+struct path_build {
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_object *obj_b; /* swap-on-read's second copy */
+	struct bpf_program *prog_b;
+	struct dm_translation t;
+	char *log; /* the verifier's */
+};
+
+static void path_build_done(struct path_build *b)
+{
+	bpf_object__close(b->obj);
+	bpf_object__close(b->obj_b);
+	dm_translation_done(&b->t);
+	free(b->log);
+}
+
+struct dm_dataplane *dm_dataplane_ref(struct dm_dataplane *dp)
+{
+	dp->n_ref++;
+	return dp;
+}
+
+void dm_dataplane_unref(struct dm_dataplane *dp)
+{
+	if (!dp || --dp->n_ref > 0)
+		return;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		pivot_bpf__destroy(dp->paths[p].pivot);
+		bpf_object__close(dp->paths[p].obj_b);
+		bpf_object__close(dp->paths[p].obj);
+	}
+	dm_config_free(dp->config);
+	pthread_mutex_destroy(&dp->swap_lock);
+	free(dp);
+}
+
+int dm_dataplane_prog_fd(const struct dm_dataplane *dp, enum dm_path path)
+{
+	const struct dm_path_program *pp;
+
+	if (!dp || !dp->paths[path].prog)
+		return -1;
+	pp = &dp->paths[path];
+	if (pp->pivot)
+		return bpf_program__fd(dp->ingress_hook == DM_HOOK_XDP && path == DM_PATH_INGRESS
+					   ? pp->pivot->progs.dm_pivot_xdp
+					   : pp->pivot->progs.dm_pivot_tc);
+	return bpf_program__fd(pp->prog);
+}
+
+bool dm_dataplane_has_swap(const struct dm_dataplane *dp)
+{
+	for (int p = 0; dp && p < _DM_PATH_MAX; p++)
+		if (dp->paths[p].pivot)
+			return true;
+	return false;
+}
+
+struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_path path,
+				      const char *name, const struct btf **ret_btf)
+{
+	struct bpf_map *map = NULL;
+
+	if (dp->paths[path].obj)
+		map = bpf_object__find_map_by_name(dp->paths[path].obj, name);
+	if (!map)
+		return NULL;
+	*ret_btf = bpf_object__btf(dp->paths[path].obj);
+	/* A map that reused the other path's keeps no BTF ids: describe it by the definer's. */
+	if (bpf_map__btf_value_type_id(map) == 0) {
+		for (int p = 0; p < _DM_PATH_MAX; p++) {
+			struct bpf_map *other;
+
+			if (p == (int)path || !dp->paths[p].obj)
+				continue;
+			other = bpf_object__find_map_by_name(dp->paths[p].obj, name);
+			if (other && bpf_map__fd(other) == bpf_map__fd(map) &&
+			    bpf_map__btf_value_type_id(other) != 0) {
+				*ret_btf = bpf_object__btf(dp->paths[p].obj);
+				return other;
+			}
+		}
+	}
+	return map;
+}
+
+int dm_dataplane_log_fd(const struct dm_dataplane *dp)
+{
+	for (int p = 0; dp && p < _DM_PATH_MAX; p++) {
+		struct bpf_map *map;
+
+		if (!dp->paths[p].obj)
+			continue;
+		map = bpf_object__find_map_by_name(dp->paths[p].obj, DYNMON_LOG_MAP_NAME);
+		if (map)
+			return bpf_map__fd(map);
+	}
+	return -1;
+}
+
+static const char *hook_section(enum dm_hook hook)
+{
+	return hook == DM_HOOK_XDP ? "xdp" : "tc";
+}
+
+/* The one program of a path's object, of the type its hook runs. */
+static int find_program(struct bpf_object *obj, const char *path, enum dm_hook hook,
+			struct bpf_program **ret, dm_error *error)
+{
+	enum bpf_prog_type want = hook == DM_HOOK_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS;
+	struct bpf_program *prog, *found = NULL;
+
+	bpf_object__for_each_program (prog, obj) {
+		if (found)
+			return dm_error_set(error, -EBADMSG,
+					    "The %s code has several programs (%s, %s); write one "
+					    "SEC(\"%s\") function per path.",
+					    path, bpf_program__name(found), bpf_program__name(prog),
+					    hook_section(hook));
+		found = prog;
+	}
+	if (!found)
+		return dm_error_set(error, -EBADMSG,
+				    "The %s code has no program; write a SEC(\"%s\") function.",
+				    path, hook_section(hook));
+	if (bpf_program__type(found) != want)
+		return dm_error_set(error, -EBADMSG,
+				    "The %s program %s is not of the kind its hook runs; put it in "
+				    "SEC(\"%s\").",
+				    path, bpf_program__name(found), hook_section(hook));
+	*ret = found;
+	return 0;
+}
+
+static bool path_swaps_map(const struct dm_path_config *pc, const char *map_name)
+{
+	for (size_t i = 0; i < pc->n_metrics; i++)
+		if (pc->metrics[i].swap_on_read && streq(pc->metrics[i].map_name, map_name))
+			return true;
+	return false;
+}
+
+static bool path_has_swap(const struct dm_path_config *pc)
+{
+	for (size_t i = 0; i < pc->n_metrics; i++)
+		if (pc->metrics[i].swap_on_read)
+			return true;
+	return false;
+}
+
+static bool strv_contains(char **l, const char *s)
+{
+	for (; l && *l; l++)
+		if (streq(*l, s))
+			return true;
+	return false;
+}
+
+static int check_metrics(struct bpf_object *obj, const struct dm_path_config *pc,
+			 char **shared_maps, const char *path, dm_error *error)
+{
+	for (size_t i = 0; i < pc->n_metrics; i++) {
+		const struct dm_metric_config *m = &pc->metrics[i];
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, m->map_name);
+		int r;
+
+		if (!map)
+			return dm_error_set(
+			    error, -EBADMSG,
+			    "Metric \"%s\": the %s code declares no map named \"%s\".", m->name,
+			    path, m->map_name);
+		/* What open-metrics-metadata asks must fit the map's types, known only now. */
+		r = dm_metric_check_map(map, bpf_object__btf(obj), m, error);
+		if (r < 0)
+			return r;
+		if (!path_swaps_map(pc, m->map_name))
+			continue;
+		/* A swapped map exists twice; whatever else reads or shares it would see half. */
+		if (!m->swap_on_read)
+			return dm_error_set(
+			    error, -EBADMSG,
+			    "Metric \"%s\": map %s is read with swap-on-read by another "
+			    "metric; give every metric of a map the same extraction.",
+			    m->name, m->map_name);
+		if (strv_contains(shared_maps, m->map_name))
+			return dm_error_set(
+			    error, -EBADMSG,
+			    "Metric \"%s\": map %s is shared between paths and cannot "
+			    "be read with swap-on-read; use empty-on-read.",
+			    m->name, m->map_name);
+	}
+	return 0;
+}
+
+/* The tail of the verifier's log: its last lines say why it refused. */
+static const char *log_tail(const char *log)
+{
+	size_t n = strlen(log);
+	const char *p;
+
+	if (n <= VERIFIER_LOG_TAIL)
+		return log;
+	p = strchr(log + n - VERIFIER_LOG_TAIL, '\n');
+	return p ? p + 1 : log + n - VERIFIER_LOG_TAIL;
+}
+
+/* Phase one: translate, compile and open a path's object, and check it against its config. */
+static int path_open(const struct dm_compiler *compiler, const char *monitor_name,
+		     const struct dm_dataplane *dp, enum dm_path path, enum dm_hook hook,
+		     struct path_build *b, dm_error *error)
+{
+	const struct dm_path_config *pc = &dp->config->paths[path];
+	const char *pname = dm_path_to_string(path);
+	_cleanup_free_ char *unit = strdup_printf("%s.bpf.c", pname);
+	_cleanup_free_ char *objname = strdup_printf("%s_%s", monitor_name, pname);
+	_cleanup_free_ char *code = NULL;
+	_cleanup_free_ void *elf = NULL;
+	size_t size;
+	int r;
+
+	b->log = malloc(VERIFIER_LOG_SIZE);
+	if (!unit || !objname || !b->log)
+		return -ENOMEM;
+	r = dm_dialect_prepare(pc->code, path, hook, dp->log_level, &b->t, &code, error);
+	if (r < 0)
+		return r;
+	r = dm_compile(compiler, code, unit, &elf, &size, error);
+	if (r < 0)
+		return r;
+
+	b->log[0] = '\0';
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname, .kernel_log_buf = b->log,
+		    .kernel_log_size = VERIFIER_LOG_SIZE);
+	libbpf_capture_len = 0;
+	libbpf_capture[0] = '\0';
+	b->obj = bpf_object__open_mem(elf, size, &opts);
+	if (!b->obj)
+		return dm_error_set(error, -EBADMSG, "The compiled %s object cannot be opened: %s",
+				    pname, libbpf_capture[0] ? libbpf_capture : strerror(errno));
+	r = find_program(b->obj, pname, hook, &b->prog, error);
+	if (r < 0)
+		return r;
+	r = check_metrics(b->obj, pc, b->t.shared_maps, pname, error);
+	if (r < 0 || !path_has_swap(pc))
+		return r;
+
+	b->obj_b = bpf_object__open_mem(elf, size, &opts);
+	if (!b->obj_b)
+		return dm_error_set(error, -EBADMSG, "The compiled %s object cannot be opened: %s",
+				    pname, libbpf_capture[0] ? libbpf_capture : strerror(errno));
+	return find_program(b->obj_b, pname, hook, &b->prog_b, error);
+}
+
+/* Makes this path's shared maps (and the pcn_log ring buffer) the ones a path loaded before
+ * created; a map declared extern must have been created so. */
+static int reuse_shared_maps(struct path_build *b, const char *pname, const struct dm_dataplane *dp,
+			     dm_error *error)
+{
+	struct bpf_map *mine;
+
+	bpf_object__for_each_map (mine, b->obj) {
+		const char *name = bpf_map__name(mine);
+		struct bpf_map *theirs = NULL;
+		int r;
+
+		if (!strv_contains(b->t.shared_maps, name) && !streq(name, DYNMON_LOG_MAP_NAME))
+			continue;
+		for (int p = 0; !theirs && p < _DM_PATH_MAX; p++)
+			if (dp->paths[p].obj)
+				theirs = bpf_object__find_map_by_name(dp->paths[p].obj, name);
+		if (!theirs) {
+			if (strv_contains(b->t.extern_maps, name))
+				return dm_error_set(
+				    error, -EBADMSG,
+				    "The %s code declares map %s extern, but no other "
+				    "path defines it.",
+				    pname, name);
+			continue;
+		}
+		r = bpf_map__reuse_fd(mine, bpf_map__fd(theirs));
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot share map %s between paths: %s", name,
+					    strerror(-r));
+	}
+	return 0;
+}
+
+static int load_object(struct path_build *b, struct bpf_object *obj, const char *pname,
+		       dm_error *error)
+{
+	int r;
+
+	libbpf_capture_len = 0;
+	libbpf_capture[0] = '\0';
+	b->log[0] = '\0';
+	r = bpf_object__load(obj);
+	if (r >= 0)
+		return 0;
+	if (b->log[0])
+		return dm_error_set(error, -EKEYREJECTED,
+				    "The kernel's verifier refused the %s program:\n%s", pname,
+				    log_tail(b->log));
+	return dm_error_set(error, r, "The %s object cannot be loaded: %s", pname,
+			    libbpf_capture[0] ? libbpf_capture : strerror(-r));
+}
+
+/* Copy B has its own swap maps and copy A's of everything else (global data included). */
+static int load_copy_b(struct path_build *b, const struct dm_path_config *pc, const char *pname,
+		       dm_error *error)
+{
+	struct bpf_map *map;
+	int r;
+
+	bpf_object__for_each_map (map, b->obj_b) {
+		const char *name = bpf_map__name(map);
+
+		if (path_swaps_map(pc, name))
+			continue;
+		r = bpf_map__reuse_fd(map, bpf_map__fd(bpf_object__find_map_by_name(b->obj, name)));
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot share map %s between copies: %s",
+					    name, strerror(-r));
+	}
+	return load_object(b, b->obj_b, pname, error);
+}
+
+/* The pivot on the hook: it runs the program in slot 0 of its PROG_ARRAY, copy A's first. */
+static int load_pivot(struct path_build *b, enum dm_hook hook, struct pivot_bpf **ret,
+		      dm_error *error)
+{
+	struct pivot_bpf *pivot = pivot_bpf__open();
+	int fd, r;
+	__u32 key = 0;
+
+	if (!pivot)
+		return -errno;
+	bpf_program__set_autoload(
+	    hook == DM_HOOK_XDP ? pivot->progs.dm_pivot_tc : pivot->progs.dm_pivot_xdp, false);
+	r = pivot_bpf__load(pivot);
+	if (r < 0) {
+		pivot_bpf__destroy(pivot);
+		return dm_error_set(error, r, "Cannot load the swap-on-read pivot: %s",
+				    strerror(-r));
+	}
+	fd = bpf_program__fd(b->prog);
+	if (bpf_map_update_elem(bpf_map__fd(pivot->maps.dm_progs), &key, &fd, BPF_ANY) < 0) {
+		r = -errno;
+		pivot_bpf__destroy(pivot);
+		return dm_error_set(error, r, "Cannot arm the swap-on-read pivot: %s",
+				    strerror(-r));
+	}
+	*ret = pivot;
+	return 0;
+}
+
+static bool maps_compatible(const struct bpf_map *a, const struct bpf_map *b)
+{
+	return bpf_map__type(a) == bpf_map__type(b) &&
+	       bpf_map__key_size(a) == bpf_map__key_size(b) &&
+	       bpf_map__value_size(a) == bpf_map__value_size(b) &&
+	       bpf_map__max_entries(a) == bpf_map__max_entries(b);
+}
+
+/* Makes the user maps of `obj` that no other rule set yet the ones of `from` (the dataplane
+ * being replaced), so that counting goes on where it was. Internal maps (global data, whose
+ * layout the rebuild may change) and the log ring buffer start anew. */
+static int inherit_maps(struct bpf_object *obj, struct bpf_object *from, dm_error *error)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map (map, obj) {
+		const char *name = bpf_map__name(map);
+		struct bpf_map *old;
+		int r;
+
+		if (!from || bpf_map__fd(map) >= 0 || bpf_map__is_internal(map) ||
+		    streq(name, DYNMON_LOG_MAP_NAME))
+			continue;
+		old = bpf_object__find_map_by_name(from, name);
+		if (!old || !maps_compatible(map, old))
+			continue;
+		r = bpf_map__reuse_fd(map, bpf_map__fd(old));
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot keep map %s: %s", name, strerror(-r));
+	}
+	return 0;
+}
+
+/* A pinned map can stand in for `map` when it has the same type and sizes, as maps_compatible()
+ * asks of an inherited one. (Its BTF ids are those of the build that created it; the readout
+ * decodes with the types this object declares, see maps.c.) */
+static bool pinned_map_fits(const struct bpf_map *map, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return false;
+	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map);
+}
+
+/* Makes the user maps of `obj` that nothing set yet the ones pinned for them in `pin_dir` (copy
+ * B's own with `copy_b`), as inherit_maps() does within one daemon: a restarted daemon counts
+ * on where the last one stopped. A map whose pin does not fit starts anew. */
+static int keep_pinned_maps(struct bpf_object *obj, const char *pin_dir, enum dm_path path,
+			    bool copy_b, dm_error *error)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map (map, obj) {
+		const char *name = bpf_map__name(map);
+		_cleanup_close_ int fd = -1;
+		int r;
+
+		if (!pin_dir || bpf_map__fd(map) >= 0 || bpf_map__is_internal(map) ||
+		    streq(name, DYNMON_LOG_MAP_NAME))
+			continue;
+		fd = pin_open_map(pin_dir, path, copy_b, name);
+		if (fd == -ENOENT)
+			continue;
+		if (fd < 0) {
+			log_warning_errno(fd, "Cannot open the pinned map %s, starting anew: %m",
+					  name);
+			continue;
+		}
+		if (!pinned_map_fits(map, fd)) {
+			log_notice(
+			    "The pinned map %s is not the one the code declares, starting anew.",
+			    name);
+			continue;
+		}
+		log_debug("Map %s of the %s path%s counts on in its pinned map.", name,
+			  dm_path_to_string(path), copy_b ? " (copy B)" : "");
+		/* After this, `name` is gone: libbpf renames the map after the pinned one. */
+		r = bpf_map__reuse_fd(map, fd);
+		if (r < 0)
+			return dm_error_set(error, r, "Cannot keep the pinned map %s: %s",
+					    bpf_map__name(map), strerror(-r));
+	}
+	return 0;
+}
+
+/* Phase two: load a path's object(s) into the kernel, inheriting the maps of `inherit`'s
+ * path when there is one, and the maps pinned in `pin_dir`. */
+static int path_load(struct path_build *b, enum dm_path path, enum dm_hook hook,
+		     struct dm_dataplane *dp, const struct dm_dataplane *inherit,
+		     const char *pin_dir, dm_error *error)
+{
+	struct dm_path_program *pp = &dp->paths[path];
+	const struct dm_path_program *old = inherit ? &inherit->paths[path] : NULL;
+	const char *pname = dm_path_to_string(path);
+	int r;
+
+	r = reuse_shared_maps(b, pname, dp, error);
+	if (r >= 0 && old)
+		r = inherit_maps(b->obj, old->obj, error);
+	if (r >= 0)
+		r = keep_pinned_maps(b->obj, pin_dir, path, false, error);
+	if (r >= 0)
+		r = load_object(b, b->obj, pname, error);
+	if (r >= 0 && b->obj_b && old)
+		r = inherit_maps(b->obj_b, old->obj_b, error);
+	if (r >= 0 && b->obj_b)
+		r = keep_pinned_maps(b->obj_b, pin_dir, path, true, error);
+	if (r >= 0 && b->obj_b)
+		r = load_copy_b(b, &dp->config->paths[path], pname, error);
+	if (r >= 0 && b->obj_b)
+		r = load_pivot(b, hook, &pp->pivot, error);
+	if (r < 0)
+		return r;
+	pp->obj = TAKE_PTR(b->obj);
+	pp->prog = b->prog;
+	pp->obj_b = TAKE_PTR(b->obj_b);
+	pp->prog_b = b->prog_b;
+	return 0;
+}
+
+static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace, bool exported_only,
+			    struct dm_swap_read **ret)
+{
+	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = calloc(1, sizeof(*sr));
+	int r;
+
+	if (!sr)
+		return -ENOMEM;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		struct dm_path_program *pp = &dp->paths[p];
+		int fd = bpf_program__fd(pp->b_live ? pp->prog : pp->prog_b);
+		__u32 key = 0;
+
+		if (!pp->pivot)
+			continue;
+		if (bpf_map_update_elem(bpf_map__fd(pp->pivot->maps.dm_progs), &key, &fd, BPF_ANY) <
+		    0)
+			return -errno;
+		pp->b_live = !pp->b_live;
+	}
+	/* After this, no program runs on the copies just swapped out. */
+	r = dm_grace_wait(grace);
+	if (r < 0)
+		return r;
+
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		const struct dm_path_program *pp = &dp->paths[p];
+		const struct dm_path_config *pc = &dp->config->paths[p];
+		struct bpf_object *old = pp->b_live ? pp->obj : pp->obj_b;
+
+		if (!pp->pivot)
+			continue;
+		sr->snapshots[p] = calloc(pc->n_metrics, sizeof(struct dm_map_snapshot *));
+		if (!sr->snapshots[p])
+			return -ENOMEM;
+		sr->n_snapshots[p] = pc->n_metrics;
+		for (size_t i = 0; i < pc->n_metrics; i++) {
+			if (!pc->metrics[i].swap_on_read ||
+			    (exported_only && !pc->metrics[i].open_metrics))
+				continue;
+			r = dm_map_snapshot_read(
+			    bpf_object__find_map_by_name(old, pc->metrics[i].map_name),
+			    bpf_object__btf(old), true, &sr->snapshots[p][i]);
+			if (r < 0)
+				return r;
+		}
+	}
+	*ret = TAKE_PTR(sr);
+	return 0;
+}
+
+int dm_dataplane_swap_read(struct dm_dataplane *dp, struct dm_grace *grace, bool exported_only,
+			   struct dm_swap_read **ret)
+{
+	int r;
+
+	pthread_mutex_lock(&dp->swap_lock);
+	r = swap_read_locked(dp, grace, exported_only, ret);
+	pthread_mutex_unlock(&dp->swap_lock);
+	return r;
+}
+
+void dm_swap_read_free(struct dm_swap_read *sr)
+{
+	if (!sr)
+		return;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		for (size_t i = 0; i < sr->n_snapshots[p]; i++)
+			dm_map_snapshot_free(sr->snapshots[p][i]);
+		free(sr->snapshots[p]);
+	}
+	free(sr);
+}
+
+int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
+		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
+		      const struct dm_dataplane *inherit, const char *pin_dir,
+		      struct dm_dataplane **ret, dm_error *error)
+{
+	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
+	struct path_build builds[_DM_PATH_MAX] = {};
+	enum dm_path order[_DM_PATH_MAX] = {DM_PATH_INGRESS, DM_PATH_EGRESS};
+	int r = 0;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp) {
+		dm_config_free(config);
+		return -ENOMEM;
+	}
+	dp->n_ref = 1;
+	pthread_mutex_init(&dp->swap_lock, NULL);
+	dp->config = config;
+	dp->ingress_hook = ingress_hook;
+	dp->log_level = log_level;
+
+	for (int p = 0; r >= 0 && p < _DM_PATH_MAX; p++)
+		if (config->paths[p].present)
+			r = path_open(compiler, monitor_name, dp, p,
+				      p == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, &builds[p],
+				      error);
+	/* The path that defines the shared maps loads first: the other one reuses them. */
+	if (builds[DM_PATH_INGRESS].t.extern_maps && builds[DM_PATH_INGRESS].t.extern_maps[0]) {
+		order[0] = DM_PATH_EGRESS;
+		order[1] = DM_PATH_INGRESS;
+	}
+	for (int i = 0; r >= 0 && i < _DM_PATH_MAX; i++)
+		if (builds[order[i]].obj)
+			r = path_load(&builds[order[i]], order[i],
+				      order[i] == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, dp,
+				      inherit, pin_dir, error);
+
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		path_build_done(&builds[p]);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(dp);
+	return 0;
+}

@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The REST API's handlers, Polycube's resources: each parses its request, calls the logic
+ * functions D-Bus calls (manager.h, monitor.h) and shapes the answer. One handler per route, in
+ * a table at the end. */
+#include <microhttpd.h>
+
+#include "log.h"
+#include "manager.h"
+#include "pcnlog.h"
+#include "readout.h"
+#include "rest-api.h"
+
+/* ---- Request bodies ------------------------------------------------------------------------ */
+
+static bool strv_contains(const char *const *l, const char *s)
+{
+	for (; *l; l++)
+		if (streq(*l, s))
+			return true;
+	return false;
+}
+
+static char *strv_join(const char *const *l)
+{
+	size_t n = 1;
+	char *s;
+
+	for (const char *const *p = l; *p; p++)
+		n += strlen(*p) + 2;
+	s = calloc(1, n);
+	for (const char *const *p = l; s && *p; p++) {
+		if (p != l)
+			strcat(s, ", ");
+		strcat(s, *p);
+	}
+	return s;
+}
+
+/* The body as a JSON object holding `known` fields only; an empty body is {}. Its errors are
+ * -bad: EBADMSG (InvalidConfig) for a monitor's settings, EINVAL for attach and detach. */
+static int body_object(struct rest_request *req, const char *const *known, int bad, json_t **ret,
+		       dm_error *e)
+{
+	size_t size;
+	const char *body = rest_request_body(req, &size);
+	json_auto_t *j = NULL;
+	json_error_t err;
+	const char *key;
+	json_t *value;
+
+	if (body[strspn(body, " \t\r\n")] == '\0') {
+		*ret = json_object();
+		return *ret ? 0 : -ENOMEM;
+	}
+	j = json_loadb(body, size, JSON_REJECT_DUPLICATES, &err);
+	if (!j)
+		return dm_error_set(e, -bad,
+				    "The request body is not valid JSON: %s (line %d, column %d).",
+				    err.text, err.line, err.column);
+	if (!json_is_object(j))
+		return dm_error_set(e, -bad, "The request body must be a JSON object.");
+	json_object_foreach (j, key, value)
+		if (!strv_contains(known, key)) {
+			_cleanup_free_ char *list = strv_join(known);
+
+			return dm_error_set(e, -bad,
+					    "Unknown field \"%s\" in the request body (known: %s).",
+					    key, strempty(list));
+		}
+	*ret = TAKE_PTR(j);
+	return 0;
+}
+
+/* A string field: NULL when absent and optional. */
+static int body_string(json_t *j, const char *key, bool required, const char **ret, int bad,
+		       dm_error *e)
+{
+	json_t *v = json_object_get(j, key);
+
+	*ret = NULL;
+	if (!v)
+		return required ? dm_error_set(e, -bad, "Field \"%s\" is missing.", key) : 0;
+	if (!json_is_string(v))
+		return dm_error_set(e, -bad, "Field \"%s\" must be a string.", key);
+	*ret = json_string_value(v);
+	return 0;
+}
+
+/* ---- Monitors ------------------------------------------------------------------------------ */
+
+/* Polycube's shape of a monitor, without its metrics (reading them has effects: empty-on-read,
+ * swap-on-read); GET of one monitor adds them. */
+static json_t *monitor_object(const struct monitor *mon)
+{
+	return json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:o}", "name", mon->name, "type", dm_mode_to_string(mon->mode),
+	    "loglevel", strempty(pcnlog_level_to_string(mon->log_level)), "parent",
+	    strempty(mon->ifname), "state", monitor_state_to_string(monitor_get_state(mon)),
+	    "dataplane-config", monitor_config_json(mon));
+}
+
+static struct monitor *find_monitor(struct rest_request *req, const char *name)
+{
+	dm_error e = DM_ERROR_NULL;
+	struct monitor *mon;
+	int r;
+
+	r = manager_get_monitor(rest_request_manager(req), name, &mon, &e);
+	if (r < 0) {
+		rest_reply_error(req, r, &e);
+		return NULL;
+	}
+	return mon;
+}
+
+/* What POST and PUT may set; -1 / NULL for what the body leaves out. */
+struct monitor_settings {
+	int mode;
+	int level;
+	char *config; /* the "dataplane-config" object, as text */
+};
+
+static void monitor_settings_done(struct monitor_settings *s)
+{
+	free(s->config);
+}
+
+static int monitor_settings_parse(struct rest_request *req, const char *name,
+				  struct monitor_settings *ret, dm_error *e)
+{
+	static const char *const fields[] = {"name", "type", "loglevel", "dataplane-config", NULL};
+	json_auto_t *j = NULL;
+	const char *body_name, *type, *level;
+	json_t *config;
+	int r;
+
+	*ret = (struct monitor_settings){.mode = -1, .level = -1};
+	r = body_object(req, fields, EBADMSG, &j, e);
+	if (r >= 0)
+		r = body_string(j, "name", false, &body_name, EBADMSG, e);
+	if (r >= 0)
+		r = body_string(j, "type", false, &type, EBADMSG, e);
+	if (r >= 0)
+		r = body_string(j, "loglevel", false, &level, EBADMSG, e);
+	if (r < 0)
+		return r;
+	if (body_name && !streq(body_name, name))
+		return dm_error_set(e, -EINVAL, "The body names monitor \"%s\", the path \"%s\".",
+				    body_name, name);
+	if (type && (ret->mode = dm_mode_from_string(type)) < 0)
+		return dm_error_set(e, -EINVAL,
+				    "Unknown type \"%s\" (known: TC, XDP_SKB, XDP_DRV).", type);
+	if (level && (ret->level = pcnlog_level_from_string(level)) < 0)
+		return dm_error_set(
+		    e, -EINVAL,
+		    "Unknown log level \"%s\" (known: OFF, CRITICAL, ERR, WARN, INFO, "
+		    "DEBUG, TRACE).",
+		    level);
+	config = json_object_get(j, "dataplane-config");
+	if (config && !json_is_object(config))
+		return dm_error_set(e, -EBADMSG,
+				    "Field \"dataplane-config\" must be a JSON object.");
+	if (config && !(ret->config = json_dumps(config, JSON_COMPACT)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void create_monitor(struct rest_request *req, const char *name,
+			   const struct monitor_settings *s)
+{
+	dm_error e = DM_ERROR_NULL;
+	struct monitor *mon;
+	int r;
+
+	r = manager_create_monitor(rest_request_manager(req), name,
+				   s->mode >= 0 ? s->mode : DM_MODE_TC,
+				   s->level >= 0 ? s->level : DYNMON_LOG_OFF, s->config, &mon, &e);
+	if (r < 0)
+		rest_reply_error(req, r, &e);
+	else
+		rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
+}
+
+static void handle_monitor_create(struct rest_request *req)
+{
+	_cleanup_(monitor_settings_done) struct monitor_settings s = {};
+	const char *name = rest_request_match(req)->name;
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	r = monitor_settings_parse(req, name, &s, &e);
+	if (r < 0)
+		rest_reply_error(req, r, &e);
+	else
+		create_monitor(req, name, &s);
+}
+
+/* The settings of an existing monitor, in order: the dataplane, then the log level. */
+static int monitor_apply(struct monitor *mon, const struct monitor_settings *s, dm_error *e)
+{
+	int r;
+
+	if (s->mode >= 0 && s->mode != (int)mon->mode)
+		return dm_error_set(e, -EBUSY,
+				    "Monitor %s runs in %s mode; delete it to change its type.",
+				    mon->name, dm_mode_to_string(mon->mode));
+	if (s->config) {
+		r = monitor_inject(mon, s->config, e);
+		if (r < 0)
+			return r;
+	}
+	if (s->level >= 0 && s->level != mon->log_level) {
+		r = monitor_set_log_level(mon, s->level, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* PUT: creates the monitor, or applies the body to the one there. */
+static void handle_monitor_put(struct rest_request *req)
+{
+	_cleanup_(monitor_settings_done) struct monitor_settings s = {};
+	const char *name = rest_request_match(req)->name;
+	dm_error e = DM_ERROR_NULL;
+	struct monitor *mon;
+	int r;
+
+	r = monitor_settings_parse(req, name, &s, &e);
+	if (r < 0) {
+		rest_reply_error(req, r, &e);
+		return;
+	}
+	mon = manager_find_monitor(rest_request_manager(req), name);
+	if (!mon) {
+		create_monitor(req, name, &s);
+		return;
+	}
+	r = monitor_apply(mon, &s, &e);
+	if (r < 0)
+		rest_reply_error(req, r, &e);
+	else
+		rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
+}
+
+static void handle_monitor_delete(struct rest_request *req)
+{
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	r = manager_delete_monitor(rest_request_manager(req), rest_request_match(req)->name, &e);
+	if (r < 0)
+		rest_reply_error(req, r, &e);
+	else
+		rest_reply(req, MHD_HTTP_OK, NULL, NULL);
+}
+
+static void handle_monitor_list(struct rest_request *req)
+{
+	struct manager *m = rest_request_manager(req);
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < m->n_monitors; i++)
+		if (json_array_append_new(list, monitor_object(m->monitors[i])) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	rest_reply_json(req, MHD_HTTP_OK, list);
+}
+
+static void handle_config_get(struct rest_request *req)
+{
+	struct monitor *mon = find_monitor(req, rest_request_match(req)->name);
+
+	if (mon)
+		rest_reply_json(req, MHD_HTTP_OK, monitor_config_json(mon));
+}
+
+/* The body is the configuration, as upstream's `curl --upload-file config.json` sends it. */
+static void handle_config_put(struct rest_request *req)
+{
+	struct monitor *mon = find_monitor(req, rest_request_match(req)->name);
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	if (!mon)
+		return;
+	r = monitor_inject(mon, rest_request_body(req, NULL), &e);
+	if (r < 0) {
+		rest_reply_error(req, r, &e);
+		return;
+	}
+	rest_reply_json(req, MHD_HTTP_OK, monitor_config_json(mon));
+}
+
+/* ---- Attachments --------------------------------------------------------------------------- */
+
+/* Polycube's "position" orders services on a port; a monitor is alone on its hooks (and
+ * transparent to other tc filters), so only the values that ask for no particular place are
+ * accepted, and ignored. */
+static int check_position(json_t *j, dm_error *e)
+{
+	static const char *const positions[] = {"auto", "first", "last", NULL};
+	const char *position;
+	int r;
+
+	if (json_object_get(j, "before") || json_object_get(j, "after"))
+		return dm_error_set(e, -EINVAL,
+				    "\"before\" and \"after\" are not supported: a "
+				    "monitor is the only dynmon program on its hooks.");
+	r = body_string(j, "position", false, &position, EINVAL, e);
+	if (r < 0)
+		return r;
+	if (position && !strv_contains(positions, position))
+		return dm_error_set(
+		    e, -EINVAL, "Unknown position \"%s\" (known: auto, first, last).", position);
+	return 0;
+}
+
+/* {"cube": NAME, "port": IFACE}: the monitor and the interface. */
+static int attachment_parse(struct rest_request *req, const char *const *fields, json_t **ret_j,
+			    struct monitor **ret_mon, const char **ret_port, dm_error *e)
+{
+	json_auto_t *j = NULL;
+	const char *cube;
+	int r;
+
+	r = body_object(req, fields, EINVAL, &j, e);
+	if (r >= 0)
+		r = body_string(j, "cube", true, &cube, EINVAL, e);
+	if (r >= 0)
+		r = body_string(j, "port", true, ret_port, EINVAL, e);
+	if (r >= 0)
+		r = manager_get_monitor(rest_request_manager(req), cube, ret_mon, e);
+	if (r < 0)
+		return r;
+	*ret_j = TAKE_PTR(j);
+	return 0;
+}
+
+static void handle_attach(struct rest_request *req)
+{
+	static const char *const fields[] = {"cube", "port", "position", "before", "after", NULL};
+	json_auto_t *j = NULL;
+	dm_error e = DM_ERROR_NULL;
+	struct monitor *mon;
+	const char *port;
+	int r;
+
+	r = attachment_parse(req, fields, &j, &mon, &port, &e);
+	if (r >= 0)
+		r = check_position(j, &e);
+	if (r >= 0)
+		r = monitor_attach(mon, port, &e);
+	if (r < 0) {
+		rest_reply_error(req, r, &e);
+		return;
+	}
+	rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
+}
+
+static void handle_detach(struct rest_request *req)
+{
+	static const char *const fields[] = {"cube", "port", NULL};
+	json_auto_t *j = NULL;
+	dm_error e = DM_ERROR_NULL;
+	struct monitor *mon;
+	const char *port;
+	int r;
+
+	r = attachment_parse(req, fields, &j, &mon, &port, &e);
+	if (r >= 0 && mon->ifname && !streq(mon->ifname, port))
+		r = dm_error_set(&e, -ENOTCONN, "Monitor %s is attached to %s, not to %s.",
+				 mon->name, mon->ifname, port);
+	if (r >= 0)
+		r = monitor_detach(mon, &e);
+	if (r < 0) {
+		rest_reply_error(req, r, &e);
+		return;
+	}
+	rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
+}
+
+/* ---- Reading metrics ----------------------------------------------------------------------- */
+
+/* A read of one monitor, shaped for its route once done: at once, or with swap-on-read when the
+ * worker has swapped, the request waiting meanwhile (monitor_read_async()). */
+struct metrics_read {
+	struct rest_request *req;
+	bool openmetrics;
+	char *monitor;	/* for messages: the monitor may be gone when the read is done */
+	json_t *object; /* ROUTE_MONITOR_GET: the monitor, its metrics to come */
+};
+
+static void metrics_read_free(struct metrics_read *rd)
+{
+	free(rd->monitor);
+	json_decref(rd->object);
+	free(rd);
+}
+
+/* The route's part of the metrics document; NULL for all of it (GET of the monitor too). */
+static const struct dm_readout_part *route_part(const struct route_match *m,
+						struct dm_readout_part *buf)
+{
+	if (!m->route->list)
+		return NULL;
+	*buf = (struct dm_readout_part){
+	    .list = m->route->list,
+	    .metric = m->route->id != ROUTE_METRIC_LIST ? m->metric : NULL,
+	    .value_only = m->route->id == ROUTE_METRIC_VALUE,
+	};
+	return buf;
+}
+
+/* The JSON answer, streamed into one string: the route's part of the metrics, read from `mon`
+ * or taken from the swap just done (`dp`, `sr`); for GET of the monitor, its object around
+ * them. Returns what dm_readout_write_json() does: 0 when the route's metric does not exist. */
+static int metrics_json(struct metrics_read *rd, struct monitor *mon, const struct dm_dataplane *dp,
+			struct dm_swap_read *sr, char **ret, dm_error *e)
+{
+	struct dm_readout_part buf;
+	const struct dm_readout_part *part = route_part(rest_request_match(rd->req), &buf);
+	_cleanup_(jsonw_freep) struct jsonw *w = NULL;
+	_cleanup_free_ char *object = NULL;
+	int r, k;
+
+	r = jsonw_new(NULL, &w);
+	if (r < 0)
+		return r;
+	if (rd->object) {
+		/* The object (never empty) with "metrics" last, where json_object_set() adds it. */
+		object = json_dumps(rd->object, JSON_COMPACT);
+		if (!object)
+			return -ENOMEM;
+		jsonw_put(w, object, strlen(object) - 1);
+		jsonw_put(w, ",\"metrics\":", strlen(",\"metrics\":"));
+	}
+	if (mon)
+		r = monitor_write_metrics_json(mon, part, w, e);
+	else
+		r = dm_readout_write_json(dp, sr, part, w, e);
+	if (r <= 0)
+		return r;
+	if (rd->object)
+		jsonw_putc(w, '}');
+	k = jsonw_take_string(w, ret, NULL);
+	return k < 0 ? k : r;
+}
+
+/* Takes `text`; none after a read that found no metric of the route's name. */
+static void metrics_read_reply(struct metrics_read *rd, int r, char *text, dm_error *e)
+{
+	const struct route_match *m = rest_request_match(rd->req);
+
+	if (r < 0)
+		rest_reply_error(rd->req, r, e);
+	else if (!text)
+		rest_reply_errorf(rd->req, MHD_HTTP_NOT_FOUND, -EINVAL,
+				  "Monitor %s has no metric \"%s\" in its %s.", rd->monitor,
+				  strempty(m->metric), m->route->list);
+	else
+		rest_reply(rd->req, MHD_HTTP_OK,
+			   rd->openmetrics ? OPENMETRICS_CONTENT_TYPE : REST_JSON, text);
+}
+
+static void on_metrics_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
+{
+	struct metrics_read *rd = userdata;
+	dm_error e = DM_ERROR_NULL;
+	char *text = NULL;
+
+	if (r < 0)
+		dm_error_set(&e, r, "Swap-on-read of monitor %s failed: %s", rd->monitor,
+			     strerror(-r));
+	else if (rd->openmetrics)
+		r = openmetrics_document(dp, sr, &text, &e);
+	else
+		r = metrics_json(rd, NULL, dp, sr, &text, &e);
+	metrics_read_reply(rd, r, text, &e);
+	metrics_read_free(rd);
+}
+
+/* Takes `object`. */
+static void read_monitor(struct rest_request *req, struct monitor *mon, bool openmetrics,
+			 json_t *object)
+{
+	struct metrics_read *rd = calloc(1, sizeof(*rd));
+	dm_error e = DM_ERROR_NULL;
+	char *text = NULL;
+	int r;
+
+	if (rd)
+		*rd = (struct metrics_read){req, openmetrics, strdup(mon->name), object};
+	if (!rd || !rd->monitor) {
+		json_decref(object);
+		free(rd);
+		rest_reply_error(req, -ENOMEM, NULL);
+		return;
+	}
+	if (monitor_reads_with_swap(mon) &&
+	    monitor_read_async(mon, openmetrics, on_metrics_read, rd) >= 0) {
+		rest_request_suspend(req);
+		return;
+	}
+	/* No swap, or the worker would not take it: read here (a swap then blocks briefly). */
+	if (openmetrics)
+		r = monitor_openmetrics(mon, &text, &e);
+	else
+		r = metrics_json(rd, mon, NULL, NULL, &text, &e);
+	metrics_read_reply(rd, r, text, &e);
+	metrics_read_free(rd);
+}
+
+static void handle_read(struct rest_request *req)
+{
+	const struct route_match *m = rest_request_match(req);
+	struct monitor *mon = find_monitor(req, m->name);
+	json_t *object = NULL;
+
+	if (!mon)
+		return;
+	if (m->route->id == ROUTE_MONITOR_GET) {
+		object = monitor_object(mon);
+		if (!object) {
+			rest_reply_error(req, -ENOMEM, NULL);
+			return;
+		}
+	}
+	read_monitor(req, mon, m->route->id == ROUTE_OPEN_METRICS, object);
+}
+
+/* ---- /metrics: every monitor, for Prometheus ----------------------------------------------- */
+
+struct scrape_part {
+	struct scrape *scrape;
+	char *monitor;
+	char *text; /* its families, samples labelled monitor="NAME"; NULL if unread */
+};
+
+struct scrape {
+	struct rest_request *req;
+	bool openmetrics;
+	size_t n_parts, pending;
+	struct scrape_part *parts;
+};
+
+static void scrape_free(struct scrape *sc)
+{
+	for (size_t i = 0; i < sc->n_parts; i++) {
+		free(sc->parts[i].monitor);
+		free(sc->parts[i].text);
+	}
+	free(sc->parts);
+	free(sc);
+}
+
+/* One monitor's families: from the swap just done (`mon` NULL), or read now from `mon`. */
+static int part_render(struct scrape_part *p, struct monitor *mon, const struct dm_dataplane *dp,
+		       struct dm_swap_read *sr, dm_error *e)
+{
+	const struct om_label label = {"monitor", p->monitor};
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	f = open_memstream(&p->text, &size);
+	if (!f)
+		return -ENOMEM;
+	if (mon)
+		r = monitor_write_openmetrics(mon, f, &label, 1, e);
+	else
+		r = dm_readout_openmetrics(dp, sr, f, &label, 1, e);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(p->text);
+		p->text = NULL;
+	}
+	return r;
+}
+
+static void part_failed(struct scrape_part *p, int r, dm_error *e)
+{
+	log_warning_errno(r, "Monitor %s left out of /metrics: %s", p->monitor,
+			  e->message ?: strerror(-r));
+	dm_error_done(e);
+}
+
+/* One document, each family once though several monitors export it. */
+static int scrape_document(struct scrape *sc, char **ret)
+{
+	_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0, dropped;
+	FILE *f;
+	int r;
+
+	r = om_families_new(&fs);
+	for (size_t i = 0; r >= 0 && i < sc->n_parts; i++) {
+		if (!sc->parts[i].text)
+			continue;
+		r = om_families_add(fs, sc->parts[i].text, &dropped);
+		if (r >= 0 && dropped > 0)
+			log_notice(
+			    "Monitor %s: %zu families of a type another monitor's family of the "
+			    "same name does not have, left out of /metrics.",
+			    sc->parts[i].monitor, dropped);
+	}
+	if (r < 0)
+		return r;
+	f = open_memstream(&text, &size);
+	if (!f)
+		return -ENOMEM;
+	r = om_families_write(fs, f);
+	if (r >= 0)
+		r = om_write_eof(f);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	if (sc->openmetrics) {
+		*ret = TAKE_PTR(text);
+		return 0;
+	}
+	return om_to_prometheus_text(text, ret);
+}
+
+static void scrape_finish(struct scrape *sc)
+{
+	char *text = NULL;
+	int r;
+
+	r = scrape_document(sc, &text);
+	if (r < 0)
+		rest_reply_errorf(sc->req, MHD_HTTP_INTERNAL_SERVER_ERROR, r,
+				  "Cannot put the metrics together: %s", strerror(-r));
+	else
+		rest_reply(sc->req, MHD_HTTP_OK,
+			   sc->openmetrics ? OPENMETRICS_CONTENT_TYPE : REST_PROMETHEUS_TEXT, text);
+	scrape_free(sc);
+}
+
+static void on_scrape_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
+{
+	struct scrape_part *p = userdata;
+	struct scrape *sc = p->scrape;
+	dm_error e = DM_ERROR_NULL;
+
+	if (r >= 0)
+		r = part_render(p, NULL, dp, sr, &e);
+	if (r < 0)
+		part_failed(p, r, &e);
+	if (--sc->pending == 0)
+		scrape_finish(sc);
+}
+
+/* A monitor whose read fails is left out (and logged): the others are still worth a scrape. */
+static void scrape_start(struct scrape *sc, struct manager *m)
+{
+	for (size_t i = 0; i < m->n_monitors; i++) {
+		struct scrape_part *p = &sc->parts[i];
+		struct monitor *mon = m->monitors[i];
+		dm_error e = DM_ERROR_NULL;
+		int r;
+
+		p->scrape = sc;
+		p->monitor = strdup(mon->name);
+		if (!p->monitor) {
+			r = -ENOMEM;
+		} else if (monitor_reads_with_swap(mon) &&
+			   monitor_read_async(mon, true, on_scrape_read, p) >= 0) {
+			sc->pending++;
+			continue;
+		} else {
+			r = part_render(p, mon, NULL, NULL, &e);
+		}
+		if (r < 0)
+			part_failed(p, r, &e);
+	}
+}
+
+static void handle_scrape(struct rest_request *req)
+{
+	struct manager *m = rest_request_manager(req);
+	struct scrape *sc = calloc(1, sizeof(*sc));
+
+	if (sc)
+		sc->parts = calloc(m->n_monitors ?: 1, sizeof(*sc->parts));
+	if (!sc || !sc->parts) {
+		free(sc);
+		rest_reply_error(req, -ENOMEM, NULL);
+		return;
+	}
+	sc->req = req;
+	sc->n_parts = m->n_monitors;
+	sc->openmetrics = route_accepts_openmetrics(rest_request_header(req, "Accept"));
+	scrape_start(sc, m);
+	if (sc->pending > 0)
+		rest_request_suspend(req);
+	else
+		scrape_finish(sc);
+}
+
+/* ---- The table ----------------------------------------------------------------------------- */
+
+typedef void (*rest_handler)(struct rest_request *req);
+
+static const rest_handler handlers[_ROUTE_ID_MAX] = {
+    [ROUTE_MONITOR_LIST] = handle_monitor_list,
+    [ROUTE_MONITOR_GET] = handle_read,
+    [ROUTE_MONITOR_CREATE] = handle_monitor_create,
+    [ROUTE_MONITOR_PUT] = handle_monitor_put,
+    [ROUTE_MONITOR_DELETE] = handle_monitor_delete,
+    [ROUTE_CONFIG_GET] = handle_config_get,
+    [ROUTE_CONFIG_PUT] = handle_config_put,
+    [ROUTE_METRICS] = handle_read,
+    [ROUTE_METRIC_LIST] = handle_read,
+    [ROUTE_METRIC] = handle_read,
+    [ROUTE_METRIC_VALUE] = handle_read,
+    [ROUTE_OPEN_METRICS] = handle_read,
+    [ROUTE_ATTACH] = handle_attach,
+    [ROUTE_DETACH] = handle_detach,
+    [ROUTE_SCRAPE] = handle_scrape,
+};
+
+void rest_api_dispatch(struct rest_request *req)
+{
+	handlers[rest_request_match(req)->route->id](req);
+}

@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP side of the REST API: where libmicrohttpd meets the event loop, and a request's life
+ * from its headers to its one answer. What each route does is in rest-api.c. */
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "log.h"
+#include "manager.h"
+#include "rest.h"
+
+#define CONNECTION_TIMEOUT_SEC 30
+#define CONNECTION_LIMIT 256
+
+struct rest_server {
+	struct manager *manager;
+	rest_dispatch_fn dispatch;
+	bool allow_writes;
+	struct MHD_Daemon *daemon;
+	sd_event_source *io;	/* MHD's epoll fd */
+	sd_event_source *timer; /* MHD's next timeout */
+	sd_event_source *kick;	/* runs MHD once a suspended request has its answer */
+	/* Suspended requests: MHD must not stop while one waits. */
+	struct rest_request *suspended;
+};
+
+struct rest_request {
+	struct rest_server *server;
+	struct MHD_Connection *conn;
+	char *method, *url;
+	struct route_match match;
+	char *body;
+	size_t body_size;
+	bool too_large;
+	bool no_memory;
+	bool replied;
+	bool failed; /* no answer could be queued: the connection closes */
+	bool suspended;
+	struct rest_request *prev, *next; /* in server->suspended */
+};
+
+/* ---- MHD on the event loop ----------------------------------------------------------------- */
+
+/* MHD does what is ready, then says when it wants to run again at the latest. */
+static void server_process(struct rest_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	uint64_t now;
+
+	if (MHD_run(s->daemon) != MHD_YES)
+		log_debug("REST: MHD_run() failed, ignoring.");
+	if (MHD_get_timeout(s->daemon, &ms) != MHD_YES ||
+	    sd_event_now(sd_event_source_get_event(s->timer), CLOCK_MONOTONIC, &now) < 0) {
+		(void)sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
+		return;
+	}
+	if (ms > UINT64_MAX / 1000 - now / 1000)
+		ms = UINT64_MAX / 1000 - now / 1000;
+	(void)sd_event_source_set_time(s->timer, now + ms * 1000);
+	(void)sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+	server_process(userdata);
+	return 0;
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	server_process(userdata);
+	return 0;
+}
+
+static int on_kick(sd_event_source *source, void *userdata)
+{
+	server_process(userdata);
+	return 0;
+}
+
+static int server_attach_event(struct rest_server *s, sd_event *event)
+{
+	const union MHD_DaemonInfo *info;
+	int r;
+
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info)
+		return -EIO;
+	r = sd_event_add_io(event, &s->io, info->epoll_fd, EPOLLIN, on_io, s);
+	if (r < 0)
+		return r;
+	/* Accuracy 1 µs: sd-event's default (250 ms) would delay MHD's "run again now". */
+	r = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, on_timer, s);
+	if (r < 0)
+		return r;
+	r = sd_event_add_defer(event, &s->kick, on_kick, s);
+	if (r < 0)
+		return r;
+	(void)sd_event_source_set_enabled(s->kick, SD_EVENT_OFF);
+	server_process(s);
+	return 0;
+}
+
+/* ---- Requests ------------------------------------------------------------------------------ */
+
+struct manager *rest_request_manager(const struct rest_request *req)
+{
+	return req->server->manager;
+}
+
+const struct route_match *rest_request_match(const struct rest_request *req)
+{
+	return &req->match;
+}
+
+const char *rest_request_body(const struct rest_request *req, size_t *ret_size)
+{
+	if (ret_size)
+		*ret_size = req->body_size;
+	return req->body ?: "";
+}
+
+const char *rest_request_header(const struct rest_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static void suspended_unlink(struct rest_request *req)
+{
+	struct rest_server *s = req->server;
+
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		s->suspended = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	req->prev = req->next = NULL;
+	req->suspended = false;
+}
+
+void rest_request_suspend(struct rest_request *req)
+{
+	struct rest_server *s = req->server;
+
+	if (req->replied || req->suspended)
+		return;
+	MHD_suspend_connection(req->conn);
+	req->suspended = true;
+	req->next = s->suspended;
+	if (s->suspended)
+		s->suspended->prev = req;
+	s->suspended = req;
+}
+
+/* The one answer of a request; takes `body`. A suspended request is resumed: MHD then sends
+ * what was queued, from the loop (never from inside MHD's own callbacks). */
+static void respond(struct rest_request *req, unsigned status, const char *content_type, char *body,
+		    const char *allow)
+{
+	struct MHD_Response *resp;
+
+	if (req->replied) {
+		log_error("REST: %s %s answered twice, ignoring the second answer.", req->method,
+			  req->url);
+		free(body);
+		return;
+	}
+	req->replied = true;
+	resp = body ? MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE)
+		    : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(body);
+		req->failed = true;
+	} else {
+		if (content_type)
+			(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+						      content_type);
+		if (allow)
+			(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+		if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
+			req->failed = true;
+		MHD_destroy_response(resp);
+	}
+	log_debug("REST: %s %s: %u%s", req->method, req->url, status,
+		  req->failed ? " (not sent)" : "");
+	if (req->suspended) {
+		suspended_unlink(req);
+		MHD_resume_connection(req->conn);
+		(void)sd_event_source_set_enabled(req->server->kick, SD_EVENT_ONESHOT);
+	}
+}
+
+void rest_reply(struct rest_request *req, unsigned status, const char *content_type, char *body)
+{
+	respond(req, status, content_type, body, NULL);
+}
+
+void rest_reply_json(struct rest_request *req, unsigned status, json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	json_decref(j);
+	if (!text) {
+		rest_reply_errorf(req, MHD_HTTP_INTERNAL_SERVER_ERROR, -ENOMEM, "Out of memory.");
+		return;
+	}
+	respond(req, status, REST_JSON, text, NULL);
+}
+
+static void reply_error_body(struct rest_request *req, unsigned status, int r, const char *message,
+			     const char *allow)
+{
+	const struct dm_error_entry *entry = dm_error_lookup(r);
+	_cleanup_free_ char *name = strdup_printf(DM_ERROR_PREFIX "%s", entry->name);
+	json_t *j = name ? json_pack("{s:s,s:s}", "error", name, "message", message) : NULL;
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	/* Without memory for a body, the status alone still says what happened. */
+	respond(req, status, text ? REST_JSON : NULL, text, allow);
+}
+
+void rest_reply_error(struct rest_request *req, int r, dm_error *e)
+{
+	const struct dm_error_entry *entry = dm_error_lookup(r);
+
+	/* The message D-Bus gives (bus_set_error()): the logic's own, else strerror. */
+	reply_error_body(req, entry->http_status, r,
+			 e && e->message ? e->message : strerror(r < 0 ? -r : r), NULL);
+	if (e)
+		dm_error_done(e);
+}
+
+void rest_reply_errorf(struct rest_request *req, unsigned status, int r, const char *fmt, ...)
+{
+	_cleanup_free_ char *message = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&message, fmt, ap) < 0)
+		message = NULL;
+	va_end(ap);
+	reply_error_body(req, status, r, message ?: "Out of memory.", NULL);
+}
+
+static void reply_not_allowed(struct rest_request *req)
+{
+	char allow[64] = "";
+
+	for (int m = 0; m < _ROUTE_METHOD_MAX; m++)
+		if (req->match.allowed & (1u << m)) {
+			if (allow[0])
+				strcat(allow, ", ");
+			strcat(allow, route_method_to_string(m));
+		}
+	_cleanup_free_ char *message = strdup_printf("%s %s is not possible; this path takes %s.",
+						     req->method, req->url, allow);
+	reply_error_body(req, MHD_HTTP_METHOD_NOT_ALLOWED, -EINVAL, message ?: "Out of memory.",
+			 allow);
+}
+
+static void reply_too_large(struct rest_request *req)
+{
+	rest_reply_errorf(req, MHD_HTTP_CONTENT_TOO_LARGE, -EINVAL,
+			  "The request body is larger than %d bytes.", REST_BODY_MAX);
+}
+
+/* What the headers alone decide: the route, whether writes are on, the announced size. */
+static void request_check(struct rest_request *req)
+{
+	const char *length;
+	int r;
+
+	r = route_match(req->method, req->url, &req->match);
+	if (r == -ENOENT)
+		rest_reply_errorf(req, MHD_HTTP_NOT_FOUND, -EINVAL, "No such path: %s", req->url);
+	else if (r == -EOPNOTSUPP)
+		reply_not_allowed(req);
+	else if (r == -EINVAL)
+		rest_reply_errorf(req, MHD_HTTP_BAD_REQUEST, -EINVAL,
+				  "The path %s holds a malformed percent-escape.", req->url);
+	else if (r < 0)
+		rest_reply_errorf(req, MHD_HTTP_INTERNAL_SERVER_ERROR, r, "Cannot route %s: %s",
+				  req->url, strerror(-r));
+	if (r < 0)
+		return;
+
+	if (route_method_writes(req->match.route->method) && !req->server->allow_writes) {
+		rest_reply_errorf(
+		    req, MHD_HTTP_FORBIDDEN, -EPERM,
+		    "REST writes are disabled: dynmond refuses %s over HTTP unless it "
+		    "runs with --rest-allow-writes (anyone who can reach the port could "
+		    "then load code into the kernel). Use dynmonctl or D-Bus instead.",
+		    req->method);
+		return;
+	}
+	length = rest_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (length && strtoull(length, NULL, 10) > REST_BODY_MAX)
+		reply_too_large(req);
+}
+
+static enum MHD_Result request_begin(struct rest_server *s, struct MHD_Connection *conn,
+				     const char *url, const char *method, void **con_cls)
+{
+	struct rest_request *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return MHD_NO;
+	/* From here on, on_completed() frees it, whatever happens. */
+	*con_cls = req;
+	req->server = s;
+	req->conn = conn;
+	req->method = strdup(method);
+	req->url = strdup(url);
+	if (!req->method || !req->url)
+		return MHD_NO;
+	log_debug("REST: %s %s", method, url);
+	request_check(req);
+	return req->failed ? MHD_NO : MHD_YES;
+}
+
+/* Gathers the body; past the limit it is dropped and the answer is 413. */
+static void request_take_body(struct rest_request *req, const char *data, size_t size)
+{
+	char *body;
+
+	if (req->too_large || req->no_memory)
+		return;
+	if (req->body_size + size > REST_BODY_MAX) {
+		req->too_large = true;
+		free(req->body);
+		req->body = NULL;
+		req->body_size = 0;
+		return;
+	}
+	body = realloc(req->body, req->body_size + size + 1);
+	if (!body) {
+		req->no_memory = true;
+		return;
+	}
+	memcpy(body + req->body_size, data, size);
+	req->body_size += size;
+	body[req->body_size] = '\0';
+	req->body = body;
+}
+
+static void request_run(struct rest_request *req)
+{
+	if (req->too_large)
+		reply_too_large(req);
+	else if (req->no_memory)
+		rest_reply_errorf(req, MHD_HTTP_INTERNAL_SERVER_ERROR, -ENOMEM, "Out of memory.");
+	else
+		req->server->dispatch(req);
+	if (!req->replied && !req->suspended)
+		rest_reply_errorf(req, MHD_HTTP_INTERNAL_SERVER_ERROR, -EIO,
+				  "The handler of %s %s gave no answer.", req->method, req->url);
+}
+
+/* MHD calls this with the headers first, then with each piece of the body, then with none
+ * left; once more after a resume if no answer is queued (which cannot happen here). */
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct rest_request *req = *con_cls;
+
+	if (!req)
+		return request_begin(cls, conn, url, method, con_cls);
+	if (*upload_data_size > 0) {
+		request_take_body(req, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!req->replied && !req->suspended)
+		request_run(req);
+	return req->failed ? MHD_NO : MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct rest_request *req = *con_cls;
+
+	if (!req)
+		return;
+	if (req->suspended)
+		suspended_unlink(req);
+	route_match_done(&req->match);
+	free(req->method);
+	free(req->url);
+	free(req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+/* ---- Listening ----------------------------------------------------------------------------- */
+
+/* Paths are decoded segment by segment by the router (route_match()): MHD must leave them as
+ * they came, or "%2F" would become a separator. */
+static size_t unescape_none(void *cls, struct MHD_Connection *conn, char *s)
+{
+	return strlen(s);
+}
+
+_printf_(2, 0) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *message = NULL;
+	size_t n;
+
+	if (vasprintf(&message, fmt, ap) < 0)
+		return;
+	n = strlen(message);
+	while (n > 0 && message[n - 1] == '\n')
+		message[--n] = '\0';
+	log_info("libmicrohttpd: %s", message);
+}
+
+/* The first listening stream socket systemd passed, or -1. */
+static int systemd_listen_fd(void)
+{
+	int n = sd_listen_fds(true);
+
+	if (n < 0) {
+		log_warning_errno(n, "Failed to read the sockets passed by systemd, ignoring: %m");
+		return -1;
+	}
+	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++)
+		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0)
+			return fd;
+	if (n > 0)
+		log_warning("systemd passed %d sockets, none a listening stream socket, ignoring.",
+			    n);
+	return -1;
+}
+
+/* "ADDR:PORT" or "[ADDR6]:PORT"; ADDR may be a name ("localhost"). */
+static int address_resolve(const char *address, struct sockaddr_storage *ret)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai;
+	_cleanup_free_ char *host = NULL;
+	const char *port;
+	int r;
+
+	if (address[0] == '[') {
+		const char *end = strchr(address, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		host = strndup(address + 1, end - address - 1);
+		port = end + 2;
+	} else {
+		const char *colon = strchr(address, ':');
+
+		/* An IPv6 address needs its brackets: where would its port start? */
+		if (!colon || strchr(colon + 1, ':'))
+			return -EINVAL;
+		host = strndup(address, colon - address);
+		port = colon + 1;
+	}
+	if (!host)
+		return -ENOMEM;
+	if (!*host || !*port)
+		return -EINVAL;
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r != 0)
+		return log_error_errno(EADDRNOTAVAIL, "Cannot resolve REST address %s: %s", address,
+				       gai_strerror(r));
+	memcpy(ret, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* MHD in "external epoll" mode: no thread of its own; the loop runs it (server_process()). */
+static int server_start(struct rest_server *s, const char *address, int fd)
+{
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	struct sockaddr_storage sa = {};
+	struct MHD_OptionItem listen[3] = {};
+	int r;
+
+	if (fd >= 0) {
+		/* MHD accepts until EAGAIN: a blocking socket would stall the loop. */
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+			return log_error_errno(errno,
+					       "Failed to set up the socket from systemd: %m");
+		listen[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
+	} else {
+		r = address_resolve(address, &sa);
+		if (r == -EINVAL)
+			return log_error_errno(r,
+					       "Invalid REST address \"%s\": expected ADDR:PORT, "
+					       "[ADDR6]:PORT or none.",
+					       address);
+		if (r < 0)
+			return r;
+		if (sa.ss_family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+		listen[0] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &sa};
+		/* A restarted daemon gets its port back at once, not after TIME_WAIT. */
+		listen[1] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+	}
+	listen[2].option = MHD_OPTION_END;
+
+	s->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+	    unescape_none, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_SEC,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_ARRAY, listen,
+	    MHD_OPTION_END);
+	if (!s->daemon)
+		return log_error_errno(EADDRNOTAVAIL, "Failed to serve REST on %s.",
+				       fd >= 0 ? "the socket passed by systemd" : address);
+	log_info("REST API on %s%s.", fd >= 0 ? "the socket passed by systemd" : address,
+		 s->allow_writes ? ", writes enabled" : ", read-only");
+	return 0;
+}
+
+int rest_server_new(struct manager *m, const char *address, bool allow_writes,
+		    rest_dispatch_fn dispatch, struct rest_server **ret)
+{
+	_cleanup_(rest_server_freep) struct rest_server *s = NULL;
+	int fd, r;
+
+	*ret = NULL;
+	fd = systemd_listen_fd();
+	if (streq_ptr(address, "none")) {
+		if (fd >= 0)
+			log_warning(
+			    "REST is off (--rest-address=none): the socket passed by systemd "
+			    "stays unused.");
+		return 0;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return log_oom();
+	s->manager = m;
+	s->dispatch = dispatch;
+	s->allow_writes = allow_writes;
+	r = server_start(s, address ?: REST_DEFAULT_ADDRESS, fd);
+	if (r < 0)
+		return r;
+	r = server_attach_event(s, m->event);
+	if (r < 0)
+		return log_error_errno(r, "Failed to put the REST server on the event loop: %m");
+	if (allow_writes)
+		log_warning(
+		    "REST writes are enabled: whoever can reach the port can inject code into "
+		    "the kernel.");
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+void rest_server_free(struct rest_server *s)
+{
+	if (!s)
+		return;
+	while (s->suspended)
+		rest_reply_errorf(s->suspended, MHD_HTTP_SERVICE_UNAVAILABLE, -ECANCELED,
+				  "dynmond is stopping.");
+	if (s->daemon) {
+		/* Resumed connections leave MHD's suspended list only when it runs. */
+		(void)MHD_run(s->daemon);
+		MHD_stop_daemon(s->daemon);
+	}
+	sd_event_source_disable_unref(s->io);
+	sd_event_source_disable_unref(s->timer);
+	sd_event_source_disable_unref(s->kick);
+	free(s);
+}
