@@ -22,6 +22,8 @@ packages=(
 	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps passwd
 	# script(1): the terminal that e2e-cli-metrics runs `dynmonctl watch` on
 	bsdutils
+	# e2e-systemd: a Debian 12 root (debootstrap) booted with systemd as PID 1 (systemd-nspawn)
+	debootstrap systemd-container
 	# the demo
 	iputils-ping
 	# the tests' helpers and the strict OpenMetrics parser (Debian's /usr/bin/python3)
