@@ -180,10 +180,11 @@ boot() {
 		sleep 0.1
 	done
 	[[ -n $CT_PID ]] || die "systemd-nspawn started no container: $(cat "$TMPD/console.log")"
-	# PID 1 answers on its bus only once it has set itself up.
+	# PID 1 answers on its bus only once it has set itself up: until then systemctl says
+	# "offline" or that it cannot connect.
 	for ((i = 0; i < 600; i++)); do
 		state=$(ct timeout 60 systemctl is-system-running --wait 2>&1) || true
-		[[ $state == *"Failed to connect to bus"* ]] || break
+		[[ $state == offline || $state == *"Failed to connect to bus"* ]] || break
 		sleep 0.1
 	done
 	if [[ $state != running ]]; then
