@@ -7,6 +7,7 @@
 #include "log.h"
 #include "manager.h"
 #include "pcnlog.h"
+#include "polycube.h"
 #include "readout.h"
 #include "rest-api.h"
 
@@ -92,11 +93,7 @@ static int body_string(json_t *j, const char *key, bool required, const char **r
  * swap-on-read); GET of one monitor adds them. */
 static json_t *monitor_object(const struct monitor *mon)
 {
-	return json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s,s:o}", "name", mon->name, "type", dm_mode_to_string(mon->mode),
-	    "loglevel", strempty(pcnlog_level_to_string(mon->log_level)), "parent",
-	    strempty(mon->ifname), "state", monitor_state_to_string(monitor_get_state(mon)),
-	    "dataplane-config", monitor_config_json(mon));
+	return polycube_cube_json(mon);
 }
 
 static struct monitor *find_monitor(struct rest_request *req, const char *name)
@@ -128,9 +125,10 @@ static void monitor_settings_done(struct monitor_settings *s)
 static int monitor_settings_parse(struct rest_request *req, const char *name,
 				  struct monitor_settings *ret, dm_error *e)
 {
-	static const char *const fields[] = {"name", "type", "loglevel", "dataplane-config", NULL};
+	static const char *const fields[] = {"name",	     "type", "loglevel", "dataplane-config",
+					     "service-name", NULL};
 	json_auto_t *j = NULL;
-	const char *body_name, *type, *level;
+	const char *body_name, *type, *level, *service;
 	json_t *config;
 	int r;
 
@@ -142,8 +140,12 @@ static int monitor_settings_parse(struct rest_request *req, const char *name,
 		r = body_string(j, "type", false, &type, EBADMSG, e);
 	if (r >= 0)
 		r = body_string(j, "loglevel", false, &level, EBADMSG, e);
+	if (r >= 0)
+		r = body_string(j, "service-name", false, &service, EBADMSG, e);
 	if (r < 0)
 		return r;
+	if (service && !streq(service, "dynmon"))
+		return dm_error_set(e, -EINVAL, "This is the dynmon service, not \"%s\".", service);
 	if (body_name && !streq(body_name, name))
 		return dm_error_set(e, -EINVAL, "The body names monitor \"%s\", the path \"%s\".",
 				    body_name, name);
@@ -188,6 +190,29 @@ static void handle_monitor_create(struct rest_request *req)
 	dm_error e = DM_ERROR_NULL;
 	int r;
 
+	r = monitor_settings_parse(req, name, &s, &e);
+	if (r < 0)
+		rest_reply_error(req, r, &e);
+	else
+		create_monitor(req, name, &s);
+}
+
+/* POST .../dynmon with the name in the body, as polycubed takes it too. */
+static void handle_service_create(struct rest_request *req)
+{
+	_cleanup_(monitor_settings_done) struct monitor_settings s = {};
+	json_auto_t *j = NULL;
+	dm_error e = DM_ERROR_NULL;
+	const char *name = NULL;
+	int r;
+
+	j = json_loads(rest_request_body(req, NULL), 0, NULL);
+	name = json_string_value(json_object_get(j, "name"));
+	if (!name) {
+		rest_reply_errorf(req, MHD_HTTP_BAD_REQUEST, -EINVAL,
+				  "POST of the service needs the cube's \"name\" in the body.");
+		return;
+	}
 	r = monitor_settings_parse(req, name, &s, &e);
 	if (r < 0)
 		rest_reply_error(req, r, &e);
@@ -459,9 +484,10 @@ static void metrics_read_reply(struct metrics_read *rd, int r, char *text, dm_er
 		rest_reply_errorf(rd->req, MHD_HTTP_NOT_FOUND, -EINVAL,
 				  "Monitor %s has no metric \"%s\" in its %s.", rd->monitor,
 				  strempty(m->metric), m->route->list);
+	else if (rd->openmetrics)
+		rest_reply(rd->req, MHD_HTTP_OK, OPENMETRICS_CONTENT_TYPE, text);
 	else
-		rest_reply(rd->req, MHD_HTTP_OK,
-			   rd->openmetrics ? OPENMETRICS_CONTENT_TYPE : REST_JSON, text);
+		rest_reply(rd->req, MHD_HTTP_OK, REST_JSON, polycube_shape_reply(rd->req, text));
 }
 
 static void on_metrics_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
@@ -702,6 +728,16 @@ static void handle_scrape(struct rest_request *req)
 		scrape_finish(sc);
 }
 
+/* A node of the data model: in the metrics, read through the read path; elsewhere, picked out
+ * of the cube. */
+static void handle_model_read(struct rest_request *req)
+{
+	if (rest_request_match(req)->route->list)
+		handle_read(req);
+	else
+		polycube_model_read(req);
+}
+
 /* ---- The table ----------------------------------------------------------------------------- */
 
 typedef void (*rest_handler)(struct rest_request *req);
@@ -722,6 +758,22 @@ static const rest_handler handlers[_ROUTE_ID_MAX] = {
     [ROUTE_ATTACH] = handle_attach,
     [ROUTE_DETACH] = handle_detach,
     [ROUTE_SCRAPE] = handle_scrape,
+    [ROUTE_SERVICE_CREATE] = handle_service_create,
+    [ROUTE_MODEL_READ] = handle_model_read,
+    [ROUTE_MODEL_WRITE] = polycube_model_write,
+    [ROUTE_MODEL_HELP] = polycube_model_help,
+    [ROUTE_ROOT] = polycube_root,
+    [ROUTE_ROOT_HELP] = polycube_root_help,
+    [ROUTE_CUBES] = polycube_cubes,
+    [ROUTE_CUBE] = polycube_cube,
+    [ROUTE_SERVICES] = polycube_services,
+    [ROUTE_SERVICE] = polycube_service,
+    [ROUTE_VERSION] = polycube_version,
+    [ROUTE_NETDEVS] = polycube_netdevs,
+    [ROUTE_NETDEV] = polycube_netdev,
+    [ROUTE_TOPOLOGY] = polycube_topology,
+    [ROUTE_ENDPOINT_HELP] = polycube_endpoint_help,
+    [ROUTE_CUBE_PATH] = polycube_cube_path,
 };
 
 void rest_api_dispatch(struct rest_request *req)

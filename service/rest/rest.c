@@ -128,6 +128,49 @@ const char *rest_request_header(const struct rest_request *req, const char *name
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *rest_request_query(const struct rest_request *req, const char *key, bool *ret_present)
+{
+	const char *value = NULL;
+	size_t len;
+	bool present;
+
+	present = MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key),
+						&value, &len) == MHD_YES;
+	if (ret_present)
+		*ret_present = present;
+	return value;
+}
+
+static enum MHD_Result query_append(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	FILE *f = cls;
+
+	fprintf(f, "%c%s%s%s", ftell(f) == 0 ? '?' : '&', key, value ? "=" : "", strempty(value));
+	return MHD_YES;
+}
+
+char *rest_request_query_string(const struct rest_request *req)
+{
+	char *s = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&s, &size);
+
+	if (!f)
+		return NULL;
+	(void)MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_append, f);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+const char *rest_request_url(const struct rest_request *req)
+{
+	return req->url;
+}
+
 static void suspended_unlink(struct rest_request *req)
 {
 	struct rest_server *s = req->server;
@@ -159,7 +202,7 @@ void rest_request_suspend(struct rest_request *req)
 /* The one answer of a request; takes `body`. A suspended request is resumed: MHD then sends
  * what was queued, from the loop (never from inside MHD's own callbacks). */
 static void respond(struct rest_request *req, unsigned status, const char *content_type, char *body,
-		    const char *allow)
+		    const char *header, const char *value)
 {
 	struct MHD_Response *resp;
 
@@ -179,8 +222,8 @@ static void respond(struct rest_request *req, unsigned status, const char *conte
 		if (content_type)
 			(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 						      content_type);
-		if (allow)
-			(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+		if (header)
+			(void)MHD_add_response_header(resp, header, value);
 		if (MHD_queue_response(req->conn, status, resp) != MHD_YES)
 			req->failed = true;
 		MHD_destroy_response(resp);
@@ -196,7 +239,12 @@ static void respond(struct rest_request *req, unsigned status, const char *conte
 
 void rest_reply(struct rest_request *req, unsigned status, const char *content_type, char *body)
 {
-	respond(req, status, content_type, body, NULL);
+	respond(req, status, content_type, body, NULL, NULL);
+}
+
+void rest_reply_redirect(struct rest_request *req, unsigned status, const char *location)
+{
+	respond(req, status, NULL, NULL, MHD_HTTP_HEADER_LOCATION, location);
 }
 
 void rest_reply_json(struct rest_request *req, unsigned status, json_t *j)
@@ -208,7 +256,7 @@ void rest_reply_json(struct rest_request *req, unsigned status, json_t *j)
 		rest_reply_errorf(req, MHD_HTTP_INTERNAL_SERVER_ERROR, -ENOMEM, "Out of memory.");
 		return;
 	}
-	respond(req, status, REST_JSON, text, NULL);
+	respond(req, status, REST_JSON, text, NULL, NULL);
 }
 
 static void reply_error_body(struct rest_request *req, unsigned status, int r, const char *message,
@@ -221,7 +269,8 @@ static void reply_error_body(struct rest_request *req, unsigned status, int r, c
 
 	json_decref(j);
 	/* Without memory for a body, the status alone still says what happened. */
-	respond(req, status, text ? REST_JSON : NULL, text, allow);
+	respond(req, status, text ? REST_JSON : NULL, text, allow ? MHD_HTTP_HEADER_ALLOW : NULL,
+		allow);
 }
 
 void rest_reply_error(struct rest_request *req, int r, dm_error *e)

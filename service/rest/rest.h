@@ -39,11 +39,20 @@ const struct route_match *rest_request_match(const struct rest_request *req);
 /* The body, NUL-terminated ("" when there is none). */
 const char *rest_request_body(const struct rest_request *req, size_t *ret_size);
 const char *rest_request_header(const struct rest_request *req, const char *name);
+/* A query argument as it came (not decoded): NULL when absent; *ret_present also says whether
+ * a bare "?completion" was there. */
+const char *rest_request_query(const struct rest_request *req, const char *key, bool *ret_present);
+/* The query as it came, "?a=b&c", or "" without one. */
+char *rest_request_query_string(const struct rest_request *req);
+/* The path as it came, without the query. */
+const char *rest_request_url(const struct rest_request *req);
 
 /* Answers; each request gets exactly one. They take `body` / `j`, which may be NULL (an empty
  * body; for JSON, a failed allocation: 500). */
 void rest_reply(struct rest_request *req, unsigned status, const char *content_type, char *body);
 void rest_reply_json(struct rest_request *req, unsigned status, json_t *j);
+/* A redirect (308 keeps the method and the body) to `location`. */
+void rest_reply_redirect(struct rest_request *req, unsigned status, const char *location);
 /* A logic call's failure: the status of its named error, {"error", "message"} with the message
  * D-Bus would give. Releases `e`. */
 void rest_reply_error(struct rest_request *req, int r, dm_error *e);

@@ -4,42 +4,45 @@
 
 #include "route.h"
 
-#define MONITOR "/polycube/v1/dynmon/{name}"
-#define MAX_SEGMENTS 16
+#define BASE "/polycube/v1"
+#define MONITOR BASE "/dynmon/{name}"
 
-/* Polycube's paths, so that its scripts and tools work unchanged. */
+/* The paths the data model does not have: polycubed's own endpoints, Prometheus' /metrics, and
+ * the seed's name for the dataplane configuration. Everything else under /polycube/v1/dynmon
+ * is served from the model (route_model()). */
 const struct route route_table[] = {
-    {ROUTE_GET, "/polycube/v1/dynmon", ROUTE_MONITOR_LIST},
-    {ROUTE_GET, MONITOR, ROUTE_MONITOR_GET},
-    {ROUTE_POST, MONITOR, ROUTE_MONITOR_CREATE},
-    {ROUTE_PUT, MONITOR, ROUTE_MONITOR_PUT},
-    {ROUTE_DELETE, MONITOR, ROUTE_MONITOR_DELETE},
-    {ROUTE_GET, MONITOR "/dataplane-config", ROUTE_CONFIG_GET},
-    {ROUTE_PUT, MONITOR "/dataplane-config", ROUTE_CONFIG_PUT},
-    /* The seed's name for the same thing. */
+    {ROUTE_GET, BASE, ROUTE_ROOT},
+    {ROUTE_OPTIONS, BASE, ROUTE_ROOT_HELP},
     {ROUTE_GET, MONITOR "/dataplane", ROUTE_CONFIG_GET},
     {ROUTE_PUT, MONITOR "/dataplane", ROUTE_CONFIG_PUT},
-    {ROUTE_GET, MONITOR "/metrics", ROUTE_METRICS},
-    {ROUTE_GET, MONITOR "/metrics/ingress-metrics", ROUTE_METRIC_LIST, "ingress-metrics"},
-    {ROUTE_GET, MONITOR "/metrics/egress-metrics", ROUTE_METRIC_LIST, "egress-metrics"},
-    {ROUTE_GET, MONITOR "/metrics/ingress-metrics/{metric}", ROUTE_METRIC, "ingress-metrics"},
-    {ROUTE_GET, MONITOR "/metrics/egress-metrics/{metric}", ROUTE_METRIC, "egress-metrics"},
-    {ROUTE_GET, MONITOR "/metrics/ingress-metrics/{metric}/value", ROUTE_METRIC_VALUE,
-     "ingress-metrics"},
-    {ROUTE_GET, MONITOR "/metrics/egress-metrics/{metric}/value", ROUTE_METRIC_VALUE,
-     "egress-metrics"},
-    {ROUTE_GET, MONITOR "/open-metrics", ROUTE_OPEN_METRICS},
-    {ROUTE_POST, "/polycube/v1/attach", ROUTE_ATTACH},
-    {ROUTE_POST, "/polycube/v1/detach", ROUTE_DETACH},
+    {ROUTE_POST, BASE "/attach", ROUTE_ATTACH},
+    {ROUTE_POST, BASE "/detach", ROUTE_DETACH},
+    {ROUTE_GET, BASE "/cubes", ROUTE_CUBES},
+    {ROUTE_OPTIONS, BASE "/cubes", ROUTE_ENDPOINT_HELP},
+    {ROUTE_GET, BASE "/cubes/{name}", ROUTE_CUBE},
+    {ROUTE_OPTIONS, BASE "/cubes/{name}", ROUTE_ENDPOINT_HELP},
+    {ROUTE_GET, BASE "/services", ROUTE_SERVICES},
+    {ROUTE_GET, BASE "/services/{name}", ROUTE_SERVICE},
+    {ROUTE_GET, BASE "/version", ROUTE_VERSION},
+    {ROUTE_GET, BASE "/netdevs", ROUTE_NETDEVS},
+    {ROUTE_OPTIONS, BASE "/netdevs", ROUTE_ENDPOINT_HELP},
+    {ROUTE_GET, BASE "/netdevs/{name}", ROUTE_NETDEV},
+    {ROUTE_OPTIONS, BASE "/netdevs/{name}", ROUTE_ENDPOINT_HELP},
+    {ROUTE_GET, BASE "/topology", ROUTE_TOPOLOGY},
+    {ROUTE_OPTIONS, BASE "/topology", ROUTE_ENDPOINT_HELP},
     {ROUTE_GET, "/metrics", ROUTE_SCRAPE},
 };
 const size_t route_table_size = ELEMENTSOF(route_table);
 
+/* Names under /polycube/v1 that are polycubed's endpoints, never cubes. */
+static const char *const reserved[] = {
+    "dynmon", "cubes",	"services", "version",	  "netdevs", "topology",
+    "attach", "detach", "connect",  "disconnect", "metrics",
+};
+
 static const char *const method_names[_ROUTE_METHOD_MAX] = {
-    [ROUTE_GET] = "GET",
-    [ROUTE_POST] = "POST",
-    [ROUTE_PUT] = "PUT",
-    [ROUTE_DELETE] = "DELETE",
+    [ROUTE_GET] = "GET",       [ROUTE_POST] = "POST",	[ROUTE_PUT] = "PUT",
+    [ROUTE_DELETE] = "DELETE", [ROUTE_PATCH] = "PATCH", [ROUTE_OPTIONS] = "OPTIONS",
 };
 
 const char *route_method_to_string(enum route_method m)
@@ -58,7 +61,7 @@ int route_method_from_string(const char *s)
 
 bool route_method_writes(enum route_method m)
 {
-	return m != ROUTE_GET;
+	return m != ROUTE_GET && m != ROUTE_OPTIONS;
 }
 
 static int hex_digit(char c)
@@ -100,91 +103,173 @@ int route_decode(const char *s, size_t n, char **ret)
 	return 0;
 }
 
-struct segments {
-	char *v[MAX_SEGMENTS];
-	size_t n;
-};
-
-static void segments_done(struct segments *s)
+static void segments_done(struct route_match *m)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	s->n = 0;
+	for (size_t i = 0; i < m->n_segments; i++)
+		free(m->segments[i]);
+	m->n_segments = 0;
 }
 
-/* Splits an absolute path into decoded segments; one trailing slash is dropped. An empty
- * segment ("//") or too many of them: -ENOENT, since no route has such a path. */
-static int segments_split(const char *path, struct segments *ret)
+/* Splits an absolute path into decoded segments, dropping empty ones as polycubed does. Too
+ * many: -ENOENT, since no route has such a path. */
+static int segments_split(const char *path, struct route_match *ret)
 {
-	size_t len = strlen(path);
 	int r;
 
-	ret->n = 0;
 	if (path[0] != '/')
 		return -ENOENT;
-	if (len > 1 && path[len - 1] == '/')
-		len--;
-	if (len == 1)
-		return 0; /* "/" */
-	for (const char *p = path + 1, *end = path + len; p <= end;) {
-		const char *slash = memchr(p, '/', end - p);
-		size_t n = slash ? (size_t)(slash - p) : (size_t)(end - p);
+	for (const char *p = path; *p;) {
+		size_t n;
 
-		if (n == 0 || ret->n == MAX_SEGMENTS) {
-			segments_done(ret);
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (ret->n_segments == ROUTE_MAX_SEGMENTS)
 			return -ENOENT;
-		}
-		r = route_decode(p, n, &ret->v[ret->n]);
-		if (r < 0) {
-			segments_done(ret);
+		r = route_decode(p, n, &ret->segments[ret->n_segments]);
+		if (r < 0)
 			return r;
-		}
-		ret->n++;
-		p += n + 1;
+		ret->n_segments++;
+		p += n;
 	}
 	return 0;
 }
 
 /* Whether the decoded segments fit the pattern; the captures point into `segs`. */
-static bool pattern_matches(const char *pattern, const struct segments *segs, const char **name,
+static bool pattern_matches(const char *pattern, const struct route_match *segs, const char **name,
 			    const char **metric)
 {
 	const char *p = pattern + 1;
 	size_t i = 0;
 
 	*name = *metric = NULL;
-	for (; *p && i < segs->n; i++) {
+	for (; *p && i < segs->n_segments; i++) {
 		size_t n = strcspn(p, "/");
 
 		if (n == strlen("{name}") && strncmp(p, "{name}", n) == 0)
-			*name = segs->v[i];
+			*name = segs->segments[i];
 		else if (n == strlen("{metric}") && strncmp(p, "{metric}", n) == 0)
-			*metric = segs->v[i];
-		else if (strlen(segs->v[i]) != n || strncmp(p, segs->v[i], n) != 0)
+			*metric = segs->segments[i];
+		else if (strlen(segs->segments[i]) != n || strncmp(p, segs->segments[i], n) != 0)
 			return false;
 		p += n;
 		if (*p == '/')
 			p++;
 	}
-	return *p == '\0' && i == segs->n;
+	return *p == '\0' && i == segs->n_segments;
 }
 
-int route_match(const char *method, const char *path, struct route_match *ret)
+static bool in_base(const struct route_match *m, size_t min)
 {
-	_cleanup_(segments_done) struct segments segs = {};
-	int m = route_method_from_string(method);
-	unsigned allowed = 0;
+	return m->n_segments >= min && streq(m->segments[0], "polycube") &&
+	       streq(m->segments[1], "v1");
+}
+
+static bool is_reserved(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+		if (streq(name, reserved[i]))
+			return true;
+	return false;
+}
+
+static const struct {
+	enum model_method model;
+	enum route_method route;
+} methods[] = {
+    {MODEL_GET, ROUTE_GET},	  {MODEL_POST, ROUTE_POST},   {MODEL_PUT, ROUTE_PUT},
+    {MODEL_DELETE, ROUTE_DELETE}, {MODEL_PATCH, ROUTE_PATCH}, {MODEL_OPTIONS, ROUTE_OPTIONS},
+};
+
+/* Which handler serves `m` at the model's path: the monitor's own ones for the cube and the
+ * metrics (they read through the core's read path), the model's generic ones elsewhere. */
+static enum route_id model_route_id(const struct model_path *p, enum route_method m,
+				    const char **ret_list, const char **ret_metric)
+{
+	const struct model_node *n = model_path_node(p);
+	bool metrics = p->n >= 2 && streq(p->nodes[1]->name, "metrics");
+
+	*ret_list = *ret_metric = NULL;
+	if (m == ROUTE_OPTIONS)
+		return ROUTE_MODEL_HELP;
+	if (p->n == 1) {
+		if (model_path_is_collection(p))
+			return m == ROUTE_GET ? ROUTE_MONITOR_LIST : ROUTE_SERVICE_CREATE;
+		switch (m) {
+		case ROUTE_GET:
+			return ROUTE_MONITOR_GET;
+		case ROUTE_POST:
+			return ROUTE_MONITOR_CREATE;
+		case ROUTE_PUT:
+			return ROUTE_MONITOR_PUT;
+		case ROUTE_DELETE:
+			return ROUTE_MONITOR_DELETE;
+		default:
+			return ROUTE_MODEL_WRITE;
+		}
+	}
+	if (m != ROUTE_GET)
+		return m == ROUTE_PUT && p->n == 2 && streq(n->name, "dataplane-config")
+			   ? ROUTE_CONFIG_PUT
+			   : ROUTE_MODEL_WRITE;
+	if (p->n == 2 && streq(n->name, "open-metrics"))
+		return ROUTE_OPEN_METRICS;
+	if (!metrics)
+		return ROUTE_MODEL_READ;
+	if (p->n == 2)
+		return ROUTE_METRICS;
+	*ret_list = p->nodes[2]->name;
+	*ret_metric = p->keys[2];
+	if (p->n == 3)
+		return p->keys[2] ? ROUTE_METRIC : ROUTE_METRIC_LIST;
+	return streq(n->name, "value") ? ROUTE_METRIC_VALUE : ROUTE_MODEL_READ;
+}
+
+static int match_model(struct route_match *ret, int m)
+{
+	const char *list, *metric;
+	bool found = false;
+	unsigned allowed;
 	int r;
 
-	*ret = (struct route_match){};
-	r = segments_split(path, &segs);
+	r = model_resolve(ret->segments + 3, ret->n_segments - 3, &ret->path);
 	if (r < 0)
 		return r;
+	allowed = model_path_methods(&ret->path);
+	for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+		if (!(allowed & methods[i].model))
+			continue;
+		if ((int)methods[i].route == m)
+			found = true;
+		ret->allowed |= 1u << methods[i].route;
+	}
+	if (!found)
+		return -EOPNOTSUPP;
+	ret->allowed = 0;
+	ret->in_model = true;
+	ret->model_route = (struct route){
+	    .method = m,
+	    .id = model_route_id(&ret->path, m, &list, &metric),
+	    .list = list,
+	};
+	ret->route = &ret->model_route;
+	ret->name = ret->path.keys[0] ? strdup(ret->path.keys[0]) : NULL;
+	ret->metric = metric ? strdup(metric) : NULL;
+	if ((ret->path.keys[0] && !ret->name) || (metric && !ret->metric))
+		return -ENOMEM;
+	return 0;
+}
+
+static int match_table(struct route_match *ret, int m)
+{
+	unsigned allowed = 0;
+
 	for (size_t i = 0; i < route_table_size; i++) {
 		const struct route *route = &route_table[i];
 		const char *name, *metric;
 
-		if (!pattern_matches(route->pattern, &segs, &name, &metric))
+		if (!pattern_matches(route->pattern, ret, &name, &metric))
 			continue;
 		if ((int)route->method != m) {
 			allowed |= 1u << route->method;
@@ -193,20 +278,45 @@ int route_match(const char *method, const char *path, struct route_match *ret)
 		ret->route = route;
 		ret->name = name ? strdup(name) : NULL;
 		ret->metric = metric ? strdup(metric) : NULL;
-		if ((name && !ret->name) || (metric && !ret->metric)) {
-			route_match_done(ret);
+		if ((name && !ret->name) || (metric && !ret->metric))
 			return -ENOMEM;
-		}
 		return 0;
 	}
 	ret->allowed = allowed;
 	return allowed ? -EOPNOTSUPP : -ENOENT;
 }
 
+int route_match(const char *method, const char *path, struct route_match *ret)
+{
+	int m = route_method_from_string(method);
+	int r;
+
+	*ret = (struct route_match){};
+	r = segments_split(path, ret);
+	if (r >= 0)
+		r = match_table(ret, m);
+	if (r == -ENOENT && in_base(ret, 3) && streq(ret->segments[2], "dynmon"))
+		r = match_model(ret, m);
+	else if (r == -ENOENT && in_base(ret, 3) && !is_reserved(ret->segments[2]) && m >= 0) {
+		ret->model_route = (struct route){.method = m, .id = ROUTE_CUBE_PATH};
+		ret->route = &ret->model_route;
+		ret->name = strdup(ret->segments[2]);
+		r = ret->name ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		unsigned allowed = ret->allowed;
+
+		route_match_done(ret);
+		ret->allowed = allowed;
+	}
+	return r;
+}
+
 void route_match_done(struct route_match *m)
 {
 	free(m->name);
 	free(m->metric);
+	segments_done(m);
 	*m = (struct route_match){};
 }
 

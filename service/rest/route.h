@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "model.h"
 #include "util.h"
 
 enum route_method {
@@ -12,6 +13,8 @@ enum route_method {
 	ROUTE_POST,
 	ROUTE_PUT,
 	ROUTE_DELETE,
+	ROUTE_PATCH,
+	ROUTE_OPTIONS,
 	_ROUTE_METHOD_MAX,
 };
 
@@ -31,6 +34,24 @@ enum route_id {
 	ROUTE_ATTACH,
 	ROUTE_DETACH,
 	ROUTE_SCRAPE, /* /metrics: every monitor, for Prometheus */
+	/* The rest of the data model (model.h): route_match->path says where. */
+	ROUTE_SERVICE_CREATE, /* POST .../dynmon {"name": ...} */
+	ROUTE_MODEL_READ,     /* GET of a node, picked out of its cube (or metric) */
+	ROUTE_MODEL_WRITE,    /* POST/PUT/PATCH/DELETE of a node, applied to its cube */
+	ROUTE_MODEL_HELP,     /* OPTIONS ?help=...[&completion] */
+	/* polycubed's own endpoints, that polycubectl uses. */
+	ROUTE_ROOT,
+	ROUTE_ROOT_HELP,
+	ROUTE_CUBES,
+	ROUTE_CUBE,
+	ROUTE_SERVICES,
+	ROUTE_SERVICE,
+	ROUTE_VERSION,
+	ROUTE_NETDEVS,
+	ROUTE_NETDEV,
+	ROUTE_TOPOLOGY,
+	ROUTE_ENDPOINT_HELP, /* OPTIONS of /cubes, /netdevs, /topology */
+	ROUTE_CUBE_PATH,     /* /polycube/v1/{cube}/...: redirected to .../dynmon/{cube}/... */
 	_ROUTE_ID_MAX,
 };
 
@@ -45,21 +66,33 @@ struct route {
 extern const struct route route_table[];
 extern const size_t route_table_size;
 
+#define ROUTE_MAX_SEGMENTS 16
+
 struct route_match {
 	const struct route *route;
 	char *name;   /* {name}, decoded; NULL when the route has none */
 	char *metric; /* {metric}, decoded */
 	/* When the path exists but not with this method: bit (1 << method) for each it has. */
 	unsigned allowed;
+	/* The path's decoded segments, empty ones dropped. */
+	char *segments[ROUTE_MAX_SEGMENTS];
+	size_t n_segments;
+	/* Routes into the data model: where (its keys point into `segments`), and the route
+	 * `route` points to. */
+	struct model_path path;
+	bool in_model;
+	struct route model_route;
 };
 
 const char *route_method_to_string(enum route_method m);
 int route_method_from_string(const char *s); /* -EINVAL when unknown */
-/* POST, PUT and DELETE change things: refused unless writes are enabled. */
+/* POST, PUT, PATCH and DELETE change things: refused unless writes are enabled. */
 bool route_method_writes(enum route_method m);
 
-/* Matches a request's method and path (without its query). One trailing slash is ignored, as
- * polycubectl adds one. Segments are percent-decoded before they are compared or captured.
+/* Matches a request's method and path (without its query). Empty segments are dropped, as
+ * polycubed drops them ("//", polycubectl's trailing slash). Segments are percent-decoded before
+ * they are compared or captured. Under /polycube/v1/dynmon the data model (model.h) decides;
+ * /polycube/v1/{x}/... where x is no endpoint of polycubed's own is ROUTE_CUBE_PATH.
  * Returns 0 and fills *ret; -ENOENT when no route has the path; -EOPNOTSUPP when some route has
  * the path but not the method (ret->allowed says which methods it has); -EINVAL when the path
  * holds a malformed escape or one that decodes to a NUL byte. */
