@@ -71,7 +71,7 @@ static int export_read(struct bench *b, size_t *ret_bytes)
 
 static int write_chunk(const struct dm_map_snapshot *chunk, void *userdata)
 {
-	return dm_snapshot_write_json_entries(userdata, chunk);
+	return dm_snapshot_write_json_entries(userdata, chunk, false);
 }
 
 /* Into `w`, a chunk at a time: as dm_readout_write_json() writes a hash map's value. */
@@ -127,7 +127,7 @@ static int export_json_snapshot(struct bench *b, size_t *ret_bytes)
 	if (r >= 0)
 		r = jsonw_new(f, &w);
 	if (r >= 0)
-		r = dm_snapshot_write_json(w, s);
+		r = dm_snapshot_write_json(w, s, false);
 	if (r >= 0)
 		r = jsonw_flush(w);
 	*ret_bytes = w ? jsonw_size(w) : 0;
@@ -143,7 +143,7 @@ static int export_json_tree(struct bench *b, size_t *ret_bytes)
 
 	r = snapshot(b, &s);
 	if (r >= 0)
-		r = dm_snapshot_to_json(s, &tree);
+		r = dm_snapshot_to_json(s, false, &tree);
 	if (r < 0)
 		return r;
 	text = json_dumps(tree, JSON_COMPACT);
@@ -527,7 +527,7 @@ static int check_same_text(struct bench *b)
 	if (r >= 0)
 		r = snapshot(b, &s);
 	if (r >= 0)
-		r = dm_snapshot_to_json(s, &tree);
+		r = dm_snapshot_to_json(s, false, &tree);
 	if (r < 0)
 		return r;
 	dumped = json_dumps(tree, JSON_COMPACT);

@@ -9,8 +9,9 @@ struct talker_stats {
 	u64 bytes;
 };
 
-/* The key stays in network order, as in the header: dynmon decodes a __be32 key into the
- * address as a host-order number (192.0.2.2 is 3221225986). */
+/* The key stays in network order, as in the header. The metric's "network-byte-order" option
+ * has dynmon decode the __be32 key into the address as one number (192.0.2.2 is 3221225986);
+ * without it the JSON shows the key as the host reads it, as Polycube's did. */
 BPF_TABLE("lru_hash", __be32, struct talker_stats, TALKERS, 1024);
 
 static __always_inline int handle_rx(struct CTXTYPE *ctx, struct pkt_metadata *md)

@@ -35,7 +35,8 @@ static const char *const v10_members[] = {"name", "code", "metrics", NULL};
 static const char *const v11_members[] = {"ingress-path", "egress-path", NULL};
 static const char *const metric_members[] = {"name", "map-name", "extraction-options",
 					     "open-metrics-metadata", NULL};
-static const char *const extraction_members[] = {"empty-on-read", "swap-on-read", NULL};
+static const char *const extraction_members[] = {"empty-on-read", "swap-on-read",
+						 "network-byte-order", NULL};
 static const char *const metadata_members[] = {
     "help",	    "type",    "labels",    "unit",    "key-labels",
     "value-fields", "per-cpu", "histogram", "summary", NULL};
@@ -1106,6 +1107,8 @@ static int parse_extraction_options(json_t *o, const struct place *at, struct dm
 		r = get_bool(o, at, "empty-on-read", &m->empty_on_read, e);
 	if (r >= 0)
 		r = get_bool(o, at, "swap-on-read", &m->swap_on_read, e);
+	if (r >= 0)
+		r = get_bool(o, at, "network-byte-order", &m->network_byte_order, e);
 	return r;
 }
 
@@ -1511,6 +1514,10 @@ static json_t *metric_to_json(const struct dm_metric_config *m)
 		      "extraction-options", "empty-on-read", m->empty_on_read, "swap-on-read",
 		      m->swap_on_read);
 	if (!o)
+		return NULL;
+	/* dynmon's own option, shown only when set: the rest is upstream's shape. */
+	if (m->network_byte_order && json_object_set_new(json_object_get(o, "extraction-options"),
+							 "network-byte-order", json_true()) < 0)
 		return NULL;
 	if (m->open_metrics &&
 	    json_object_set_new(o, "open-metrics-metadata", metadata_to_json(m)) < 0)

@@ -114,6 +114,9 @@ struct dm_metric_config {
 	char *map_name; /* the eBPF map whose content is the metric's value */
 	bool empty_on_read;
 	bool swap_on_read;
+	/* dynmon's "network-byte-order": JSON shows __be16/__be32/__be64 integers in network byte
+	 * order (a port 80 is 80); by default as the host reads them, as upstream's JSON does. */
+	bool network_byte_order;
 
 	/* "open-metrics-metadata" present: the metric is exported in OpenMetrics. */
 	bool open_metrics;

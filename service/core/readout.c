@@ -47,6 +47,7 @@ static int read_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr, e
 struct metric_writer {
 	struct jsonw *w; /* NULL: not shown */
 	int error;	 /* of writing, as opposed to reading */
+	bool network_order;
 };
 
 static int write_chunk(const struct dm_map_snapshot *chunk, void *userdata)
@@ -54,7 +55,7 @@ static int write_chunk(const struct dm_map_snapshot *chunk, void *userdata)
 	struct metric_writer *mw = userdata;
 
 	if (mw->w)
-		mw->error = dm_snapshot_write_json_entries(mw->w, chunk);
+		mw->error = dm_snapshot_write_json_entries(mw->w, chunk, mw->network_order);
 	return mw->error;
 }
 
@@ -95,7 +96,10 @@ enum show { SHOW_NONE, SHOW_METRIC, SHOW_VALUE };
 static int write_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr, enum dm_path p,
 			size_t i, int64_t ts, enum show show, struct jsonw *w, dm_error *error)
 {
-	struct metric_writer mw = {.w = show == SHOW_NONE ? NULL : w};
+	struct metric_writer mw = {
+	    .w = show == SHOW_NONE ? NULL : w,
+	    .network_order = dp->config->paths[p].metrics[i].network_byte_order,
+	};
 	int r;
 
 	if (show == SHOW_METRIC) {

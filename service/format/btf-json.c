@@ -24,6 +24,7 @@ struct place {
 
 struct walk {
 	const struct btf *btf;
+	bool network_order;
 	unsigned depth;
 };
 
@@ -314,6 +315,7 @@ static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p
 	id = dm_btf_resolve(w->btf, type_id, &here.be);
 	if (id < 0)
 		return id;
+	here.be = here.be && w->network_order;
 	t = btf__type_by_id(w->btf, id);
 
 	/* Only integers and enums come as bitfields or off byte boundaries. */
@@ -328,9 +330,10 @@ static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p
 	return r;
 }
 
-int btf_json_decode(const struct btf *btf, uint32_t type_id, const void *data, json_t **ret)
+int btf_json_decode(const struct btf *btf, uint32_t type_id, const void *data, bool network_order,
+		    json_t **ret)
 {
-	struct walk w = {.btf = btf};
+	struct walk w = {.btf = btf, .network_order = network_order};
 	struct place p = {.data = data};
 	json_t *v;
 	int r;

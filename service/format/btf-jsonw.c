@@ -57,6 +57,7 @@ struct btf_jsonw {
 
 struct compiler {
 	const struct btf *btf;
+	bool network_order; /* __be* integers swapped to host order (btf-jsonw.h) */
 	struct jsonw *text;
 	size_t pending; /* where the literal not yet given to an op starts */
 	struct op *ops;
@@ -481,6 +482,7 @@ static int compile_value(struct compiler *c, uint32_t type_id, uint64_t bit_pos,
 	id = dm_btf_resolve(c->btf, type_id, &be);
 	if (id < 0)
 		return id;
+	be = be && c->network_order;
 	t = btf__type_by_id(c->btf, id);
 
 	/* Only integers and enums come as bitfields or off byte boundaries. */
@@ -536,7 +538,8 @@ static void compiler_done(struct compiler *c)
 	jsonw_free(c->text);
 }
 
-int btf_jsonw_new(const struct btf *btf, uint32_t type_id, struct btf_jsonw **ret)
+int btf_jsonw_new(const struct btf *btf, uint32_t type_id, bool network_order,
+		  struct btf_jsonw **ret)
 {
 	_cleanup_(compiler_done) struct compiler c;
 	int r;
@@ -544,6 +547,7 @@ int btf_jsonw_new(const struct btf *btf, uint32_t type_id, struct btf_jsonw **re
 	r = compiler_init(&c, btf);
 	if (r < 0)
 		return r;
+	c.network_order = network_order;
 	r = compile_value(&c, type_id, 0, 0);
 	if (r < 0)
 		return r;
@@ -585,12 +589,13 @@ int btf_jsonw_new_raw(uint32_t size, struct btf_jsonw **ret)
 	return compiler_finish(&c, ret);
 }
 
-int btf_jsonw_decode(const struct btf *btf, uint32_t type_id, const void *data, struct jsonw *w)
+int btf_jsonw_decode(const struct btf *btf, uint32_t type_id, const void *data, bool network_order,
+		     struct jsonw *w)
 {
 	_cleanup_(btf_jsonw_freep) struct btf_jsonw *r = NULL;
 	int k;
 
-	k = btf_jsonw_new(btf, type_id, &r);
+	k = btf_jsonw_new(btf, type_id, network_order, &r);
 	if (k < 0)
 		return k;
 	jsonw_value(w);

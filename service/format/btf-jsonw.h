@@ -16,9 +16,11 @@
 
 struct btf_jsonw;
 
-/* The renderer of type `type_id` of `btf` (which must outlive it). Fails where
- * btf_json_decode() would: -EINVAL for a type that cannot be decoded, -ENOMEM. */
-int btf_jsonw_new(const struct btf *btf, uint32_t type_id, struct btf_jsonw **ret);
+/* The renderer of type `type_id` of `btf` (which must outlive it); `network_order` as
+ * btf_json_decode() takes it. Fails where btf_json_decode() would: -EINVAL for a type that
+ * cannot be decoded, -ENOMEM. */
+int btf_jsonw_new(const struct btf *btf, uint32_t type_id, bool network_order,
+		  struct btf_jsonw **ret);
 
 /* The renderer of `size` bytes without BTF, as metrics.c shows them: an integer in host byte
  * order when `size` is 1, 2, 4 or 8, else a list of bytes. */
@@ -31,4 +33,5 @@ void btf_jsonw_free(struct btf_jsonw *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct btf_jsonw *, btf_jsonw_free);
 
 /* Compiles, writes one value (with its separator) and frees: for a single value. */
-int btf_jsonw_decode(const struct btf *btf, uint32_t type_id, const void *data, struct jsonw *w);
+int btf_jsonw_decode(const struct btf *btf, uint32_t type_id, const void *data, bool network_order,
+		     struct jsonw *w);

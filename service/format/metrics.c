@@ -66,22 +66,22 @@ static json_t *raw_json(const void *data, uint32_t size)
 }
 
 static int decode_json(const struct btf *btf, uint32_t type_id, const void *data, uint32_t size,
-		       json_t **ret)
+		       bool network_order, json_t **ret)
 {
 	if (btf && type_id)
-		return btf_json_decode(btf, type_id, data, ret);
+		return btf_json_decode(btf, type_id, data, network_order, ret);
 	*ret = raw_json(data, size);
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int value_json(const struct dm_map_snapshot *s, size_t i, json_t **ret)
+static int value_json(const struct dm_map_snapshot *s, size_t i, bool network_order, json_t **ret)
 {
 	json_auto_t *list = NULL;
 	int r;
 
 	if (!dm_map_type_is_percpu(s->type))
 		return decode_json(s->btf, s->value_type_id, dm_map_snapshot_value(s, i, 0),
-				   s->value_size, ret);
+				   s->value_size, network_order, ret);
 
 	list = json_array();
 	if (!list)
@@ -90,7 +90,7 @@ static int value_json(const struct dm_map_snapshot *s, size_t i, json_t **ret)
 		json_t *v;
 
 		r = decode_json(s->btf, s->value_type_id, dm_map_snapshot_value(s, i, cpu),
-				s->value_size, &v);
+				s->value_size, network_order, &v);
 		if (r < 0)
 			return r;
 		if (json_array_append_new(list, v) < 0)
@@ -100,19 +100,20 @@ static int value_json(const struct dm_map_snapshot *s, size_t i, json_t **ret)
 	return 0;
 }
 
-static int entry_json(const struct dm_map_snapshot *s, size_t i, json_t **ret)
+static int entry_json(const struct dm_map_snapshot *s, size_t i, bool network_order, json_t **ret)
 {
 	json_auto_t *key = NULL, *value = NULL;
 	json_t *entry;
 	int r;
 
 	if (!dm_map_type_is_hash(s->type))
-		return value_json(s, i, ret);
+		return value_json(s, i, network_order, ret);
 
-	r = decode_json(s->btf, s->key_type_id, dm_map_snapshot_key(s, i), s->key_size, &key);
+	r = decode_json(s->btf, s->key_type_id, dm_map_snapshot_key(s, i), s->key_size,
+			network_order, &key);
 	if (r < 0)
 		return r;
-	r = value_json(s, i, &value);
+	r = value_json(s, i, network_order, &value);
 	if (r < 0)
 		return r;
 
@@ -123,7 +124,7 @@ static int entry_json(const struct dm_map_snapshot *s, size_t i, json_t **ret)
 	return 0;
 }
 
-int dm_snapshot_to_json(const struct dm_map_snapshot *s, json_t **ret)
+int dm_snapshot_to_json(const struct dm_map_snapshot *s, bool network_order, json_t **ret)
 {
 	json_auto_t *list = NULL;
 	int r;
@@ -137,7 +138,7 @@ int dm_snapshot_to_json(const struct dm_map_snapshot *s, json_t **ret)
 	for (size_t i = 0; i < s->n_entries; i++) {
 		json_t *entry;
 
-		r = entry_json(s, i, &entry);
+		r = entry_json(s, i, network_order, &entry);
 		if (r < 0)
 			return r;
 		if (json_array_append_new(list, entry) < 0)

@@ -17,8 +17,9 @@
  * - hash, lru_hash (and their per-CPU kinds): a list of {"key": K, "value": V};
  * - queue / stack: a list of values in pop order;
  * - per-CPU maps: each value is itself a list with one element per possible CPU.
- * Keys and values are decoded through BTF (btf_json_decode); without BTF, as lists of bytes. */
-int dm_snapshot_to_json(const struct dm_map_snapshot *s, json_t **ret);
+ * Keys and values are decoded through BTF (btf_json_decode(), as `network_order` says: the
+ * metric's "network-byte-order" option); without BTF, as lists of bytes. */
+int dm_snapshot_to_json(const struct dm_map_snapshot *s, bool network_order, json_t **ret);
 
 /* Writes the OpenMetrics families of metric `m` (which must have open_metrics set) from the
  * snapshot, as export.h shapes them: "# TYPE"/"# HELP"/"# UNIT" once per family, then the

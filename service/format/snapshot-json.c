@@ -8,10 +8,10 @@
 
 /* Through BTF when the snapshot has it for this type, else as metrics.c shows raw bytes. */
 static int renderer_new(const struct dm_map_snapshot *s, uint32_t type_id, uint32_t size,
-			struct btf_jsonw **ret)
+			bool network_order, struct btf_jsonw **ret)
 {
 	if (s->btf && type_id)
-		return btf_jsonw_new(s->btf, type_id, ret);
+		return btf_jsonw_new(s->btf, type_id, network_order, ret);
 	return btf_jsonw_new_raw(size, ret);
 }
 
@@ -32,7 +32,8 @@ static void write_value(struct jsonw *w, const struct dm_map_snapshot *s, size_t
 	jsonw_putc(w, ']');
 }
 
-int dm_snapshot_write_json_entries(struct jsonw *w, const struct dm_map_snapshot *s)
+int dm_snapshot_write_json_entries(struct jsonw *w, const struct dm_map_snapshot *s,
+				   bool network_order)
 {
 	_cleanup_(btf_jsonw_freep) struct btf_jsonw *key = NULL, *value = NULL;
 	bool hash = dm_map_type_is_hash(s->type);
@@ -43,9 +44,9 @@ int dm_snapshot_write_json_entries(struct jsonw *w, const struct dm_map_snapshot
 	/* As the tree: types are judged on the first entry, so an empty map shows as []. */
 	if (s->n_entries == 0)
 		return 0;
-	r = hash ? renderer_new(s, s->key_type_id, s->key_size, &key) : 0;
+	r = hash ? renderer_new(s, s->key_type_id, s->key_size, network_order, &key) : 0;
 	if (r >= 0)
-		r = renderer_new(s, s->value_type_id, s->value_size, &value);
+		r = renderer_new(s, s->value_type_id, s->value_size, network_order, &value);
 	if (r < 0)
 		return r;
 
@@ -63,14 +64,14 @@ int dm_snapshot_write_json_entries(struct jsonw *w, const struct dm_map_snapshot
 	return 0;
 }
 
-int dm_snapshot_write_json(struct jsonw *w, const struct dm_map_snapshot *s)
+int dm_snapshot_write_json(struct jsonw *w, const struct dm_map_snapshot *s, bool network_order)
 {
 	int r;
 
 	if (!dm_map_type_is_supported(s->type))
 		return -EOPNOTSUPP;
 	jsonw_begin_array(w);
-	r = dm_snapshot_write_json_entries(w, s);
+	r = dm_snapshot_write_json_entries(w, s, network_order);
 	jsonw_end_array(w);
 	return r;
 }

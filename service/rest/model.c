@@ -56,6 +56,10 @@ static const struct model_node extraction_options[] = {
 	 "When true, the map is swapped with a new one before reading its content to provide "
 	 "thread safety and atomicity on read/write operations",
 	 .def = "false"),
+    LEAF("network-byte-order", "boolean", CONFIG | INIT | MODEL_DYNMON,
+	 "When true, integers declared __be16/__be32/__be64 are shown in network byte order (a "
+	 "port is 80); by default the JSON shows them as the host reads them, as Polycube did",
+	 .def = "false"),
     END,
 };
 

@@ -375,17 +375,19 @@ static void assert_json_equal_dq(json_t *got, const char *doc)
 
 static void test_normalized_form(void **state)
 {
-	_cleanup_(dm_config_freep) struct dm_config *c =
-	    parse_dq("{'code': 'x', 'metrics': [{'name': 'a', 'map-name': 'A'},"
-		     " {'name': 'b', 'map-name': 'B', 'extraction-options': {'swap-on-read': true},"
-		     "  'open-metrics-metadata': {'type': 'gauge', 'labels': [{'name': 'l', "
-		     "'value': 'v'}]}}]}");
+	_cleanup_(dm_config_freep) struct dm_config *c = parse_dq(
+	    "{'code': 'x', 'metrics': [{'name': 'a', 'map-name': 'A', 'extraction-options':"
+	    " {'network-byte-order': true}},"
+	    " {'name': 'b', 'map-name': 'B', 'extraction-options': {'swap-on-read': true},"
+	    "  'open-metrics-metadata': {'type': 'gauge', 'labels': [{'name': 'l', "
+	    "'value': 'v'}]}}]}");
 	_cleanup_(json_decrefp) json_t *j = dm_config_to_json(c);
 
 	assert_json_equal_dq(
 	    j, "{'ingress-path': {'name': '', 'code': 'x', 'metric-configs': ["
 	       "   {'name': 'a', 'map-name': 'A',"
-	       "    'extraction-options': {'empty-on-read': false, 'swap-on-read': false}},"
+	       "    'extraction-options': {'empty-on-read': false, 'swap-on-read': false,"
+	       "                           'network-byte-order': true}},"
 	       "   {'name': 'b', 'map-name': 'B',"
 	       "    'extraction-options': {'empty-on-read': false, 'swap-on-read': true},"
 	       "    'open-metrics-metadata': {'help': '', 'type': 'gauge',"
@@ -561,7 +563,9 @@ static const struct bad_case {
 			     "map-name, extraction-options or open-metrics-metadata)"},
     {OPTIONS("{'empty_on_read': true}"),
      "metric-configs[0].extraction-options.empty_on_read: unknown field (expected "
-     "empty-on-read or swap-on-read)"},
+     "empty-on-read, swap-on-read or network-byte-order)"},
+    {OPTIONS("{'network-byte-order': 1}"),
+     "extraction-options.network-byte-order: expected a boolean, got an integer"},
     {META("{'type': 'gauge', 'units': 'bytes'}"),
      "open-metrics-metadata.units: unknown field (expected help, type, labels, unit, "
      "key-labels, value-fields, per-cpu, histogram or summary)"},

@@ -364,7 +364,8 @@ static void test_file(void **state)
 /* ---- btf-jsonw: every type of the BTF, against btf_json_decode() --------------------------- */
 
 /* One value of type `id` from the bytes at `data`, both ways; fails the test on a difference. */
-static void compare_type(const struct btf *b, uint32_t id, const uint8_t *data, const char *what)
+static void compare_type_order(const struct btf *b, uint32_t id, const uint8_t *data,
+			       const char *what, bool network_order)
 {
 	_cleanup_(jsonw_freep) struct jsonw *w = NULL;
 	_cleanup_free_ char *want = NULL, *got = NULL, *got_as_jansson = NULL;
@@ -372,8 +373,8 @@ static void compare_type(const struct btf *b, uint32_t id, const uint8_t *data, 
 	int r_tree, r_stream;
 
 	assert_int_equal(jsonw_new(NULL, &w), 0);
-	r_tree = btf_json_decode(b, id, data, &tree);
-	r_stream = btf_jsonw_decode(b, id, data, w);
+	r_tree = btf_json_decode(b, id, data, network_order, &tree);
+	r_stream = btf_jsonw_decode(b, id, data, network_order, w);
 	if (r_tree != r_stream)
 		fail_msg("type %u (%s): tree %d, stream %d", id, what, r_tree, r_stream);
 	if (r_tree < 0)
@@ -383,6 +384,13 @@ static void compare_type(const struct btf *b, uint32_t id, const uint8_t *data, 
 	got_as_jansson = as_jansson(got);
 	if (!streq(got_as_jansson, want))
 		fail_msg("type %u (%s):\n  stream %s\n  tree   %s", id, what, got, want);
+}
+
+/* __be* integers as the host reads them, and in network order. */
+static void compare_type(const struct btf *b, uint32_t id, const uint8_t *data, const char *what)
+{
+	compare_type_order(b, id, data, what, false);
+	compare_type_order(b, id, data, what, true);
 }
 
 static size_t compare_all_types(const struct btf *b, unsigned rounds)
@@ -498,7 +506,7 @@ static void test_exact_u64_values(void **state)
 		assert_true(id > 0);
 		assert_int_equal(btf__resolve_size(btf, id), cases[i].size);
 		assert_int_equal(jsonw_new(NULL, &w), 0);
-		assert_int_equal(btf_jsonw_decode(btf, id, cases[i].data, w), 0);
+		assert_int_equal(btf_jsonw_decode(btf, id, cases[i].data, false, w), 0);
 		got = take(w);
 		if (!streq(got, cases[i].expected))
 			fail_msg("%s: got %s", cases[i].what, got);
@@ -613,9 +621,9 @@ static void compare_snapshot(const struct snapshot_case *c, enum fill how)
 	json_auto_t *tree = NULL;
 	int r;
 
-	assert_int_equal(dm_snapshot_to_json(s, &tree), 0);
+	assert_int_equal(dm_snapshot_to_json(s, false, &tree), 0);
 	assert_int_equal(jsonw_new(NULL, &w), 0);
-	r = dm_snapshot_write_json(w, s);
+	r = dm_snapshot_write_json(w, s, false);
 	if (r < 0)
 		fail_msg("%s: %s", c->what, strerror(-r));
 	want = dump(tree);
@@ -654,8 +662,8 @@ static void test_snapshot_errors(void **state)
 		int r_tree, r_stream;
 
 		assert_int_equal(jsonw_new(NULL, &w), 0);
-		r_tree = dm_snapshot_to_json(s, &tree);
-		r_stream = dm_snapshot_write_json(w, s);
+		r_tree = dm_snapshot_to_json(s, false, &tree);
+		r_stream = dm_snapshot_write_json(w, s, false);
 		assert_true(r_tree < 0);
 		if (r_tree != r_stream)
 			fail_msg("%s: tree %d, stream %d", cases[i].what, r_tree, r_stream);
@@ -674,13 +682,13 @@ static void test_chunks(void **state)
 
 	assert_int_equal(jsonw_new(NULL, &whole), 0);
 	assert_int_equal(jsonw_new(NULL, &chunked), 0);
-	assert_int_equal(dm_snapshot_write_json(whole, s), 0);
+	assert_int_equal(dm_snapshot_write_json(whole, s, false), 0);
 	jsonw_begin_array(chunked);
 	for (size_t i = 0, at = 0; i < ELEMENTSOF(sizes); at += sizes[i++]) {
 		chunk.keys = (uint8_t *)s->keys + at * s->key_size;
 		chunk.values = (uint8_t *)s->values + at * s->n_cpus * s->value_stride;
 		chunk.n_entries = sizes[i];
-		assert_int_equal(dm_snapshot_write_json_entries(chunked, &chunk), 0);
+		assert_int_equal(dm_snapshot_write_json_entries(chunked, &chunk, false), 0);
 	}
 	jsonw_end_array(chunked);
 	want = take(whole);
@@ -703,7 +711,7 @@ static int collect(const struct dm_map_snapshot *chunk, void *userdata)
 	c->entries += chunk->n_entries;
 	if (chunk->n_entries > c->largest)
 		c->largest = chunk->n_entries;
-	return dm_snapshot_write_json_entries(c->w, chunk);
+	return dm_snapshot_write_json_entries(c->w, chunk, false);
 }
 
 static int stop_at_second(const struct dm_map_snapshot *chunk, void *userdata)
@@ -758,7 +766,7 @@ static void test_read_chunks(void **state)
 	assert_int_equal(dm_map_snapshot_read(flows, bpf_object__btf(obj), false, &whole), 0);
 	assert_int_equal(whole->n_entries, N);
 	assert_int_equal(jsonw_new(NULL, &w), 0);
-	assert_int_equal(dm_snapshot_write_json(w, whole), 0);
+	assert_int_equal(dm_snapshot_write_json(w, whole, false), 0);
 	want = take(w);
 	got = read_chunked(flows, bpf_object__btf(obj), false, &c);
 	assert_string_equal(got, want);

@@ -281,7 +281,7 @@ static void test_json_case(void **state)
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = c->build();
 	json_auto_t *j = NULL;
 
-	assert_int_equal(dm_snapshot_to_json(s, &j), 0);
+	assert_int_equal(dm_snapshot_to_json(s, false, &j), 0);
 	assert_json_equal(j, c->expected);
 }
 
@@ -291,7 +291,7 @@ static void test_json_unsupported_map_type(void **state)
 	json_t *j = NULL;
 
 	s->type = BPF_MAP_TYPE_RINGBUF;
-	assert_int_equal(dm_snapshot_to_json(s, &j), -EOPNOTSUPP);
+	assert_int_equal(dm_snapshot_to_json(s, false, &j), -EOPNOTSUPP);
 	assert_null(j);
 }
 
@@ -763,7 +763,7 @@ static void test_read_object_maps(void **state)
 	assert_ptr_equal(flows->btf, btf);
 	assert_int_equal(flows->key_type_id, btf__find_by_name(btf, "flow_key"));
 	assert_int_equal(flows->value_type_id, btf__find_by_name(btf, "flow_stats"));
-	assert_int_equal(dm_snapshot_to_json(flows, &j), 0);
+	assert_int_equal(dm_snapshot_to_json(flows, false, &j), 0);
 	assert_json_equal(j, "[{\"key\": {\"saddr\": 1, \"daddr\": 2, \"sport\": 3, \"dport\": 4,"
 			     "\"proto\": 6}, \"value\": {\"packets\": 5, \"bytes\": 300}}]");
 
