@@ -204,6 +204,14 @@ static char *text_add_links(struct rest_request *req, char *text)
 	return out;
 }
 
+bool polycube_wants_text(struct rest_request *req)
+{
+	const char *accept = rest_request_header(req, MHD_HTTP_HEADER_ACCEPT);
+
+	return accept && (strcasestr(accept, "application/openmetrics-text") ||
+			  strcasestr(accept, "text/plain"));
+}
+
 char *polycube_shape_reply(struct rest_request *req, char *text)
 {
 	const struct route_match *m = rest_request_match(req);

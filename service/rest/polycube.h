@@ -15,6 +15,10 @@ struct monitor;
  * state and the dataplane configuration. */
 json_t *polycube_cube_json(const struct monitor *mon);
 
+/* Whether .../open-metrics answers its text as it is (the client's Accept names OpenMetrics or
+ * text/plain) rather than, as polycubed does for a string leaf, as a JSON string. */
+bool polycube_wants_text(struct rest_request *req);
+
 /* Shapes a read's JSON text for the request's route (takes `text`): a leaf of a metric picked
  * out of the metric, _links added to an object. NULL on a failed allocation. */
 char *polycube_shape_reply(struct rest_request *req, char *text);

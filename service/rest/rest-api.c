@@ -484,9 +484,13 @@ static void metrics_read_reply(struct metrics_read *rd, int r, char *text, dm_er
 		rest_reply_errorf(rd->req, MHD_HTTP_NOT_FOUND, -EINVAL,
 				  "Monitor %s has no metric \"%s\" in its %s.", rd->monitor,
 				  strempty(m->metric), m->route->list);
-	else if (rd->openmetrics)
+	else if (rd->openmetrics && polycube_wants_text(rd->req))
 		rest_reply(rd->req, MHD_HTTP_OK, OPENMETRICS_CONTENT_TYPE, text);
-	else
+	else if (rd->openmetrics) {
+		/* A string leaf of the model, as polycubed answers it (polycubectl parses JSON). */
+		rest_reply_json(rd->req, MHD_HTTP_OK, json_string(text));
+		free(text);
+	} else
 		rest_reply(rd->req, MHD_HTTP_OK, REST_JSON, polycube_shape_reply(rd->req, text));
 }
 

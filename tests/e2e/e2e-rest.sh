@@ -89,11 +89,13 @@ assert_eq "GET .../ingress-metrics (trailing slash, as polycubectl sends): its m
 http GET "$M/mon0/metrics/egress-metrics"
 assert_eq "GET .../egress-metrics: none" "[]" "$HTTP_BODY"
 http GET "$M/mon0/metrics"
-assert_eq "GET .../metrics: both lists" "egress-metrics ingress-metrics" "$(pick keys '')"
+assert_eq "GET .../metrics: both lists, and polycubed's _links" \
+	"_links egress-metrics ingress-metrics" "$(pick keys '')"
 assert_eq "GET .../metrics: packets_total" "[$N]" "$(pick ingress-metrics/0/value)"
 
-http GET "$M/mon0/open-metrics"
-assert_http "GET .../open-metrics: OpenMetrics' Content-Type" 200 "$OPENMETRICS"
+http GET "$M/mon0/open-metrics" -H 'Accept: application/openmetrics-text'
+assert_http "GET .../open-metrics, Accept naming OpenMetrics: OpenMetrics' Content-Type" 200 \
+	"$OPENMETRICS"
 check "open-metrics passes the strict parser with packets_total $N" \
 	"$PY" "$E2E_DIR/omcheck.py" packets_total $N <<<"$HTTP_BODY"
 
@@ -186,12 +188,15 @@ http PUT "$M/mon0/dataplane-config" -H 'Transfer-Encoding: chunked' --data-binar
 assert_rest_error "exactly 1 MiB is read, and judged as a configuration" 400 InvalidConfig
 assert_match "... whose unknown field is named" '^x: unknown field' "$(pick message)"
 
-http GET /polycube/v1/nothing
+http GET "$M/mon0/nothing"
 assert_rest_error "an unknown path" 404 InvalidArgument
-http PATCH "$M/mon0"
-assert_rest_error "a method the path does not take" 405 InvalidArgument
-run ip netns exec "$NS_A" curl -sS -i -X PATCH "http://127.0.0.1:$PORT$M/mon0"
-assert_match "405 says what the path takes (Allow)" $'Allow: GET, POST, PUT, DELETE\r' "$RUN_OUT"
+http GET /polycube/v1/nothing
+assert_rest_error "a first name that is no endpoint is a cube's, and there is none" 404 \
+	NoSuchMonitor
+http PATCH "$M/mon0/type"
+assert_rest_error "a method the path does not take (type is init-only)" 405 InvalidArgument
+run ip netns exec "$NS_A" curl -sS -i -X PATCH "http://127.0.0.1:$PORT$M/mon0/type"
+assert_match "405 says what the path takes (Allow)" $'Allow: GET, OPTIONS\r' "$RUN_OUT"
 http GET "$M/a%zz"
 assert_rest_error "a malformed percent-escape" 400 InvalidArgument
 http GET "$M/m%6Fn0/metrics/ingress-metrics/packets_total/value"
@@ -309,7 +314,7 @@ assert_eq "a swap-on-read /value returns the 10 packets so far" "[10]" "$HTTP_BO
 http GET "$M/swap0/metrics/ingress-metrics/packets_total/value"
 assert_eq "the next one what came since: nothing" "[0]" "$HTTP_BODY"
 send_udp "$NS_B" "$IP_A" 5001 6
-http GET "$M/swap0/open-metrics"
+http GET "$M/swap0/open-metrics" -H 'Accept: text/plain'
 check "open-metrics swaps too: packets_total 6" "$PY" "$E2E_DIR/omcheck.py" packets_total 6 \
 	<<<"$HTTP_BODY"
 send_udp "$NS_B" "$IP_A" 5001 7
