@@ -215,6 +215,11 @@ def main():
     status, body = c.request("GET", path)
     c.expect(status == 200, f"GET {path}: {status}")
     c.extra(path, body, root)
+    doc = os.path.join(yang_dir, "..", "..", "docs", "POLYCUBE.md")
+    with open(doc) as f:
+        text = f.read()
+    for name in ADDITIONS:
+        c.expect(f"| `{name}` |" in text, f"docs/POLYCUBE.md does not document {name}")
     for n in root:
         c.check(n, f"{path}/{n.name}", path, keys)
     return 1 if c.failures else 0
