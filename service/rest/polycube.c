@@ -728,6 +728,20 @@ void polycube_topology(struct rest_request *req)
 	rest_reply_json(req, MHD_HTTP_OK, cubes_array(rest_request_manager(req), cube_basic_json));
 }
 
+/* [{"cube": NAME}] or [{"netdev": NAME}]: what a help of /cubes or /netdevs lists. */
+static json_t *endpoint_elements(struct rest_request *req, bool netdevs, const char *key)
+{
+	json_auto_t *all =
+	    netdevs ? netdevs_json() : cubes_array(rest_request_manager(req), cube_basic_json);
+	json_t *elements = json_array(), *e;
+	size_t i;
+
+	json_array_foreach (all, i, e)
+		(void)json_array_append_new(elements,
+					    json_pack("{s:O}", key, json_object_get(e, "name")));
+	return elements;
+}
+
 /* OPTIONS of /cubes, /netdevs (their names, for "show"), and of one of them or /topology
  * ("show" only). polycubed answers these with help even to &completion; dynmond answers the
  * candidates, so that tab completion works there too. */
@@ -755,16 +769,7 @@ void polycube_endpoint_help(struct rest_request *req)
 					   : json_pack("{s:[s]}", "commands", "show"));
 		return;
 	}
-	{
-		json_auto_t *all = netdevs
-				       ? netdevs_json()
-				       : cubes_array(rest_request_manager(req), cube_basic_json);
-
-		elements = json_array();
-		json_array_foreach (all, i, e)
-			(void)json_array_append_new(
-			    elements, json_pack("{s:O}", key, json_object_get(e, "name")));
-	}
+	elements = endpoint_elements(req, netdevs, key);
 	if (completion) {
 		j = json_array();
 		json_array_foreach (elements, i, e)

@@ -384,6 +384,15 @@ assert_eq "... and the configuration is unchanged" "$CONFIG_BEFORE" "$HTTP_BODY"
 http POST /polycube/v1/attach -d "{\"cube\": \"ro0\", \"port\": \"$VETH_A\"}"
 assert_rest_error "writes off: attach refused" 403 PermissionDenied
 assert_eq "... and nothing is attached" "" "$(tc_filters "$NS_A" "$VETH_A" ingress)"
+http PATCH "$M/ro0/loglevel" -d '"TRACE"'
+assert_rest_error "writes off: PATCH of a leaf refused" 403 PermissionDenied
+http PATCH /polycube/v1/ro0/loglevel -d '"TRACE"'
+assert_rest_error "writes off: PATCH through the cube-name path refused" 403 PermissionDenied
+http GET "$M/ro0/loglevel"
+assert_eq "... and the log level is unchanged" '"OFF"' "$HTTP_BODY"
+http OPTIONS "$M/ro0?help=NONE"
+assert_eq "writes off: help (OPTIONS) still answers" "200 [\"set\",\"show\"]" \
+	"$HTTP_STATUS $(pick commands)"
 http DELETE "$M/ro0"
 assert_rest_error "writes off: DELETE refused" 403 PermissionDenied
 assert_rc "... and ro0 is still there" 0 dm show ro0
