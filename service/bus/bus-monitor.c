@@ -7,7 +7,6 @@
 #include "log.h"
 #include "manager.h"
 #include "pcnlog.h"
-#include "readout.h"
 
 int bus_monitor_path(const char *name, char **ret)
 {
@@ -253,127 +252,119 @@ static int property_get_config(sd_bus *bus, const char *path, const char *interf
 	return append_json(reply, monitor_config_json(userdata));
 }
 
-/* The Metrics document as the property's string: streamed into it, the one copy of the maps
- * a read makes. From the monitor (`mon`), or from the swap just done (`dp`, `sr`). */
-static int metrics_text(struct monitor *mon, const struct dm_dataplane *dp, struct dm_swap_read *sr,
-			char **ret, dm_error *e)
-{
-	_cleanup_(jsonw_freep) struct jsonw *w = NULL;
-	int r;
+/* ---- Reading ------------------------------------------------------------------------------ */
 
-	r = jsonw_new(NULL, &w);
-	if (r < 0)
-		return r;
-	if (mon)
-		r = monitor_write_metrics_json(mon, NULL, w, e);
-	else
-		r = dm_readout_write_json(dp, sr, NULL, w, e);
-	if (r < 0)
-		return r;
-	return jsonw_take_string(w, ret, NULL);
-}
-
-static int property_get_metrics(sd_bus *bus, const char *path, const char *interface,
-				const char *property, sd_bus_message *reply, void *userdata,
-				sd_bus_error *error)
-{
-	dm_error e = DM_ERROR_NULL;
-	_cleanup_free_ char *text = NULL;
-	int r;
-
-	r = metrics_text(userdata, NULL, NULL, &text, &e);
-	if (r < 0)
-		return bus_set_error(error, r, &e);
-	return sd_bus_message_append(reply, "s", text);
-}
-
-static int property_get_openmetrics(sd_bus *bus, const char *path, const char *interface,
-				    const char *property, sd_bus_message *reply, void *userdata,
-				    sd_bus_error *error)
-{
-	dm_error e = DM_ERROR_NULL;
-	_cleanup_free_ char *text = NULL;
-	int r;
-
-	r = monitor_openmetrics(userdata, &text, &e);
-	if (r < 0)
-		return bus_set_error(error, r, &e);
-	return sd_bus_message_append(reply, "s", text);
-}
-
-/* Swap-on-read waits a grace period for the kernel. A property getter must answer at once, so
- * for monitors that swap, a filter takes Properties.Get of Metrics and OpenMetrics first and
- * answers when the worker is done: the event loop serves other callers meanwhile. */
-struct pending_get {
+/* A read answers when monitor_read() is done (later, with swap-on-read): the call waits,
+ * the event loop serves other callers meanwhile. */
+struct pending_read {
 	sd_bus_message *call;
-	bool openmetrics;
+	bool variant; /* a Properties.Get: the answer is a variant */
 };
 
-static int reply_read(sd_bus_message *call, bool openmetrics, const struct dm_dataplane *dp,
-		      struct dm_swap_read *sr)
+static void on_read(int r, char *text, dm_error *e, void *userdata)
 {
-	dm_error e = DM_ERROR_NULL;
-	_cleanup_free_ char *text = NULL;
-	int r;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *t = text;
+	struct pending_read *pr = userdata;
 
-	if (openmetrics)
-		r = openmetrics_document(dp, sr, &text, &e);
-	else
-		r = metrics_text(NULL, dp, sr, &text, &e);
 	if (r < 0) {
-		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-		bus_set_error(&error, r, &e);
-		return sd_bus_reply_method_error(call, &error);
+		bus_set_error(&error, r, e);
+		r = sd_bus_reply_method_error(pr->call, &error);
+	} else if (pr->variant) {
+		r = sd_bus_reply_method_return(pr->call, "v", "s", t);
+	} else {
+		r = sd_bus_reply_method_return(pr->call, "s", t);
 	}
-	return sd_bus_reply_method_return(call, "v", "s", text);
-}
-
-static void on_swap_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
-{
-	struct pending_get *pg = userdata;
-
-	if (r < 0)
-		r = sd_bus_reply_method_errorf(pg->call, DM_ERROR_PREFIX "Failed",
-					       "Swap-on-read failed: %s", strerror(-r));
-	else
-		r = reply_read(pg->call, pg->openmetrics, dp, sr);
 	if (r < 0)
 		log_debug_errno(r, "Failed to answer a metrics read, ignoring: %m");
-	sd_bus_message_unref(pg->call);
-	free(pg);
+	sd_bus_message_unref(pr->call);
+	free(pr);
 }
 
-static int filter_swap_reads(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+/* Starts the read of `what`, answering `call` when done. */
+static int start_read(sd_bus_message *call, bool variant, struct monitor *mon,
+		      const struct monitor_read_what *what)
 {
+	struct pending_read *pr = calloc(1, sizeof(*pr));
+	int r;
+
+	if (!pr)
+		return -ENOMEM;
+	*pr = (struct pending_read){sd_bus_message_ref(call), variant};
+	r = monitor_read(mon, what, on_read, pr);
+	if (r < 0) {
+		sd_bus_message_unref(pr->call);
+		free(pr);
+	}
+	return r;
+}
+
+/* ReadMetrics(path, metric, format): path "ingress", "egress" or "" (both), metric "" (all)
+ * or a name, format "json" or "openmetrics". Only the maps of the metrics named are read. */
+static int method_read_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct monitor_read_what what = {.sel.path = -1};
+	const char *path, *metric, *format;
+	int r;
+
+	r = sd_bus_message_read(msg, "sss", &path, &metric, &format);
+	if (r < 0)
+		return r;
+	if (!isempty(path) && (what.sel.path = dm_path_from_string(path)) < 0)
+		return sd_bus_error_setf(error, DM_ERROR_PREFIX "InvalidArgument",
+					 "Unknown path \"%s\" (known: ingress, egress, or \"\" "
+					 "for both).",
+					 path);
+	if (streq(format, "json"))
+		what.format = MONITOR_READ_JSON;
+	else if (streq(format, "openmetrics"))
+		what.format = MONITOR_READ_OPENMETRICS;
+	else
+		return sd_bus_error_setf(error, DM_ERROR_PREFIX "InvalidArgument",
+					 "Unknown format \"%s\" (known: json, openmetrics).",
+					 format);
+	what.sel.metric = isempty(metric) ? NULL : metric;
+	r = start_read(msg, false, userdata, &what);
+	return r < 0 ? r : 1;
+}
+
+/* Metrics and OpenMetrics, the whole documents, are properties as upstream's users know them;
+ * but a read empties (empty-on-read) and swaps (swap-on-read), so they are explicit (in no
+ * GetAll, no GetManagedObjects: a generic read never takes counts) and their Get is taken here,
+ * before sd-bus's getter, to go through monitor_read() and answer when it is done. */
+static int monitor_get_read(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct monitor_read_what what = {.sel.path = -1};
 	struct monitor *mon = NULL;
-	struct pending_get *pg;
 	const char *interface, *property;
 	int r;
 
 	if (!sd_bus_message_is_method_call(msg, "org.freedesktop.DBus.Properties", "Get") ||
 	    monitor_object_find(NULL, sd_bus_message_get_path(msg), NULL, userdata, (void **)&mon,
-				NULL) <= 0 ||
-	    !monitor_reads_with_swap(mon))
+				NULL) <= 0)
 		return 0;
 	r = sd_bus_message_read(msg, "ss", &interface, &property);
 	(void)sd_bus_message_rewind(msg, true);
-	if (r < 0 || !streq(interface, DYNMON_MONITOR_INTERFACE) ||
-	    (!streq(property, "Metrics") && !streq(property, "OpenMetrics")))
+	if (r < 0 || !streq(interface, DYNMON_MONITOR_INTERFACE))
 		return 0;
+	if (streq(property, "Metrics"))
+		what.format = MONITOR_READ_JSON;
+	else if (streq(property, "OpenMetrics"))
+		what.format = MONITOR_READ_OPENMETRICS;
+	else
+		return 0;
+	r = start_read(msg, true, mon, &what);
+	return r < 0 ? r : 1;
+}
 
-	pg = calloc(1, sizeof(*pg));
-	if (!pg)
-		return -ENOMEM;
-	pg->call = sd_bus_message_ref(msg);
-	pg->openmetrics = streq(property, "OpenMetrics");
-	r = monitor_read_async(mon, pg->openmetrics, on_swap_read, pg);
-	if (r < 0) {
-		sd_bus_message_unref(pg->call);
-		free(pg);
-		return 0; /* the getter answers, blocking */
-	}
-	return 1;
+/* Never called: monitor_get_read() answers every Get of them, and explicit properties are in
+ * no GetAll. There for introspection and busctl get-property. */
+static int property_get_read(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s is read with Properties.Get.",
+				 property);
 }
 
 static const sd_bus_vtable monitor_vtable[] = {
@@ -386,13 +377,16 @@ static const sd_bus_vtable monitor_vtable[] = {
     SD_BUS_PROPERTY("Config", "s", property_get_config, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", property_get_log_level, property_set_log_level, 0,
 			     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_PROPERTY("Metrics", "s", property_get_metrics, 0, 0),
-    SD_BUS_PROPERTY("OpenMetrics", "s", property_get_openmetrics, 0, 0),
+    SD_BUS_PROPERTY("Metrics", "s", property_get_read, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
+    SD_BUS_PROPERTY("OpenMetrics", "s", property_get_read, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
     SD_BUS_METHOD_WITH_NAMES("Inject", "s", SD_BUS_PARAM(config), "", , method_inject,
 			     SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("Attach", "s", SD_BUS_PARAM(interface), "", , method_attach,
 			     SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("Detach", "", "", method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES(
+	"ReadMetrics", "sss", SD_BUS_PARAM(path) SD_BUS_PARAM(metric) SD_BUS_PARAM(format), "s",
+	SD_BUS_PARAM(metrics), method_read_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END,
 };
 
@@ -408,8 +402,8 @@ int bus_monitor_register(sd_bus *bus, struct manager *m)
 				       m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add the monitor enumerator: %m");
-	r = sd_bus_add_filter(bus, NULL, filter_swap_reads, m);
+	r = sd_bus_add_fallback(bus, NULL, DYNMON_MONITOR_PREFIX, monitor_get_read, m);
 	if (r < 0)
-		return log_error_errno(r, "Failed to add the swap-on-read filter: %m");
+		return log_error_errno(r, "Failed to add the metrics reader: %m");
 	return 0;
 }

@@ -347,6 +347,14 @@ const char *dm_path_to_string(enum dm_path p)
 	return p >= 0 && p < _DM_PATH_MAX ? path_names[p] : NULL;
 }
 
+int dm_path_from_string(const char *s)
+{
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		if (streq(s, path_names[p]))
+			return p;
+	return -EINVAL;
+}
+
 const char *dm_metric_type_to_string(enum dm_metric_type t)
 {
 	return t >= 0 && t < _DM_METRIC_TYPE_MAX ? metric_type_names[t] : NULL;

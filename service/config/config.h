@@ -164,6 +164,7 @@ void dm_config_free(struct dm_config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_config *, dm_config_free);
 
 const char *dm_path_to_string(enum dm_path p);		     /* "ingress", "egress" */
+int dm_path_from_string(const char *s);			     /* -EINVAL when unknown */
 const char *dm_metric_type_to_string(enum dm_metric_type t); /* "counter", ... */
 int dm_metric_type_from_string(const char *s);		     /* -EINVAL when unknown */
 

@@ -555,131 +555,168 @@ json_t *monitor_config_json(const struct monitor *m)
 	return dm_config_to_json(m->dataplane ? m->dataplane->config : &empty);
 }
 
-/* With swap-on-read, swaps here, blocking the caller for a grace period: for callers that
- * cannot wait asynchronously (monitor_read_async() is the other way). */
-static int swap_now(struct monitor *m, bool exported_only, struct dm_swap_read **ret,
-		    dm_error *error)
-{
-	int r;
+/* ---- Reading ------------------------------------------------------------------------------ */
 
-	*ret = NULL;
-	if (!dm_dataplane_has_swap(m->dataplane))
+/* A read under way: what it asked, copied (the caller's may be gone when the worker is done),
+ * and the dataplane it reads. */
+struct read_job {
+	struct dm_dataplane *dp; /* a reference; NULL before any injection */
+	struct dm_grace *grace;
+	char *monitor; /* for messages */
+	char *metric;
+	struct om_label *extra;
+	struct monitor_read_what what; /* pointing at the copies above */
+	struct dm_swap_read *sr;
+	monitor_read_done_fn done;
+	void *userdata;
+};
+
+static void read_job_free(struct read_job *j)
+{
+	for (size_t i = 0; j->extra && i < j->what.n_extra; i++) {
+		free((char *)j->extra[i].name);
+		free((char *)j->extra[i].value);
+	}
+	free(j->extra);
+	free(j->metric);
+	free(j->monitor);
+	dm_swap_read_free(j->sr);
+	dm_dataplane_unref(j->dp);
+	free(j);
+}
+
+static int read_job_copy_extra(struct read_job *j, const struct monitor_read_what *what)
+{
+	if (what->n_extra == 0)
 		return 0;
-	r = dm_dataplane_swap_read(m->dataplane, m->manager->grace, exported_only, ret);
-	if (r < 0)
-		return dm_error_set(error, r, "Swap-on-read of monitor %s failed: %s", m->name,
-				    strerror(-r));
+	j->extra = calloc(what->n_extra, sizeof(*j->extra));
+	if (!j->extra)
+		return -ENOMEM;
+	for (size_t i = 0; i < what->n_extra; i++) {
+		j->extra[i].name = strdup(what->extra[i].name);
+		j->extra[i].value = strdup(what->extra[i].value);
+		if (!j->extra[i].name || !j->extra[i].value)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
-int monitor_write_metrics_json(struct monitor *m, const struct dm_readout_part *part,
-			       struct jsonw *w, dm_error *error)
+static int read_job_new(struct monitor *m, const struct monitor_read_what *what,
+			monitor_read_done_fn done, void *userdata, struct read_job **ret)
 {
-	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
-	int r;
+	struct read_job *j = calloc(1, sizeof(*j));
 
-	r = swap_now(m, false, &sr, error);
-	if (r < 0)
-		return r;
-	return dm_readout_write_json(m->dataplane, sr, part, w, error);
+	if (!j)
+		return -ENOMEM;
+	*j = (struct read_job){
+	    .dp = m->dataplane ? dm_dataplane_ref(m->dataplane) : NULL,
+	    .grace = m->manager->grace,
+	    .monitor = strdup(m->name),
+	    .metric = what->sel.metric ? strdup(what->sel.metric) : NULL,
+	    .what = *what,
+	    .done = done,
+	    .userdata = userdata,
+	};
+	if (!j->monitor || (what->sel.metric && !j->metric) || read_job_copy_extra(j, what) < 0) {
+		read_job_free(j);
+		return -ENOMEM;
+	}
+	j->what.sel.metric = j->metric;
+	j->what.extra = j->extra;
+	/* OpenMetrics shows the exported metrics only: it reads no other. */
+	if (what->format == MONITOR_READ_OPENMETRICS || what->format == MONITOR_READ_FAMILIES)
+		j->what.sel.exported_only = true;
+	*ret = j;
+	return 0;
 }
 
-int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,
-			      size_t n_extra, dm_error *error)
+static int render_json(struct read_job *j, char **ret, dm_error *error)
 {
-	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
-	int r;
+	static const enum dm_readout_shape shapes[] = {
+	    [MONITOR_READ_JSON] = DM_READOUT_DOCUMENT,
+	    [MONITOR_READ_JSON_LIST] = DM_READOUT_LIST,
+	    [MONITOR_READ_JSON_METRIC] = DM_READOUT_METRIC,
+	    [MONITOR_READ_JSON_VALUE] = DM_READOUT_VALUE,
+	};
+	_cleanup_(jsonw_freep) struct jsonw *w = NULL;
+	int r, k;
 
-	r = swap_now(m, true, &sr, error);
+	r = jsonw_new(NULL, &w);
 	if (r < 0)
 		return r;
-	return dm_readout_openmetrics(m->dataplane, sr, f, extra, n_extra, error);
+	r = dm_readout_write_json(j->dp, j->sr, &j->what.sel, shapes[j->what.format], w, error);
+	if (r <= 0)
+		return r;
+	k = jsonw_take_string(w, ret, NULL);
+	return k < 0 ? k : r;
 }
 
-int openmetrics_document(const struct dm_dataplane *dp, struct dm_swap_read *sr, char **ret,
-			 dm_error *error)
+static int render_openmetrics(struct read_job *j, char **ret, dm_error *error)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0;
 	FILE *f;
-	int r;
+	int r = 0;
 
 	f = open_memstream(&buf, &size);
 	if (!f)
 		return -ENOMEM;
-	r = dm_readout_openmetrics(dp, sr, f, NULL, 0, error);
-	if (r >= 0)
+	if (j->dp)
+		r = dm_readout_openmetrics(j->dp, j->sr, &j->what.sel, f, j->what.extra,
+					   j->what.n_extra, error);
+	if (r >= 0 && j->what.format == MONITOR_READ_OPENMETRICS)
 		r = om_write_eof(f);
 	if (fclose(f) != 0 && r >= 0)
 		r = -ENOMEM;
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(buf);
-	return 0;
+	return 1;
 }
 
-int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error)
+/* Shapes what was read (and swapped), hands it to `done`, and frees the job. */
+static void read_job_finish(void *userdata, int r)
 {
-	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = NULL;
-	int r;
+	struct read_job *j = userdata;
+	dm_error e = DM_ERROR_NULL;
+	char *text = NULL;
 
-	r = swap_now(m, true, &sr, error);
 	if (r < 0)
-		return r;
-	return openmetrics_document(m->dataplane, sr, ret, error);
+		dm_error_set(&e, r, "Swap-on-read of monitor %s failed: %s", j->monitor,
+			     strerror(-r));
+	else if (j->what.format >= MONITOR_READ_OPENMETRICS)
+		r = render_openmetrics(j, &text, &e);
+	else
+		r = render_json(j, &text, &e);
+	j->done(r, text, &e, j->userdata);
+	dm_error_done(&e);
+	read_job_free(j);
 }
 
-bool monitor_reads_with_swap(const struct monitor *m)
-{
-	return dm_dataplane_has_swap(m->dataplane);
-}
-
-struct read_job {
-	struct dm_dataplane *dp;
-	struct dm_grace *grace;
-	bool exported_only;
-	struct dm_swap_read *sr;
-	monitor_read_done_fn done;
-	void *userdata;
-};
-
-static int read_job_work(void *userdata)
+static int read_job_swap(void *userdata)
 {
 	struct read_job *j = userdata;
 
-	return dm_dataplane_swap_read(j->dp, j->grace, j->exported_only, &j->sr);
+	return dm_dataplane_swap_read(j->dp, j->grace, &j->what.sel, &j->sr);
 }
 
-static void read_job_done(void *userdata, int result)
-{
-	struct read_job *j = userdata;
-
-	j->done(j->dp, j->sr, result, j->userdata);
-	dm_swap_read_free(j->sr);
-	dm_dataplane_unref(j->dp);
-	free(j);
-}
-
-int monitor_read_async(struct monitor *m, bool exported_only, monitor_read_done_fn done,
-		       void *userdata)
+int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
+		 void *userdata)
 {
 	struct read_job *j;
 	int r;
 
-	j = calloc(1, sizeof(*j));
-	if (!j)
-		return -ENOMEM;
-	*j = (struct read_job){
-	    .dp = dm_dataplane_ref(m->dataplane),
-	    .grace = m->manager->grace,
-	    .exported_only = exported_only,
-	    .done = done,
-	    .userdata = userdata,
-	};
-	r = dm_worker_submit(m->manager->worker, read_job_work, read_job_done, j);
-	if (r < 0) {
-		dm_dataplane_unref(j->dp);
-		free(j);
+	if (what->format < 0 || what->format >= _MONITOR_READ_FORMAT_MAX)
+		return -EINVAL;
+	r = read_job_new(m, what, done, userdata, &j);
+	if (r < 0)
+		return r;
+	if (!dm_dataplane_swaps_for(j->dp, &j->what.sel)) {
+		read_job_finish(j, 0);
+		return 0;
 	}
+	r = dm_worker_submit(m->manager->worker, read_job_swap, read_job_finish, j);
+	if (r < 0)
+		read_job_free(j);
 	return r;
 }

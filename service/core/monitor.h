@@ -92,28 +92,35 @@ int monitor_link_renamed(struct monitor *m, const char *ifname);
 /* The normalized configuration (v1.1 shape); both paths {} before any injection. */
 json_t *monitor_config_json(const struct monitor *m);
 
-/* {"ingress-metrics": [...], "egress-metrics": [...]}, or the `part` of it (NULL: all), written
- * through `w` (dm_readout_write_json(), whose return it returns). With swap-on-read metrics these
- * three swap on the caller's thread, blocking it for a grace period (milliseconds); callers that
- * can answer later use monitor_read_async() instead. */
-int monitor_write_metrics_json(struct monitor *m, const struct dm_readout_part *part,
-			       struct jsonw *w, dm_error *error);
+/* What a read of a monitor gives. */
+enum monitor_read_format {
+	MONITOR_READ_JSON,	  /* {"ingress-metrics": [...], "egress-metrics": [...]} */
+	MONITOR_READ_JSON_LIST,	  /* one path's list of metrics */
+	MONITOR_READ_JSON_METRIC, /* one metric: {"name", "value", "timestamp"} */
+	MONITOR_READ_JSON_VALUE,  /* its "value" */
+	MONITOR_READ_OPENMETRICS, /* the OpenMetrics document, "# EOF" last */
+	MONITOR_READ_FAMILIES,	  /* its families, samples also labelled with `extra`; no "# EOF" */
+	_MONITOR_READ_FORMAT_MAX,
+};
 
-/* The monitor's OpenMetrics families, each sample also labelled with `extra`; no "# EOF". */
-int monitor_write_openmetrics(struct monitor *m, FILE *f, const struct om_label *extra,
-			      size_t n_extra, dm_error *error);
+/* A read names what it wants, and only the maps behind it are read, emptied (empty-on-read) or
+ * swapped (swap-on-read): `sel` (dataplane.h) names a path (or both) and a metric (or all);
+ * OpenMetrics takes the exported metrics only. The lists hold the metrics taken; a list and a
+ * metric need a path. */
+struct monitor_read_what {
+	struct dm_read_sel sel;
+	enum monitor_read_format format;
+	const struct om_label *extra; /* MONITOR_READ_FAMILIES */
+	size_t n_extra;
+};
 
-/* The whole OpenMetrics document of one monitor, "# EOF" included. */
-int monitor_openmetrics(struct monitor *m, char **ret, dm_error *error);
-int openmetrics_document(const struct dm_dataplane *dp, struct dm_swap_read *sr, char **ret,
-			 dm_error *error);
+/* The end of a read, on the event loop: r > 0 and `text` (the callee's to free); r == 0 when the
+ * metric named does not exist (JSON_METRIC, JSON_VALUE); r < 0 and `error` when it failed. */
+typedef void (*monitor_read_done_fn)(int r, char *text, dm_error *error, void *userdata);
 
-/* Swap-on-read without blocking the event loop: the swap and its grace period happen in the
- * manager's worker; `done` then runs on the event loop with the dataplane that was read (kept
- * alive meanwhile, even if the monitor is re-injected or deleted) and the swap's snapshots, for
- * dm_readout_write_json() / dm_readout_openmetrics(). */
-typedef void (*monitor_read_done_fn)(struct dm_dataplane *dp, struct dm_swap_read *sr, int r,
-				     void *userdata);
-bool monitor_reads_with_swap(const struct monitor *m);
-int monitor_read_async(struct monitor *m, bool exported_only, monitor_read_done_fn done,
-		       void *userdata);
+/* The one read of a monitor that every door calls. With swap-on-read, the swap and its grace
+ * period happen in the manager's worker and `done` runs later, the dataplane read kept alive
+ * meanwhile (even if the monitor is re-injected or deleted); without, `done` runs before this
+ * returns. Returns < 0 (and `done` never runs) when the read cannot start. */
+int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
+		 void *userdata);

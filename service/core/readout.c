@@ -43,10 +43,10 @@ static int read_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr, e
 
 /* ---- The JSON document, streamed ---------------------------------------------------------- */
 
-/* One metric as its map is read: its entries written chunk after chunk, or only read. */
+/* One metric as its map is read: its entries written chunk after chunk. */
 struct metric_writer {
-	struct jsonw *w; /* NULL: not shown */
-	int error;	 /* of writing, as opposed to reading */
+	struct jsonw *w;
+	int error; /* of writing, as opposed to reading */
 	bool network_order;
 };
 
@@ -54,8 +54,7 @@ static int write_chunk(const struct dm_map_snapshot *chunk, void *userdata)
 {
 	struct metric_writer *mw = userdata;
 
-	if (mw->w)
-		mw->error = dm_snapshot_write_json_entries(mw->w, chunk, mw->network_order);
+	mw->error = dm_snapshot_write_json_entries(mw->w, chunk, mw->network_order);
 	return mw->error;
 }
 
@@ -90,32 +89,28 @@ static int read_metric_chunks(const struct dm_dataplane *dp, struct dm_swap_read
 	return 0;
 }
 
-enum show { SHOW_NONE, SHOW_METRIC, SHOW_VALUE };
-
-/* {"name": ..., "value": [...], "timestamp": ...}, as dm_metric_json() has it. */
+/* {"name": ..., "value": [...], "timestamp": ...}, as dm_metric_json() has it; or the value. */
 static int write_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr, enum dm_path p,
-			size_t i, int64_t ts, enum show show, struct jsonw *w, dm_error *error)
+			size_t i, int64_t ts, bool value_only, struct jsonw *w, dm_error *error)
 {
 	struct metric_writer mw = {
-	    .w = show == SHOW_NONE ? NULL : w,
+	    .w = w,
 	    .network_order = dp->config->paths[p].metrics[i].network_byte_order,
 	};
 	int r;
 
-	if (show == SHOW_METRIC) {
+	if (!value_only) {
 		jsonw_begin_object(w);
 		jsonw_name(w, "name");
 		jsonw_string(w, dp->config->paths[p].metrics[i].name);
 		jsonw_name(w, "value");
 	}
-	if (show != SHOW_NONE)
-		jsonw_begin_array(w);
+	jsonw_begin_array(w);
 	r = read_metric_chunks(dp, sr, p, i, &mw, error);
 	if (r < 0)
 		return r;
-	if (show != SHOW_NONE)
-		jsonw_end_array(w);
-	if (show == SHOW_METRIC) {
+	jsonw_end_array(w);
+	if (!value_only) {
 		jsonw_name(w, "timestamp");
 		jsonw_i64(w, ts);
 		jsonw_end_object(w);
@@ -123,79 +118,113 @@ static int write_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr, 
 	return 0;
 }
 
-/* What of metric `name` of list `list` is shown; `*found` once a metric was. */
-static enum show show_of(const struct dm_readout_part *part, const char *list, const char *name,
-			 bool *found)
+static bool has_path(const struct dm_dataplane *dp, enum dm_path p)
 {
-	if (!part)
-		return SHOW_METRIC;
-	if (!streq(part->list, list))
-		return SHOW_NONE;
-	if (!part->metric)
-		return SHOW_METRIC;
-	/* Of two metrics of one name, the first, as the tree's lookup finds it. */
-	if (*found || !streq(part->metric, name))
-		return SHOW_NONE;
-	*found = true;
-	return part->value_only ? SHOW_VALUE : SHOW_METRIC;
+	return dp && dp->paths[p].obj;
 }
 
-static int write_path(const struct dm_dataplane *dp, struct dm_swap_read *sr, enum dm_path p,
-		      const struct dm_readout_part *part, const char *list, struct jsonw *w,
-		      bool *found, dm_error *error)
+/* The list of path `p`: the metrics `sel` takes of it. */
+static int write_list(const struct dm_dataplane *dp, struct dm_swap_read *sr, enum dm_path p,
+		      const struct dm_read_sel *sel, struct jsonw *w, dm_error *error)
 {
-	const struct dm_path_config *pc;
-	bool whole_list = !part || (streq(part->list, list) && !part->metric);
-	int64_t ts;
+	int64_t ts = now_ms();
 	int r;
 
-	if (whole_list)
-		jsonw_begin_array(w);
-	if (dp && dp->paths[p].obj) {
-		pc = &dp->config->paths[p];
-		ts = now_ms();
-		for (size_t i = 0; i < pc->n_metrics; i++) {
-			r = write_metric(dp, sr, p, i, ts,
-					 show_of(part, list, pc->metrics[i].name, found), w, error);
-			if (r < 0)
-				return r;
-		}
+	jsonw_begin_array(w);
+	for (size_t i = 0; has_path(dp, p) && i < dp->config->paths[p].n_metrics; i++) {
+		if (!dm_read_sel_takes(sel, dp->config, p, i))
+			continue;
+		r = write_metric(dp, sr, p, i, ts, false, w, error);
+		if (r < 0)
+			return r;
 	}
-	if (whole_list) {
-		jsonw_end_array(w);
-		*found = true;
-	}
+	jsonw_end_array(w);
 	return 0;
 }
 
-int dm_readout_write_json(const struct dm_dataplane *dp, struct dm_swap_read *sr,
-			  const struct dm_readout_part *part, struct jsonw *w, dm_error *error)
+static int write_document(const struct dm_dataplane *dp, struct dm_swap_read *sr,
+			  const struct dm_read_sel *sel, struct jsonw *w, dm_error *error)
 {
-	bool found = false;
-
-	if (!part)
-		jsonw_begin_object(w);
+	jsonw_begin_object(w);
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		_cleanup_free_ char *list = strdup_printf("%s-metrics", dm_path_to_string(p));
 		int r;
 
 		if (!list)
 			return -ENOMEM;
-		if (!part)
-			jsonw_name(w, list);
-		r = write_path(dp, sr, p, part, list, w, &found, error);
+		jsonw_name(w, list);
+		r = write_list(dp, sr, p, sel, w, error);
 		if (r < 0)
 			return r;
 	}
-	if (!part)
-		jsonw_end_object(w);
-	return found ? 1 : 0;
+	jsonw_end_object(w);
+	return 0;
+}
+
+/* The one metric `sel` names on its path; 0 when there is none. */
+static int write_one(const struct dm_dataplane *dp, struct dm_swap_read *sr,
+		     const struct dm_read_sel *sel, bool value_only, struct jsonw *w,
+		     dm_error *error)
+{
+	enum dm_path p = sel->path;
+	int r;
+
+	for (size_t i = 0; has_path(dp, p) && i < dp->config->paths[p].n_metrics; i++)
+		if (dm_read_sel_takes(sel, dp->config, p, i)) {
+			r = write_metric(dp, sr, p, i, now_ms(), value_only, w, error);
+			return r < 0 ? r : 1;
+		}
+	return 0;
+}
+
+int dm_readout_write_json(const struct dm_dataplane *dp, struct dm_swap_read *sr,
+			  const struct dm_read_sel *sel, enum dm_readout_shape shape,
+			  struct jsonw *w, dm_error *error)
+{
+	int r;
+
+	if (shape != DM_READOUT_DOCUMENT && (!sel || sel->path < 0 || sel->path >= _DM_PATH_MAX))
+		return dm_error_set(error, -EINVAL, "A list or a metric is read from one path.");
+	if ((shape == DM_READOUT_METRIC || shape == DM_READOUT_VALUE) && !sel->metric)
+		return dm_error_set(error, -EINVAL, "Which metric?");
+	switch (shape) {
+	case DM_READOUT_DOCUMENT:
+		r = write_document(dp, sr, sel, w, error);
+		break;
+	case DM_READOUT_LIST:
+		r = write_list(dp, sr, sel->path, sel, w, error);
+		break;
+	default:
+		return write_one(dp, sr, sel, shape == DM_READOUT_VALUE, w, error);
+	}
+	return r < 0 ? r : 1;
 }
 
 struct openmetrics_source {
 	const struct dm_dataplane *dp;
 	struct dm_swap_read *sr;
+	const struct dm_read_sel *sel;
 };
+
+/* A metric not taken: the shape of its map, for the families it shares (metrics.h). */
+static int metric_shape(const struct dm_dataplane *dp, enum dm_path p, size_t i,
+			struct dm_map_snapshot **ret, dm_error *error)
+{
+	const struct dm_metric_config *mc = &dp->config->paths[p].metrics[i];
+	const struct btf *btf = NULL;
+	struct bpf_map *map;
+	int r;
+
+	map = dm_dataplane_find_map(dp, p, mc->map_name, &btf);
+	if (!map)
+		return dm_error_set(error, -ENOENT, "Metric %s: map %s is gone.", mc->name,
+				    mc->map_name);
+	r = dm_map_snapshot_shape(map, btf, ret);
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot look at map %s of metric %s: %s",
+				    mc->map_name, mc->name, strerror(-r));
+	return 1;
+}
 
 static int openmetrics_snapshot(enum dm_path p, size_t i, struct dm_map_snapshot **ret,
 				dm_error *error, void *userdata)
@@ -205,13 +234,16 @@ static int openmetrics_snapshot(enum dm_path p, size_t i, struct dm_map_snapshot
 	*ret = NULL;
 	if (!src->dp->paths[p].obj)
 		return 0;
+	if (!dm_read_sel_takes(src->sel, src->dp->config, p, i))
+		return metric_shape(src->dp, p, i, ret, error);
 	return read_metric(src->dp, src->sr, p, i, ret, error);
 }
 
-int dm_readout_openmetrics(const struct dm_dataplane *dp, struct dm_swap_read *sr, FILE *f,
-			   const struct om_label *extra, size_t n_extra, dm_error *error)
+int dm_readout_openmetrics(const struct dm_dataplane *dp, struct dm_swap_read *sr,
+			   const struct dm_read_sel *sel, FILE *f, const struct om_label *extra,
+			   size_t n_extra, dm_error *error)
 {
-	struct openmetrics_source src = {dp, sr};
+	struct openmetrics_source src = {dp, sr, sel};
 
 	if (!dp)
 		return 0;

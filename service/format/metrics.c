@@ -221,6 +221,7 @@ struct exported {
 	struct dm_map_snapshot *snap;
 	struct dm_export *plan;
 	bool path_label;
+	bool shape_only; /* not read: shapes the families it shares, is not written */
 };
 
 struct exports {
@@ -259,6 +260,7 @@ static int exports_gather(struct exports *xs, const struct dm_config *c,
 			r = source(p, i, &e->snap, error, userdata);
 			if (r < 0)
 				return r;
+			e->shape_only = r > 0;
 			if (!e->snap)
 				continue; /* no program on this path */
 			xs->n++;
@@ -333,6 +335,8 @@ static int exports_write(const struct exported *e, FILE *f, const struct om_labe
 
 	if (!labels)
 		return -ENOMEM;
+	if (e->shape_only)
+		return 0;
 	if (e->path_label)
 		labels[n++] = (struct om_label){"path", dm_path_to_string(e->path)};
 	memcpy(labels + n, extra, n_extra * sizeof(*extra));

@@ -45,7 +45,9 @@ int dm_metric_check_map(const struct bpf_map *map, const struct btf *btf,
 			const struct dm_metric_config *m, dm_error *error);
 
 /* The snapshot of metric `i` of path `p` for dm_config_write_openmetrics(): 0 and *ret NULL
- * when the path has no program. */
+ * when the path has no program. 1 for a snapshot that only gives the shape of a metric that
+ * is not read (dm_map_snapshot_shape()): its families are not written, but those it shares
+ * with a metric that is are labelled as in the whole document (path="..."). */
 typedef int (*dm_snapshot_source_t)(enum dm_path p, size_t i, struct dm_map_snapshot **ret,
 				    dm_error *error, void *userdata);
 

@@ -104,6 +104,49 @@ bool dm_dataplane_has_swap(const struct dm_dataplane *dp)
 	return false;
 }
 
+bool dm_read_sel_takes(const struct dm_read_sel *sel, const struct dm_config *c, enum dm_path p,
+		       size_t i)
+{
+	const struct dm_path_config *pc = &c->paths[p];
+
+	if (!sel)
+		return true;
+	if ((sel->path >= 0 && sel->path != (int)p) ||
+	    (sel->exported_only && !pc->metrics[i].open_metrics))
+		return false;
+	if (!sel->metric)
+		return true;
+	if (!streq(pc->metrics[i].name, sel->metric))
+		return false;
+	/* Of two metrics of one name on a path, the first. */
+	for (size_t j = 0; j < i; j++)
+		if (streq(pc->metrics[j].name, sel->metric))
+			return false;
+	return true;
+}
+
+/* Whether `sel` takes a swap-on-read metric of path `p`: then the path swaps. */
+static bool path_swaps_for(const struct dm_dataplane *dp, enum dm_path p,
+			   const struct dm_read_sel *sel)
+{
+	const struct dm_path_config *pc = &dp->config->paths[p];
+
+	if (!dp->paths[p].pivot)
+		return false;
+	for (size_t i = 0; i < pc->n_metrics; i++)
+		if (pc->metrics[i].swap_on_read && dm_read_sel_takes(sel, dp->config, p, i))
+			return true;
+	return false;
+}
+
+bool dm_dataplane_swaps_for(const struct dm_dataplane *dp, const struct dm_read_sel *sel)
+{
+	for (int p = 0; dp && p < _DM_PATH_MAX; p++)
+		if (path_swaps_for(dp, p, sel))
+			return true;
+	return false;
+}
+
 struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_path path,
 				      const char *name, const struct btf **ret_btf)
 {
@@ -525,10 +568,11 @@ static int path_load(struct path_build *b, enum dm_path path, enum dm_hook hook,
 	return 0;
 }
 
-static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace, bool exported_only,
-			    struct dm_swap_read **ret)
+static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace,
+			    const struct dm_read_sel *sel, struct dm_swap_read **ret)
 {
 	_cleanup_(dm_swap_read_freep) struct dm_swap_read *sr = calloc(1, sizeof(*sr));
+	bool swapped[_DM_PATH_MAX] = {};
 	int r;
 
 	if (!sr)
@@ -538,8 +582,9 @@ static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace, boo
 		int fd = bpf_program__fd(pp->b_live ? pp->prog : pp->prog_b);
 		__u32 key = 0;
 
-		if (!pp->pivot)
+		if (!path_swaps_for(dp, p, sel))
 			continue;
+		swapped[p] = true;
 		if (bpf_map_update_elem(bpf_map__fd(pp->pivot->maps.dm_progs), &key, &fd, BPF_ANY) <
 		    0)
 			return -errno;
@@ -555,7 +600,7 @@ static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace, boo
 		const struct dm_path_config *pc = &dp->config->paths[p];
 		struct bpf_object *old = pp->b_live ? pp->obj : pp->obj_b;
 
-		if (!pp->pivot)
+		if (!swapped[p])
 			continue;
 		sr->snapshots[p] = calloc(pc->n_metrics, sizeof(struct dm_map_snapshot *));
 		if (!sr->snapshots[p])
@@ -563,7 +608,7 @@ static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace, boo
 		sr->n_snapshots[p] = pc->n_metrics;
 		for (size_t i = 0; i < pc->n_metrics; i++) {
 			if (!pc->metrics[i].swap_on_read ||
-			    (exported_only && !pc->metrics[i].open_metrics))
+			    !dm_read_sel_takes(sel, dp->config, p, i))
 				continue;
 			r = dm_map_snapshot_read(
 			    bpf_object__find_map_by_name(old, pc->metrics[i].map_name),
@@ -576,13 +621,13 @@ static int swap_read_locked(struct dm_dataplane *dp, struct dm_grace *grace, boo
 	return 0;
 }
 
-int dm_dataplane_swap_read(struct dm_dataplane *dp, struct dm_grace *grace, bool exported_only,
-			   struct dm_swap_read **ret)
+int dm_dataplane_swap_read(struct dm_dataplane *dp, struct dm_grace *grace,
+			   const struct dm_read_sel *sel, struct dm_swap_read **ret)
 {
 	int r;
 
 	pthread_mutex_lock(&dp->swap_lock);
-	r = swap_read_locked(dp, grace, exported_only, ret);
+	r = swap_read_locked(dp, grace, sel, ret);
 	pthread_mutex_unlock(&dp->swap_lock);
 	return r;
 }

@@ -59,6 +59,20 @@ struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_pat
 /* True when some metric of the dataplane reads with swap-on-read. */
 bool dm_dataplane_has_swap(const struct dm_dataplane *dp);
 
+/* The metrics a read takes, and so reads, empties (empty-on-read) or swaps (swap-on-read):
+ * only those, so that a reader of one metric never takes what another's reader waits for. */
+struct dm_read_sel {
+	int path;	    /* enum dm_path, or -1: both */
+	const char *metric; /* NULL: every metric of the path(s); else the first of that name */
+	bool exported_only; /* only the metrics exported to OpenMetrics */
+};
+
+/* Whether `sel` (NULL: everything) takes metric `i` of path `p` of `c`. */
+bool dm_read_sel_takes(const struct dm_read_sel *sel, const struct dm_config *c, enum dm_path p,
+		       size_t i);
+/* Whether reading `sel` from `dp` swaps: some metric it takes reads with swap-on-read. */
+bool dm_dataplane_swaps_for(const struct dm_dataplane *dp, const struct dm_read_sel *sel);
+
 /* One swap: the old copies' swap maps, read and emptied; per path, indexed like its metrics
  * (NULL for metrics without swap-on-read). */
 struct dm_swap_read {
@@ -66,13 +80,13 @@ struct dm_swap_read {
 	size_t n_snapshots[_DM_PATH_MAX];
 };
 
-/* Makes every path's standby copy live, waits for a grace period (then no program runs on the
- * old copy any more), and reads and empties the old copy's swap maps — only those of metrics
- * exported to OpenMetrics with `exported_only`: what is not read stays in its copy, which goes
- * on counting when it is live again, so nothing is lost and nothing counted twice. Blocking for
- * milliseconds (run it in the worker); serialized per dataplane. */
-int dm_dataplane_swap_read(struct dm_dataplane *dp, struct dm_grace *grace, bool exported_only,
-			   struct dm_swap_read **ret);
+/* Makes the standby copy live on every path where `sel` takes a swap-on-read metric, waits for
+ * a grace period (then no program runs on the old copy any more), and reads and empties the
+ * old copy's maps of the swap-on-read metrics `sel` takes: what is not read stays in its copy,
+ * which goes on counting when it is live again, so nothing is lost and nothing counted twice.
+ * Blocking for milliseconds (run it in the worker); serialized per dataplane. */
+int dm_dataplane_swap_read(struct dm_dataplane *dp, struct dm_grace *grace,
+			   const struct dm_read_sel *sel, struct dm_swap_read **ret);
 void dm_swap_read_free(struct dm_swap_read *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_swap_read *, dm_swap_read_free);
 

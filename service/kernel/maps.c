@@ -315,7 +315,7 @@ static int read_queue(struct reader *r)
 	return k;
 }
 
-static int snapshot_new(const struct bpf_map_info *info, struct reader *r)
+static int snapshot_new(const struct bpf_map_info *info, struct reader *r, size_t room)
 {
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = NULL;
 	int n_cpus = 1;
@@ -340,9 +340,7 @@ static int snapshot_new(const struct bpf_map_info *info, struct reader *r)
 	r->s = s;
 	r->entry_size = (size_t)s->n_cpus * s->value_stride;
 	r->capacity = 0;
-	/* One more than the map holds: the call that finds the end of a full map needs room too.
-	 * A read in chunks needs one batch. */
-	if (reserve(r, r->chunk_fn ? BATCH_CHUNK : (size_t)info->max_entries + 1) < 0)
+	if (room > 0 && reserve(r, room) < 0)
 		return -ENOMEM;
 	r->s = TAKE_PTR(s);
 	return 0;
@@ -385,7 +383,8 @@ int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret)
 		return -EOPNOTSUPP;
 	r.max_entries = info.max_entries;
 
-	k = snapshot_new(&info, &r);
+	/* One more than the map holds: the call that finds the end of a full map needs room too. */
+	k = snapshot_new(&info, &r, (size_t)info.max_entries + 1);
 	if (k < 0)
 		return k;
 	k = read(&r);
@@ -431,6 +430,28 @@ int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool 
 	return 0;
 }
 
+int dm_map_snapshot_shape(const struct bpf_map *map, const struct btf *btf,
+			  struct dm_map_snapshot **ret)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	struct reader r = {};
+	int k;
+
+	r.fd = bpf_map__fd(map);
+	if (r.fd < 0)
+		return r.fd;
+	k = bpf_obj_get_info_by_fd(r.fd, &info, &len);
+	if (k < 0)
+		return k;
+	k = snapshot_new(&info, &r, 0);
+	if (k < 0)
+		return k;
+	snapshot_set_btf(r.s, map, btf);
+	*ret = r.s;
+	return 0;
+}
+
 /* Only hash maps go a chunk at a time: emptying an array reuses the keys it read, and a queue
  * is refilled from what was popped. A hash map without batch operations comes whole too, from
  * the element-by-element read. */
@@ -455,7 +476,7 @@ int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool em
 	}
 
 	r.max_entries = info.max_entries;
-	k = snapshot_new(&info, &r);
+	k = snapshot_new(&info, &r, BATCH_CHUNK); /* a read in chunks needs one batch */
 	if (k < 0)
 		return k;
 	whole = r.s;

@@ -8,7 +8,6 @@
 #include "manager.h"
 #include "pcnlog.h"
 #include "polycube.h"
-#include "readout.h"
 #include "rest-api.h"
 
 /* ---- Request bodies ------------------------------------------------------------------------ */
@@ -408,11 +407,10 @@ static void handle_detach(struct rest_request *req)
 
 /* ---- Reading metrics ----------------------------------------------------------------------- */
 
-/* A read of one monitor, shaped for its route once done: at once, or with swap-on-read when the
- * worker has swapped, the request waiting meanwhile (monitor_read_async()). */
+/* A read of one monitor, answered when monitor_read() is done: at once, or with swap-on-read
+ * when the worker has swapped, the request waiting meanwhile. */
 struct metrics_read {
 	struct rest_request *req;
-	bool openmetrics;
 	char *monitor;	/* for messages: the monitor may be gone when the read is done */
 	json_t *object; /* ROUTE_MONITOR_GET: the monitor, its metrics to come */
 };
@@ -424,121 +422,104 @@ static void metrics_read_free(struct metrics_read *rd)
 	free(rd);
 }
 
-/* The route's part of the metrics document; NULL for all of it (GET of the monitor too). */
-static const struct dm_readout_part *route_part(const struct route_match *m,
-						struct dm_readout_part *buf)
+/* The path of a route's list ("ingress-metrics": ingress). */
+static int list_path(const char *list)
 {
-	if (!m->route->list)
-		return NULL;
-	*buf = (struct dm_readout_part){
-	    .list = m->route->list,
-	    .metric = m->route->id != ROUTE_METRIC_LIST ? m->metric : NULL,
-	    .value_only = m->route->id == ROUTE_METRIC_VALUE,
-	};
-	return buf;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		const char *name = dm_path_to_string(p);
+
+		if (strncmp(list, name, strlen(name)) == 0 &&
+		    streq(list + strlen(name), "-metrics"))
+			return p;
+	}
+	return -EINVAL;
 }
 
-/* The JSON answer, streamed into one string: the route's part of the metrics, read from `mon`
- * or taken from the swap just done (`dp`, `sr`); for GET of the monitor, its object around
- * them. Returns what dm_readout_write_json() does: 0 when the route's metric does not exist. */
-static int metrics_json(struct metrics_read *rd, struct monitor *mon, const struct dm_dataplane *dp,
-			struct dm_swap_read *sr, char **ret, dm_error *e)
+/* What the route reads: only the maps behind it. */
+static struct monitor_read_what route_what(const struct route_match *m)
 {
-	struct dm_readout_part buf;
-	const struct dm_readout_part *part = route_part(rest_request_match(rd->req), &buf);
+	struct monitor_read_what what = {.sel.path = -1};
+
+	switch (m->route->id) {
+	case ROUTE_OPEN_METRICS:
+		what.format = MONITOR_READ_OPENMETRICS;
+		break;
+	case ROUTE_METRIC_LIST:
+		what.format = MONITOR_READ_JSON_LIST;
+		break;
+	case ROUTE_METRIC:
+	case ROUTE_MODEL_READ: /* a leaf of a metric (its name, its timestamp): the metric */
+		what.format = MONITOR_READ_JSON_METRIC;
+		break;
+	case ROUTE_METRIC_VALUE:
+		what.format = MONITOR_READ_JSON_VALUE;
+		break;
+	default: /* the monitor, or its metrics: the whole document */
+		what.format = MONITOR_READ_JSON;
+		break;
+	}
+	if (m->route->list)
+		what.sel.path = list_path(m->route->list);
+	if (m->route->list && m->route->id != ROUTE_METRIC_LIST)
+		what.sel.metric = m->metric;
+	return what;
+}
+
+/* The monitor's object, "metrics" last with the text read (JSON) as its value: what
+ * json_dumps(JSON_COMPACT) makes of the object with the metrics set in it, but for u64 above
+ * INT64_MAX, written exactly. */
+static int object_with_metrics(json_t *object, const char *metrics, char **ret)
+{
 	_cleanup_(jsonw_freep) struct jsonw *w = NULL;
-	_cleanup_free_ char *object = NULL;
-	int r, k;
+	const char *key;
+	json_t *value;
+	int r;
 
 	r = jsonw_new(NULL, &w);
 	if (r < 0)
 		return r;
-	if (rd->object) {
-		/* The object (never empty) with "metrics" last, where json_object_set() adds it. */
-		object = json_dumps(rd->object, JSON_COMPACT);
-		if (!object)
+	jsonw_begin_object(w);
+	json_object_foreach (object, key, value) {
+		_cleanup_free_ char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (!text)
 			return -ENOMEM;
-		jsonw_put(w, object, strlen(object) - 1);
-		jsonw_put(w, ",\"metrics\":", strlen(",\"metrics\":"));
+		jsonw_name(w, key);
+		jsonw_value(w);
+		jsonw_put(w, text, strlen(text));
 	}
-	if (mon)
-		r = monitor_write_metrics_json(mon, part, w, e);
-	else
-		r = dm_readout_write_json(dp, sr, part, w, e);
-	if (r <= 0)
-		return r;
-	if (rd->object)
-		jsonw_putc(w, '}');
-	k = jsonw_take_string(w, ret, NULL);
-	return k < 0 ? k : r;
+	jsonw_name(w, "metrics");
+	jsonw_value(w);
+	jsonw_put(w, metrics, strlen(metrics));
+	jsonw_end_object(w);
+	return jsonw_take_string(w, ret, NULL);
 }
 
-/* Takes `text`; none after a read that found no metric of the route's name. */
-static void metrics_read_reply(struct metrics_read *rd, int r, char *text, dm_error *e)
+static void on_metrics_read(int r, char *text, dm_error *e, void *userdata)
 {
+	struct metrics_read *rd = userdata;
 	const struct route_match *m = rest_request_match(rd->req);
+	_cleanup_free_ char *t = text;
+	char *body = NULL;
 
 	if (r < 0)
 		rest_reply_error(rd->req, r, e);
-	else if (!text)
+	else if (r == 0)
 		rest_reply_errorf(rd->req, MHD_HTTP_NOT_FOUND, -EINVAL,
 				  "Monitor %s has no metric \"%s\" in its %s.", rd->monitor,
 				  strempty(m->metric), m->route->list);
-	else if (rd->openmetrics && polycube_wants_text(rd->req))
-		rest_reply(rd->req, MHD_HTTP_OK, OPENMETRICS_CONTENT_TYPE, text);
-	else if (rd->openmetrics) {
+	else if (m->route->id == ROUTE_OPEN_METRICS && polycube_wants_text(rd->req))
+		rest_reply(rd->req, MHD_HTTP_OK, OPENMETRICS_CONTENT_TYPE, TAKE_PTR(t));
+	else if (m->route->id == ROUTE_OPEN_METRICS)
 		/* A string leaf of the model, as polycubed answers it (polycubectl parses JSON). */
-		rest_reply_json(rd->req, MHD_HTTP_OK, json_string(text));
-		free(text);
-	} else
-		rest_reply(rd->req, MHD_HTTP_OK, REST_JSON, polycube_shape_reply(rd->req, text));
-}
-
-static void on_metrics_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
-{
-	struct metrics_read *rd = userdata;
-	dm_error e = DM_ERROR_NULL;
-	char *text = NULL;
-
-	if (r < 0)
-		dm_error_set(&e, r, "Swap-on-read of monitor %s failed: %s", rd->monitor,
-			     strerror(-r));
-	else if (rd->openmetrics)
-		r = openmetrics_document(dp, sr, &text, &e);
+		rest_reply_json(rd->req, MHD_HTTP_OK, json_string(t));
+	else if (!rd->object)
+		rest_reply(rd->req, MHD_HTTP_OK, REST_JSON,
+			   polycube_shape_reply(rd->req, TAKE_PTR(t)));
+	else if ((r = object_with_metrics(rd->object, t, &body)) < 0)
+		rest_reply_error(rd->req, r, NULL);
 	else
-		r = metrics_json(rd, NULL, dp, sr, &text, &e);
-	metrics_read_reply(rd, r, text, &e);
-	metrics_read_free(rd);
-}
-
-/* Takes `object`. */
-static void read_monitor(struct rest_request *req, struct monitor *mon, bool openmetrics,
-			 json_t *object)
-{
-	struct metrics_read *rd = calloc(1, sizeof(*rd));
-	dm_error e = DM_ERROR_NULL;
-	char *text = NULL;
-	int r;
-
-	if (rd)
-		*rd = (struct metrics_read){req, openmetrics, strdup(mon->name), object};
-	if (!rd || !rd->monitor) {
-		json_decref(object);
-		free(rd);
-		rest_reply_error(req, -ENOMEM, NULL);
-		return;
-	}
-	if (monitor_reads_with_swap(mon) &&
-	    monitor_read_async(mon, openmetrics, on_metrics_read, rd) >= 0) {
-		rest_request_suspend(req);
-		return;
-	}
-	/* No swap, or the worker would not take it: read here (a swap then blocks briefly). */
-	if (openmetrics)
-		r = monitor_openmetrics(mon, &text, &e);
-	else
-		r = metrics_json(rd, mon, NULL, NULL, &text, &e);
-	metrics_read_reply(rd, r, text, &e);
+		rest_reply(rd->req, MHD_HTTP_OK, REST_JSON, polycube_shape_reply(rd->req, body));
 	metrics_read_free(rd);
 }
 
@@ -546,18 +527,31 @@ static void handle_read(struct rest_request *req)
 {
 	const struct route_match *m = rest_request_match(req);
 	struct monitor *mon = find_monitor(req, m->name);
-	json_t *object = NULL;
+	struct monitor_read_what what = route_what(m);
+	struct metrics_read *rd;
+	int r;
 
 	if (!mon)
 		return;
-	if (m->route->id == ROUTE_MONITOR_GET) {
-		object = monitor_object(mon);
-		if (!object) {
-			rest_reply_error(req, -ENOMEM, NULL);
-			return;
-		}
+	rd = calloc(1, sizeof(*rd));
+	if (rd) {
+		*rd = (struct metrics_read){req, strdup(mon->name), NULL};
+		if (m->route->id == ROUTE_MONITOR_GET)
+			rd->object = monitor_object(mon);
 	}
-	read_monitor(req, mon, m->route->id == ROUTE_OPEN_METRICS, object);
+	if (!rd || !rd->monitor || (m->route->id == ROUTE_MONITOR_GET && !rd->object)) {
+		if (rd)
+			metrics_read_free(rd);
+		rest_reply_error(req, -ENOMEM, NULL);
+		return;
+	}
+	r = monitor_read(mon, &what, on_metrics_read, rd);
+	if (r < 0) {
+		metrics_read_free(rd);
+		rest_reply_error(req, r, NULL);
+		return;
+	}
+	rest_request_suspend(req); /* unless answered already */
 }
 
 /* ---- /metrics: every monitor, for Prometheus ----------------------------------------------- */
@@ -571,7 +565,8 @@ struct scrape_part {
 struct scrape {
 	struct rest_request *req;
 	bool openmetrics;
-	size_t n_parts, pending;
+	size_t n_parts;
+	size_t pending; /* reads under way, and one more while they are started */
 	struct scrape_part *parts;
 };
 
@@ -585,36 +580,10 @@ static void scrape_free(struct scrape *sc)
 	free(sc);
 }
 
-/* One monitor's families: from the swap just done (`mon` NULL), or read now from `mon`. */
-static int part_render(struct scrape_part *p, struct monitor *mon, const struct dm_dataplane *dp,
-		       struct dm_swap_read *sr, dm_error *e)
-{
-	const struct om_label label = {"monitor", p->monitor};
-	size_t size = 0;
-	FILE *f;
-	int r;
-
-	f = open_memstream(&p->text, &size);
-	if (!f)
-		return -ENOMEM;
-	if (mon)
-		r = monitor_write_openmetrics(mon, f, &label, 1, e);
-	else
-		r = dm_readout_openmetrics(dp, sr, f, &label, 1, e);
-	if (fclose(f) != 0 && r >= 0)
-		r = -ENOMEM;
-	if (r < 0) {
-		free(p->text);
-		p->text = NULL;
-	}
-	return r;
-}
-
 static void part_failed(struct scrape_part *p, int r, dm_error *e)
 {
 	log_warning_errno(r, "Monitor %s left out of /metrics: %s", p->monitor,
-			  e->message ?: strerror(-r));
-	dm_error_done(e);
+			  e && e->message ? e->message : strerror(-r));
 }
 
 /* One document, each family once though several monitors export it. */
@@ -671,18 +640,21 @@ static void scrape_finish(struct scrape *sc)
 	scrape_free(sc);
 }
 
-static void on_scrape_read(struct dm_dataplane *dp, struct dm_swap_read *sr, int r, void *userdata)
+static void scrape_done_one(struct scrape *sc)
 {
-	struct scrape_part *p = userdata;
-	struct scrape *sc = p->scrape;
-	dm_error e = DM_ERROR_NULL;
-
-	if (r >= 0)
-		r = part_render(p, NULL, dp, sr, &e);
-	if (r < 0)
-		part_failed(p, r, &e);
 	if (--sc->pending == 0)
 		scrape_finish(sc);
+}
+
+static void on_scrape_read(int r, char *text, dm_error *e, void *userdata)
+{
+	struct scrape_part *p = userdata;
+
+	if (r < 0)
+		part_failed(p, r, e);
+	else
+		p->text = text;
+	scrape_done_one(p->scrape);
 }
 
 /* A monitor whose read fails is left out (and logged): the others are still worth a scrape. */
@@ -691,22 +663,27 @@ static void scrape_start(struct scrape *sc, struct manager *m)
 	for (size_t i = 0; i < m->n_monitors; i++) {
 		struct scrape_part *p = &sc->parts[i];
 		struct monitor *mon = m->monitors[i];
-		dm_error e = DM_ERROR_NULL;
+		const struct om_label label = {"monitor", mon->name};
+		const struct monitor_read_what what = {
+		    .sel.path = -1,
+		    .format = MONITOR_READ_FAMILIES,
+		    .extra = &label,
+		    .n_extra = 1,
+		};
 		int r;
 
 		p->scrape = sc;
 		p->monitor = strdup(mon->name);
 		if (!p->monitor) {
-			r = -ENOMEM;
-		} else if (monitor_reads_with_swap(mon) &&
-			   monitor_read_async(mon, true, on_scrape_read, p) >= 0) {
-			sc->pending++;
+			part_failed(p, -ENOMEM, NULL);
 			continue;
-		} else {
-			r = part_render(p, mon, NULL, NULL, &e);
 		}
-		if (r < 0)
-			part_failed(p, r, &e);
+		sc->pending++;
+		r = monitor_read(mon, &what, on_scrape_read, p);
+		if (r < 0) {
+			part_failed(p, r, NULL);
+			sc->pending--;
+		}
 	}
 }
 
@@ -725,11 +702,11 @@ static void handle_scrape(struct rest_request *req)
 	sc->req = req;
 	sc->n_parts = m->n_monitors;
 	sc->openmetrics = route_accepts_openmetrics(rest_request_header(req, "Accept"));
+	sc->pending = 1; /* the scrape does not end while its reads are started */
 	scrape_start(sc, m);
-	if (sc->pending > 0)
+	if (sc->pending > 1) /* some read waits for the worker */
 		rest_request_suspend(req);
-	else
-		scrape_finish(sc);
+	scrape_done_one(sc);
 }
 
 /* A node of the data model: in the metrics, read through the read path; elsewhere, picked out
