@@ -122,6 +122,7 @@ allowed Introspect "$MON0" org.freedesktop.DBus.Introspectable.Introspect
 allowed Peer.Ping /org/polycube/Dynmon org.freedesktop.DBus.Peer.Ping
 allowed "Properties.Get Metrics" "$MON0" org.freedesktop.DBus.Properties.Get "'$MONITOR'" "'Metrics'"
 allowed Properties.GetAll "$MON0" org.freedesktop.DBus.Properties.GetAll "'$MONITOR'"
+allowed ReadMetrics "$MON0" $MONITOR.ReadMetrics "'ingress'" "'packets_total'" "'json'"
 unset DBUS_CALLER
 
 unchanged "production policy"
