@@ -120,16 +120,3 @@ int monitor_property(sd_bus *bus, const char *path, const char *property, sd_bus
 {
 	return sd_bus_get_property_string(bus, BUS_NAME, path, MONITOR_IFACE, property, error, ret);
 }
-
-/* The property `property` of the monitor named `name`. */
-int monitor_property_by_name(sd_bus *bus, const char *name, const char *property,
-			     sd_bus_error *error, char **ret)
-{
-	_cleanup_free_ char *path = NULL;
-	int r;
-
-	r = monitor_path(bus, name, error, &path);
-	if (r < 0)
-		return r;
-	return monitor_property(bus, path, property, error, ret);
-}

@@ -27,8 +27,6 @@ int monitor_path(sd_bus *bus, const char *name, sd_bus_error *error, char **ret)
 int monitor_call(sd_bus *bus, const char *name, const char *method, uint64_t usec,
 		 sd_bus_error *error, const char *types, ...);
 
-/* A string property of the monitor at `path`, or of the monitor named `name`. */
+/* A string property of the monitor at `path`. */
 int monitor_property(sd_bus *bus, const char *path, const char *property, sd_bus_error *error,
 		     char **ret);
-int monitor_property_by_name(sd_bus *bus, const char *name, const char *property,
-			     sd_bus_error *error, char **ret);

@@ -18,6 +18,28 @@
 #include "util.h"
 #include "watch-table.h"
 
+/* What the command line names of a monitor's metrics (the path --ingress/--egress chooses, or
+ * both; `metric`, or all) in `format` ("json", "openmetrics"), and only that read: a read of
+ * one metric never empties another (empty-on-read, swap-on-read). */
+static int read_metrics(sd_bus *bus, const char *path, const char *metric, const char *format,
+			sd_bus_error *error, char **ret)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *text;
+	int r;
+
+	r = sd_bus_call_method(bus, BUS_NAME, path, MONITOR_IFACE, "ReadMetrics", error, &reply,
+			       "sss", strempty(metrics_direction_path(arg_direction)),
+			       strempty(metric), format);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "s", &text);
+	if (r < 0)
+		return r;
+	*ret = strdup(text);
+	return *ret ? 0 : -ENOMEM;
+}
+
 /* Prints what metrics and open-metrics read, or saves it with --output. */
 static int emit(const char *text)
 {
@@ -110,10 +132,12 @@ static int metrics_text(const char *text, const char *monitor, const char *metri
 int do_metrics(sd_bus *bus, char **args)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_free_ char *text = NULL, *out = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL, *out = NULL;
 	int r;
 
-	r = monitor_property_by_name(bus, args[1], "Metrics", &error, &text);
+	r = monitor_path(bus, args[1], &error, &path);
+	if (r >= 0)
+		r = read_metrics(bus, path, args[2], "json", &error, &text);
 	if (r < 0)
 		return log_bus_error(&error, r, "Failed to read the metrics of monitor %s",
 				     args[1]);
@@ -149,7 +173,7 @@ int do_open_metrics(sd_bus *bus, char **args)
 
 	r = monitor_path(bus, args[1], &error, &path);
 	if (r >= 0)
-		r = monitor_property(bus, path, "OpenMetrics", &error, &text);
+		r = read_metrics(bus, path, args[2], "openmetrics", &error, &text);
 	if (r < 0)
 		return log_bus_error(&error, r, "Failed to read the metrics of monitor %s",
 				     args[1]);
@@ -183,7 +207,7 @@ static int watch_read(sd_bus *bus, const char *path, const char *monitor, const 
 
 	r = monitor_property(bus, path, "Config", &error, &config_text);
 	if (r >= 0)
-		r = monitor_property(bus, path, "Metrics", &error, &text);
+		r = read_metrics(bus, path, metric, "json", &error, &text);
 	if (r < 0)
 		return log_bus_error(&error, r, "Failed to read the metrics of monitor %s",
 				     monitor);
