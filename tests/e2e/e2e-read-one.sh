@@ -89,7 +89,8 @@ for who in root nobody; do
 		"$RUN_OUT"
 	run "${caller[@]}" busctl --address="$BUS_ADDR" introspect org.polycube.Dynmon "$MON"
 	assert_match "$who: busctl introspect lists Metrics" '^\.Metrics +property' "$RUN_OUT"
-	assert_no_match "$who: ... without reading it (no value shown)" '^\.Metrics .*packets' "$RUN_OUT"
+	assert_no_match "$who: ... without reading it or OpenMetrics (no value shown)" \
+		'^\.(Open)?Metrics .*(ingress-metrics|# TYPE|# EOF)' "$RUN_OUT"
 done
 assert_eq "after GetAll, GetManagedObjects and introspect, A still holds all $N packets" "$N" \
 	"$(read_metric ctl a_total | value_of)"
