@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "bounds.h"
 #include "ctl-io.h"
 #include "exit-status.h"
 #include "util.h"
@@ -38,13 +39,14 @@ static bool utf8_valid(const char *s)
 	return true;
 }
 
-/* Reads all of `path`, or of stdin for "-". -EBADMSG when it is not text a D-Bus string can carry
- * (a NUL byte, or not UTF-8). */
+/* Reads all of `path`, or of stdin for "-", up to DM_CONFIG_TEXT_MAX bytes: -EFBIG past it (an
+ * endless input is not read until memory runs out). -EBADMSG when it is not text a D-Bus string
+ * can carry (a NUL byte, or not UTF-8). */
 static int read_input(const char *path, char **ret)
 {
 	_cleanup_fclose_ FILE *owned = NULL;
 	_cleanup_free_ char *buf = NULL;
-	size_t size = 0, n = 0;
+	size_t n = 0;
 	FILE *f = stdin;
 
 	if (!streq(path, "-")) {
@@ -53,22 +55,21 @@ static int read_input(const char *path, char **ret)
 			return -errno;
 		f = owned;
 	}
-	for (;;) {
-		if (size - n < 4096) {
-			char *p = realloc(buf, size + 65536);
+	/* One byte more than allowed tells "too large" from "exactly at the bound". */
+	buf = malloc(DM_CONFIG_TEXT_MAX + 2);
+	if (!buf)
+		return -ENOMEM;
+	while (n <= DM_CONFIG_TEXT_MAX) {
+		size_t k = fread(buf + n, 1, DM_CONFIG_TEXT_MAX + 1 - n, f);
 
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-			size += 65536;
-		}
-		size_t k = fread(buf + n, 1, size - n - 1, f);
-		n += k;
 		if (k == 0)
 			break;
+		n += k;
 	}
 	if (ferror(f))
 		return errno > 0 ? -errno : -EIO;
+	if (n > DM_CONFIG_TEXT_MAX)
+		return -EFBIG;
 	buf[n] = '\0';
 	if (strlen(buf) != n || !utf8_valid(buf))
 		return -EBADMSG;
@@ -84,6 +85,13 @@ int read_input_or_log(const char *path, char **ret)
 	r = read_input(path, ret);
 	if (r == -EBADMSG) {
 		fprintf(stderr, "dynmonctl: %s is not UTF-8 text\n", what);
+		return EXIT_REJECTED;
+	}
+	if (r == -EFBIG) {
+		fprintf(stderr,
+			"dynmonctl: %s is larger than %d bytes, the most a dataplane "
+			"configuration may have\n",
+			what, DM_CONFIG_TEXT_MAX);
 		return EXIT_REJECTED;
 	}
 	if (r < 0) {

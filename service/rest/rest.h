@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "bounds.h"
 #include "errors.h"
 #include "route.h"
 
@@ -16,8 +17,8 @@ struct rest_server;
 struct rest_request;
 
 #define REST_DEFAULT_ADDRESS "127.0.0.1:9000"
-/* Larger request bodies get 413: a dataplane configuration is a few kilobytes. */
-#define REST_BODY_MAX (1024 * 1024)
+/* Larger request bodies get 413: the largest is a dataplane configuration. */
+#define REST_BODY_MAX DM_CONFIG_TEXT_MAX
 #define REST_JSON "application/json"
 #define REST_PROMETHEUS_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
