@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
@@ -12,19 +14,40 @@
 #include "manager.h"
 #include "rest.h"
 
+/* Idle time after which MHD closes a connection; every byte restarts it. */
 #define CONNECTION_TIMEOUT_SEC 30
+/* A request's headers and body must be in within this time, from the accept (or from the end
+ * of the connection's previous request), however slowly its bytes trickle in: slowloris clients
+ * that send a header line every few seconds would otherwise hold their connections forever. */
+#define REQUEST_DEADLINE_SEC 10
 #define CONNECTION_LIMIT 256
+/* One address cannot take all the connections: the others keep getting answers. */
+#define CONNECTION_LIMIT_PER_ADDRESS 64
 
 struct rest_server {
 	struct manager *manager;
 	rest_dispatch_fn dispatch;
 	bool allow_writes;
 	struct MHD_Daemon *daemon;
-	sd_event_source *io;	/* MHD's epoll fd */
-	sd_event_source *timer; /* MHD's next timeout */
-	sd_event_source *kick;	/* runs MHD once a suspended request has its answer */
+	sd_event_source *io;	 /* MHD's epoll fd */
+	sd_event_source *timer;	 /* MHD's next timeout */
+	sd_event_source *kick;	 /* runs MHD once a suspended request has its answer */
+	sd_event_source *reaper; /* closes connections past their request deadline */
 	/* Suspended requests: MHD must not stop while one waits. */
 	struct rest_request *suspended;
+	struct rest_conn *conns;
+	/* MHD's own messages: errors while it starts, then only what peers cause (debug). */
+	bool started;
+};
+
+/* One TCP connection, from its accept to its close (MHD's socket context). */
+struct rest_conn {
+	struct rest_server *server;
+	struct MHD_Connection *conn;
+	/* When the request being received must be complete (CLOCK_MONOTONIC, µs); 0 while a
+	 * request is handled or answered: the idle timeout alone applies then. */
+	uint64_t deadline;
+	struct rest_conn *prev, *next;
 };
 
 struct rest_request {
@@ -81,6 +104,109 @@ static int on_kick(sd_event_source *source, void *userdata)
 	return 0;
 }
 
+/* ---- Connections and their request deadline ------------------------------------------------ */
+
+static uint64_t now_usec(struct rest_server *s)
+{
+	uint64_t now = 0;
+
+	(void)sd_event_now(sd_event_source_get_event(s->reaper), CLOCK_MONOTONIC, &now);
+	return now;
+}
+
+static void reaper_arm(struct rest_server *s)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (!s->reaper || !s->conns)
+		return;
+	(void)sd_event_source_get_enabled(s->reaper, &enabled);
+	if (enabled != SD_EVENT_OFF)
+		return;
+	/* A round a second: a deadline is kept to within a second, and the loop sleeps when no
+	 * connection is open. */
+	(void)sd_event_source_set_time(s->reaper, now_usec(s) + 1000000);
+	(void)sd_event_source_set_enabled(s->reaper, SD_EVENT_ONESHOT);
+}
+
+static struct rest_conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* The clock of the next request starts (at the accept, or once the previous one is answered). */
+static void conn_expect_request(struct rest_conn *c)
+{
+	c->deadline = now_usec(c->server) + REQUEST_DEADLINE_SEC * 1000000ULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct rest_server *s = cls;
+	struct rest_conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return; /* untracked: the idle timeout still closes it */
+		c->server = s;
+		c->conn = conn;
+		conn_expect_request(c);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		*socket_context = c;
+		reaper_arm(s);
+		return;
+	}
+	if (!c)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+	*socket_context = NULL;
+}
+
+/* MHD cannot be told to drop a connection from outside its callbacks: shutting the socket down
+ * makes it see the end of the stream at its next run, and close. */
+static void conn_drop(struct rest_conn *c)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	log_debug("REST: closing a connection that sent no complete request within %d s.",
+		  REQUEST_DEADLINE_SEC);
+	c->deadline = 0;
+	if (info)
+		(void)shutdown(info->connect_fd, SHUT_RDWR);
+}
+
+static int on_reaper(sd_event_source *source, uint64_t usec, void *userdata)
+{
+	struct rest_server *s = userdata;
+	uint64_t now = now_usec(s);
+	bool dropped = false;
+
+	for (struct rest_conn *c = s->conns; c; c = c->next)
+		if (c->deadline != 0 && c->deadline <= now) {
+			conn_drop(c);
+			dropped = true;
+		}
+	if (dropped)
+		server_process(s);
+	reaper_arm(s);
+	return 0;
+}
+
 static int server_attach_event(struct rest_server *s, sd_event *event)
 {
 	const union MHD_DaemonInfo *info;
@@ -100,6 +226,11 @@ static int server_attach_event(struct rest_server *s, sd_event *event)
 	if (r < 0)
 		return r;
 	(void)sd_event_source_set_enabled(s->kick, SD_EVENT_OFF);
+	r = sd_event_add_time(event, &s->reaper, CLOCK_MONOTONIC, UINT64_MAX, 0, on_reaper, s);
+	if (r < 0)
+		return r;
+	(void)sd_event_source_set_enabled(s->reaper, SD_EVENT_OFF);
+	reaper_arm(s);
 	server_process(s);
 	return 0;
 }
@@ -298,14 +429,9 @@ void rest_reply_errorf(struct rest_request *req, unsigned status, int r, const c
 
 static void reply_not_allowed(struct rest_request *req)
 {
-	char allow[64] = "";
+	char allow[ROUTE_ALLOW_MAX];
 
-	for (int m = 0; m < _ROUTE_METHOD_MAX; m++)
-		if (req->match.allowed & (1u << m)) {
-			if (allow[0])
-				strcat(allow, ", ");
-			strcat(allow, route_method_to_string(m));
-		}
+	route_allow_header(req->match.allowed, allow);
 	_cleanup_free_ char *message = strdup_printf("%s %s is not possible; this path takes %s.",
 						     req->method, req->url, allow);
 	reply_error_body(req, MHD_HTTP_METHOD_NOT_ALLOWED, -EINVAL, message ?: "Out of memory.",
@@ -425,8 +551,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (!req->replied && !req->suspended)
+	if (!req->replied && !req->suspended) {
+		struct rest_conn *c = conn_of(conn);
+
+		/* The request is all in: the deadline has done its work. */
+		if (c)
+			c->deadline = 0;
 		request_run(req);
+	}
 	return req->failed ? MHD_NO : MHD_YES;
 }
 
@@ -434,7 +566,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct rest_request *req = *con_cls;
+	struct rest_conn *c = conn_of(conn);
 
+	/* A kept-alive connection's next request has the same time to come in. */
+	if (c)
+		conn_expect_request(c);
 	if (!req)
 		return;
 	if (req->suspended)
@@ -466,7 +602,10 @@ _printf_(2, 0) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(message);
 	while (n > 0 && message[n - 1] == '\n')
 		message[--n] = '\0';
-	log_info("libmicrohttpd: %s", message);
+	/* Once MHD runs, what it says is about some peer (a connection reset, a malformed request,
+	 * the connection limit): anyone can cause as many as they like, so not above debug. */
+	log_full_errno(((struct rest_server *)cls)->started ? LOG_DEBUG : LOG_ERR, 0,
+		       "libmicrohttpd: %s", message);
 }
 
 /* The first listening stream socket systemd passed, or -1. */
@@ -488,7 +627,7 @@ static int systemd_listen_fd(void)
 }
 
 /* "ADDR:PORT" or "[ADDR6]:PORT"; ADDR may be a name ("localhost"). */
-static int address_resolve(const char *address, struct sockaddr_storage *ret)
+static int address_resolve(const char *address, struct sockaddr_storage *ret, socklen_t *ret_len)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai;
 	_cleanup_free_ char *host = NULL;
@@ -520,52 +659,88 @@ static int address_resolve(const char *address, struct sockaddr_storage *ret)
 		return log_error_errno(EADDRNOTAVAIL, "Cannot resolve REST address %s: %s", address,
 				       gai_strerror(r));
 	memcpy(ret, ai->ai_addr, ai->ai_addrlen);
+	*ret_len = ai->ai_addrlen;
 	freeaddrinfo(ai);
 	return 0;
 }
 
-/* MHD in "external epoll" mode: no thread of its own; the loop runs it (server_process()). */
-static int server_start(struct rest_server *s, const char *address, int fd)
+/* The port is ours alone. SO_REUSEADDR lets a restarted daemon bind at once, past the TIME_WAIT
+ * of its predecessor's connections; SO_REUSEPORT (which MHD's LISTENING_ADDRESS_REUSE also sets)
+ * would let a second daemon bind the same port and take part of the requests. */
+static int listen_socket(const char *address)
+{
+	struct sockaddr_storage sa = {};
+	socklen_t len = 0;
+	_cleanup_close_ int fd = -1;
+	int one = 1, r;
+
+	r = address_resolve(address, &sa, &len);
+	if (r == -EINVAL)
+		return log_error_errno(r,
+				       "Invalid REST address \"%s\": expected ADDR:PORT, "
+				       "[ADDR6]:PORT or none.",
+				       address);
+	if (r < 0)
+		return r;
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return log_error_errno(errno, "Cannot create the REST socket: %m");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (sa.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0))
+		return log_error_errno(errno, "Cannot set up the REST socket: %m");
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		if (errno == EADDRINUSE)
+			return log_error_errno(errno,
+					       "Cannot serve REST on %s: the address is in use "
+					       "(another dynmond?). Stop it, or choose another "
+					       "--rest-address.",
+					       address);
+		return log_error_errno(errno, "Cannot serve REST on %s: %m", address);
+	}
+	if (listen(fd, SOMAXCONN) < 0)
+		return log_error_errno(errno, "Cannot listen on %s: %m", address);
+	return TAKE_FD(fd);
+}
+
+/* MHD in "external epoll" mode: no thread of its own; the loop runs it (server_process()). It
+ * serves a socket we made or systemd passed; it closes it when it stops. */
+static int server_start(struct rest_server *s, const char *address, int systemd_fd)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	const char *where = systemd_fd >= 0 ? "the socket passed by systemd" : address;
 	struct sockaddr_storage sa = {};
-	struct MHD_OptionItem listen[3] = {};
-	int r;
+	socklen_t len = sizeof(sa);
+	_cleanup_close_ int owned = -1;
+	int fd = systemd_fd;
 
 	if (fd >= 0) {
 		/* MHD accepts until EAGAIN: a blocking socket would stall the loop. */
 		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 			return log_error_errno(errno,
 					       "Failed to set up the socket from systemd: %m");
-		listen[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
 	} else {
-		r = address_resolve(address, &sa);
-		if (r == -EINVAL)
-			return log_error_errno(r,
-					       "Invalid REST address \"%s\": expected ADDR:PORT, "
-					       "[ADDR6]:PORT or none.",
-					       address);
-		if (r < 0)
-			return r;
-		if (sa.ss_family == AF_INET6)
-			flags |= MHD_USE_IPv6;
-		listen[0] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &sa};
-		/* A restarted daemon gets its port back at once, not after TIME_WAIT. */
-		listen[1] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+		fd = owned = listen_socket(address);
+		if (fd < 0)
+			return fd;
 	}
-	listen[2].option = MHD_OPTION_END;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
 
 	s->daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+	    flags, 0, NULL, NULL, on_access, s, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK,
 	    unescape_none, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_SEC,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_ARRAY, listen,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT_PER_ADDRESS,
 	    MHD_OPTION_END);
 	if (!s->daemon)
-		return log_error_errno(EADDRNOTAVAIL, "Failed to serve REST on %s.",
-				       fd >= 0 ? "the socket passed by systemd" : address);
-	log_info("REST API on %s%s.", fd >= 0 ? "the socket passed by systemd" : address,
-		 s->allow_writes ? ", writes enabled" : ", read-only");
+		return log_error_errno(EADDRNOTAVAIL, "Failed to serve REST on %s.", where);
+	/* MHD closes the socket when it stops. */
+	owned = -1;
+	s->started = true;
+	log_info("REST API on %s%s.", where, s->allow_writes ? ", writes enabled" : ", read-only");
 	return 0;
 }
 
@@ -619,5 +794,6 @@ void rest_server_free(struct rest_server *s)
 	sd_event_source_disable_unref(s->io);
 	sd_event_source_disable_unref(s->timer);
 	sd_event_source_disable_unref(s->kick);
+	sd_event_source_disable_unref(s->reaper);
 	free(s);
 }

@@ -286,9 +286,25 @@ static int match_table(struct route_match *ret, int m)
 	return allowed ? -EOPNOTSUPP : -ENOENT;
 }
 
+void route_allow_header(unsigned allowed, char buf[static ROUTE_ALLOW_MAX])
+{
+	buf[0] = '\0';
+	for (int m = 0; m < _ROUTE_METHOD_MAX; m++) {
+		if (!(allowed & (1u << m)))
+			continue;
+		if (buf[0])
+			strcat(buf, ", ");
+		strcat(buf, route_method_to_string(m));
+		if (m == ROUTE_GET)
+			strcat(buf, ", HEAD");
+	}
+}
+
 int route_match(const char *method, const char *path, struct route_match *ret)
 {
-	int m = route_method_from_string(method);
+	/* HEAD is GET without the content (RFC 9110 9.3.2): every GET route takes it, and the HTTP
+	 * side leaves the body out. */
+	int m = streq(method, "HEAD") ? ROUTE_GET : route_method_from_string(method);
 	int r;
 
 	*ret = (struct route_match){};

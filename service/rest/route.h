@@ -89,15 +89,19 @@ int route_method_from_string(const char *s); /* -EINVAL when unknown */
 /* POST, PUT, PATCH and DELETE change things: refused unless writes are enabled. */
 bool route_method_writes(enum route_method m);
 
-/* Matches a request's method and path (without its query). Empty segments are dropped, as
- * polycubed drops them ("//", polycubectl's trailing slash). Segments are percent-decoded before
- * they are compared or captured. Under /polycube/v1/dynmon the data model (model.h) decides;
- * /polycube/v1/{x}/... where x is no endpoint of polycubed's own is ROUTE_CUBE_PATH.
- * Returns 0 and fills *ret; -ENOENT when no route has the path; -EOPNOTSUPP when some route has
- * the path but not the method (ret->allowed says which methods it has); -EINVAL when the path
- * holds a malformed escape or one that decodes to a NUL byte. */
+/* Matches a request's method and path (without its query); HEAD matches as GET. Empty segments are
+ * dropped, as polycubed drops them ("//", polycubectl's trailing slash). Segments are
+ * percent-decoded before they are compared or captured. Under /polycube/v1/dynmon the data model
+ * (model.h) decides; /polycube/v1/{x}/... where x is no endpoint of polycubed's own is
+ * ROUTE_CUBE_PATH. Returns 0 and fills *ret; -ENOENT when no route has the path; -EOPNOTSUPP when
+ * some route has the path but not the method (ret->allowed says which methods it has); -EINVAL when
+ * the path holds a malformed escape or one that decodes to a NUL byte. */
 int route_match(const char *method, const char *path, struct route_match *ret);
 void route_match_done(struct route_match *m);
+
+/* The Allow header of a 405 for route_match.allowed: "GET, HEAD, PUT" (HEAD with each GET). */
+#define ROUTE_ALLOW_MAX 64
+void route_allow_header(unsigned allowed, char buf[static ROUTE_ALLOW_MAX]);
 
 /* Percent-decodes `n` bytes of `s` ("%2F" is "/", "+" stays "+"): -EINVAL on a malformed escape
  * or a NUL. */

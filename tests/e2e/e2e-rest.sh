@@ -196,7 +196,7 @@ assert_rest_error "a first name that is no endpoint is a cube's, and there is no
 http PATCH "$M/mon0/type"
 assert_rest_error "a method the path does not take (type is init-only)" 405 InvalidArgument
 run ip netns exec "$NS_A" curl -sS -i -X PATCH "http://127.0.0.1:$PORT$M/mon0/type"
-assert_match "405 says what the path takes (Allow)" $'Allow: GET, OPTIONS\r' "$RUN_OUT"
+assert_match "405 says what the path takes (Allow)" $'Allow: GET, HEAD, OPTIONS\r' "$RUN_OUT"
 http GET "$M/a%zz"
 assert_rest_error "a malformed percent-escape" 400 InvalidArgument
 http GET "$M/m%6Fn0/metrics/ingress-metrics/packets_total/value"

@@ -176,7 +176,8 @@ static void test_no_match(void **state)
 	    {"DELETE", M "/m/dataplane-config/ingress-path/metric-configs", -EOPNOTSUPP,
 	     BIT(ROUTE_GET) | BIT(ROUTE_OPTIONS)},
 	    {"get", "/metrics", -EOPNOTSUPP, BIT(ROUTE_GET)}, /* methods are case-sensitive */
-	    {"HEAD", "/metrics", -EOPNOTSUPP, BIT(ROUTE_GET)},
+	    {"HEAD", "/polycube/v1/attach", -EOPNOTSUPP, BIT(ROUTE_POST)}, /* HEAD is GET only */
+	    {"head", "/metrics", -EOPNOTSUPP, BIT(ROUTE_GET)},
 	    /* Malformed escapes, and a NUL. */
 	    {"GET", M "/a%2", -EINVAL},
 	    {"GET", M "/a%", -EINVAL},
@@ -277,6 +278,77 @@ static void test_method(void **state)
 	assert_null(route_method_to_string(_ROUTE_METHOD_MAX));
 }
 
+/* RFC 9110 9.3.2: every GET resource answers HEAD, as GET without the content; the HTTP side
+ * leaves the body out, so HEAD reaches the very route GET does. */
+static void test_head(void **state)
+{
+	/* Paths the data model decides, besides the table's. */
+	static const char *const model_paths[] = {
+	    M,
+	    M "/mon0",
+	    M "/mon0/dataplane-config",
+	    M "/mon0/metrics",
+	    M "/mon0/metrics/ingress-metrics/packets_total/value",
+	    M "/mon0/open-metrics",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(model_paths); i++) {
+		struct route_match get, head;
+
+		assert_int_equal(route_match("GET", model_paths[i], &get), 0);
+		if (route_match("HEAD", model_paths[i], &head) < 0 ||
+		    head.route->id != get.route->id)
+			fail_msg("HEAD %s does not reach GET's route", model_paths[i]);
+		route_match_done(&get);
+		route_match_done(&head);
+	}
+	for (size_t i = 0; i < route_table_size; i++) {
+		const struct route *r = &route_table[i];
+		struct route_match get, head;
+		_cleanup_free_ char *path = NULL;
+
+		if (r->method != ROUTE_GET)
+			continue;
+		path = strdup(r->pattern);
+		assert_non_null(path);
+		for (char *q; (q = strchr(path, '{'));) {
+			char *end = strchr(q, '}');
+			memmove(q + 1, end + 1, strlen(end + 1) + 1);
+			*q = 'x';
+		}
+		assert_int_equal(route_match("GET", path, &get), 0);
+		if (route_match("HEAD", path, &head) < 0 || head.route != get.route)
+			fail_msg("HEAD %s does not reach GET's route", path);
+		assert_false(route_method_writes(head.route->method));
+		route_match_done(&get);
+		route_match_done(&head);
+	}
+}
+
+static void test_allow_header(void **state)
+{
+	static const struct {
+		unsigned allowed;
+		const char *header;
+	} cases[] = {
+	    {0, ""},
+	    {BIT(ROUTE_GET), "GET, HEAD"},
+	    {BIT(ROUTE_POST), "POST"},
+	    {BIT(ROUTE_GET) | BIT(ROUTE_PUT), "GET, HEAD, PUT"},
+	    {BIT(ROUTE_GET) | BIT(ROUTE_POST) | BIT(ROUTE_PUT) | BIT(ROUTE_DELETE),
+	     "GET, HEAD, POST, PUT, DELETE"},
+	    {BIT(ROUTE_GET) | BIT(ROUTE_OPTIONS), "GET, HEAD, OPTIONS"},
+	    {(1u << _ROUTE_METHOD_MAX) - 1, "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char buf[ROUTE_ALLOW_MAX];
+
+		route_allow_header(cases[i].allowed, buf);
+		assert_string_equal(buf, cases[i].header);
+	}
+}
+
 /* The table itself: every pattern absolute with only known captures, no (method, path) twice,
  * a list exactly on the routes that read one, and every route reachable by its own pattern. */
 static void test_table(void **state)
@@ -360,6 +432,7 @@ int main(void)
 	    cmocka_unit_test(test_match),  cmocka_unit_test(test_no_match),
 	    cmocka_unit_test(test_decode), cmocka_unit_test(test_method),
 	    cmocka_unit_test(test_table),  cmocka_unit_test(test_accept),
+	    cmocka_unit_test(test_head),   cmocka_unit_test(test_allow_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
