@@ -17,6 +17,8 @@ packages=(
 	libcurl4-openssl-dev
 	# unit tests
 	libcmocka-dev
+	# fuzz tests (tests/fuzz): clang's libFuzzer and sanitizer runtimes
+	libclang-rt-14-dev
 	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl, and
 	# the setuid-root /usr/bin/passwd of e2e-privilege's setuid race
 	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps passwd

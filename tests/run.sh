@@ -6,7 +6,9 @@
 #      (tests/check-format.sh, one test);
 #   2. builds into build/ and runs the unit suite;
 #   3. builds into build-sanitize/ with ASan+UBSan (UBSan fatal) and runs the unit suite again;
-#   4. runs the end-to-end suite (build/, real kernel, real bus, real packets; needs root).
+#   4. runs the end-to-end suite (build/, real kernel, real bus, real packets; needs root);
+#   5. builds the libFuzzer targets into build-fuzz/ (clang, ASan+UBSan) and fuzzes each for
+#      DYNMON_FUZZ_SECONDS (default 8: about a minute in all) from its seeds (tests/fuzz/README.md).
 #
 # Every stage runs even when an earlier one failed, so one run shows everything. The last line is
 # "N passed, N failed", counted from meson's test logs; a skipped test and a build that fails
@@ -106,6 +108,24 @@ stage "the end-to-end suite"
 if [[ -f build/build.ninja ]]; then
 	test_stage e2e build --suite e2e
 else
+	FAILED=$((FAILED + 1))
+fi
+
+stage "build-fuzz/ (libFuzzer, ASan+UBSan) and the fuzz suite"
+# Only the fuzz targets are built there (the alias 'fuzzers'), not the daemon again.
+if CC=clang setup_build build-fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+	-Db_lundef=false; then
+	rm -f build-fuzz/meson-logs/fuzz.json
+	if ninja -C build-fuzz fuzzers; then
+		meson test -C build-fuzz --no-rebuild --print-errorlogs --logbase fuzz --suite fuzz ||
+			true
+		count_log build-fuzz/meson-logs/fuzz.json
+	else
+		echo "run.sh: the build in build-fuzz failed: counted as one failure"
+		FAILED=$((FAILED + 1))
+	fi
+else
+	echo "run.sh: meson setup build-fuzz failed: counted as one failure"
 	FAILED=$((FAILED + 1))
 fi
 
