@@ -63,6 +63,11 @@ struct compiler {
 	struct op *ops;
 	size_t n_ops, allocated;
 	unsigned depth;
+	/* The bytes there are from the current base: the value's size, an array element's
+	 * stride. BTF that is not ours (or is hostile) may place a member past its struct's end or
+	 * give an integer more bits than bytes: such a type is refused, never read past its size.
+	 */
+	uint64_t limit;
 };
 
 /* ---- Reading the bytes (as btf-json.c reads them) ------------------------------------------ */
@@ -233,12 +238,15 @@ static int take_text(struct compiler *c, uint32_t *ret_off, uint32_t *ret_len)
 	return 0;
 }
 
-/* A new op at byte `off`, carrying the literal pending; its index, or -errno. */
-static int add_op(struct compiler *c, enum op_kind kind, uint64_t off)
+/* A new op reading `width` bytes at byte `off`, carrying the literal pending; its index, or
+ * -errno (-EINVAL when those bytes are not all within the limit). */
+static int add_op(struct compiler *c, enum op_kind kind, uint64_t off, uint64_t width)
 {
 	struct op *op;
 	int r;
 
+	if (off > c->limit || width > c->limit - off)
+		return -EINVAL;
 	if (off > UINT32_MAX || c->n_ops >= INT32_MAX)
 		return -E2BIG;
 	if (c->n_ops == c->allocated) {
@@ -266,7 +274,7 @@ static int compile_int(struct compiler *c, const struct btf_type *t, uint64_t bi
 	int i;
 
 	if (!bits && bit_pos % 8 == 0 && btf_int_bits(t) == 128 && btf_int_offset(t) == 0)
-		return add_op(c, OP_INT128, bit_pos / 8);
+		return add_op(c, OP_INT128, bit_pos / 8, 16);
 
 	bit_pos += btf_int_offset(t);
 	bits = bits ?: btf_int_bits(t);
@@ -277,7 +285,7 @@ static int compile_int(struct compiler *c, const struct btf_type *t, uint64_t bi
 		   enc & BTF_INT_BOOL	  ? OP_BOOL
 		   : enc & BTF_INT_SIGNED ? OP_SINT
 					  : OP_UINT,
-		   bit_pos / 8);
+		   bit_pos / 8, (bit_pos % 8 + bits + 7) / 8);
 	if (i < 0)
 		return i;
 	op = &c->ops[i];
@@ -305,7 +313,7 @@ static int compile_enum(struct compiler *c, const struct btf_type *t, uint64_t b
 			return -EINVAL;
 	}
 
-	i = add_op(c, OP_ENUM, bit_pos / 8);
+	i = add_op(c, OP_ENUM, bit_pos / 8, (bit_pos % 8 + bits + 7) / 8);
 	if (i < 0)
 		return i;
 	op = &c->ops[i];
@@ -326,13 +334,13 @@ static int compile_scalar(struct compiler *c, uint32_t id, const struct btf_type
 		/* long double has no layout shared by BPF and the host */
 		if (t->size != sizeof(float) && t->size != sizeof(double))
 			return -EINVAL;
-		i = add_op(c, t->size == sizeof(float) ? OP_FLOAT : OP_DOUBLE, off);
+		i = add_op(c, t->size == sizeof(float) ? OP_FLOAT : OP_DOUBLE, off, t->size);
 		return i < 0 ? i : 0;
 	case BTF_KIND_PTR:
 		size = btf__resolve_size(c->btf, id);
 		if (size <= 0 || size > 8)
 			return -EINVAL;
-		i = add_op(c, OP_UINT, off);
+		i = add_op(c, OP_UINT, off, size);
 		if (i < 0)
 			return i;
 		c->ops[i].bits = size * 8;
@@ -348,11 +356,12 @@ static int compile_value(struct compiler *c, uint32_t type_id, uint64_t bit_pos,
 static int compile_array(struct compiler *c, const struct btf_type *t, uint64_t off)
 {
 	const struct btf_array *a = btf_array(t);
+	uint64_t limit = c->limit, all;
 	int64_t size;
 	int i, r;
 
 	if (dm_btf_is_char(c->btf, a->type)) {
-		i = add_op(c, OP_STRING, off);
+		i = add_op(c, OP_STRING, off, a->nelems);
 		if (i < 0)
 			return i;
 		c->ops[i].max = a->nelems;
@@ -366,10 +375,15 @@ static int compile_array(struct compiler *c, const struct btf_type *t, uint64_t 
 	if (a->nelems > 0) {
 		if (size > UINT32_MAX)
 			return -E2BIG;
-		i = add_op(c, OP_ARRAY, off);
+		/* Elements of no size would be shown nelems times (up to 2^32) from no bytes. */
+		if (size == 0 || __builtin_mul_overflow((uint64_t)a->nelems, (uint64_t)size, &all))
+			return -EINVAL;
+		i = add_op(c, OP_ARRAY, off, all);
 		if (i < 0)
 			return i;
+		c->limit = size;
 		r = compile_value(c, a->type, 0, 0);
+		c->limit = limit;
 		if (r < 0)
 			return r;
 		c->ops[i].array.count = a->nelems;
@@ -438,14 +452,20 @@ static int compile_members(struct compiler *c, const struct btf_type *t, uint64_
 	return 0;
 }
 
+/* Its members are read within its own size. */
 static int compile_composite(struct compiler *c, const struct btf_type *t, uint64_t bit_pos)
 {
+	uint64_t limit = c->limit, off = bit_pos / 8;
 	bool first = true;
 	int r;
 
+	if (off > limit || t->size > limit - off)
+		return -EINVAL;
+	c->limit = off + t->size;
 	emit_text(c, "{");
 	r = compile_members(c, t, bit_pos, &first);
 	emit_text(c, "}");
+	c->limit = limit;
 	return r;
 }
 
@@ -542,12 +562,17 @@ int btf_jsonw_new(const struct btf *btf, uint32_t type_id, bool network_order,
 		  struct btf_jsonw **ret)
 {
 	_cleanup_(compiler_done) struct compiler c;
+	int64_t size;
 	int r;
 
 	r = compiler_init(&c, btf);
 	if (r < 0)
 		return r;
 	c.network_order = network_order;
+	size = btf__resolve_size(btf, type_id);
+	if (size < 0)
+		return -EINVAL;
+	c.limit = size;
 	r = compile_value(&c, type_id, 0, 0);
 	if (r < 0)
 		return r;
@@ -562,8 +587,9 @@ int btf_jsonw_new_raw(uint32_t size, struct btf_jsonw **ret)
 	r = compiler_init(&c, NULL);
 	if (r < 0)
 		return r;
+	c.limit = size;
 	if (size == 1 || size == 2 || size == 4 || size == 8) {
-		r = add_op(&c, OP_UINT, 0);
+		r = add_op(&c, OP_UINT, 0, size);
 		if (r < 0)
 			return r;
 		c.ops[r].bits = size * 8;
@@ -573,8 +599,9 @@ int btf_jsonw_new_raw(uint32_t size, struct btf_jsonw **ret)
 	/* A list of bytes: an array op whose body is one byte. */
 	emit_text(&c, "[");
 	if (size > 0) {
-		array = add_op(&c, OP_ARRAY, 0);
-		byte = array < 0 ? array : add_op(&c, OP_UINT, 0);
+		array = add_op(&c, OP_ARRAY, 0, size);
+		c.limit = 1;
+		byte = array < 0 ? array : add_op(&c, OP_UINT, 0, 1);
 		if (byte < 0)
 			return byte;
 		c.ops[byte].bits = 8;
