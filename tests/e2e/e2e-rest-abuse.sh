@@ -35,10 +35,13 @@ get_paths=("$M" "$M/mon0" "$M/mon0/dataplane-config" "$M/mon0/dataplane" "$M/mon
 	"$M/mon0/metrics/ingress-metrics" "$M/mon0/metrics/egress-metrics"
 	"$M/mon0/metrics/ingress-metrics/packets_total"
 	"$M/mon0/metrics/ingress-metrics/packets_total/value" "$M/mon0/open-metrics" /metrics)
+run in_ns "$PY" "$E2E_DIR/headcheck.py" "$PORT" "${get_paths[@]}"
+assert_eq "headcheck.py compared all ${#get_paths[@]} paths" "0 ${#get_paths[@]}" \
+	"$RUN_RC $(grep -c . <<<"$RUN_OUT")"
 while read -r path get head same_type has_length extra; do
 	assert_eq "HEAD $path answers as GET does, without content" \
 		"$get $get yes yes 0" "$get $head $same_type $has_length $extra"
-done < <(in_ns "$PY" "$E2E_DIR/headcheck.py" "$PORT" "${get_paths[@]}")
+done <<<"$RUN_OUT"
 assert_eq "HEAD of a missing monitor: 404, as GET" 404 "$(status "$M/nosuch" -I)"
 allow=$(in_ns curl -s --max-time 10 -o /dev/null -D - -X PUT "http://127.0.0.1:$PORT/metrics" |
 	tr -d '\r' | sed -n 's/^Allow: //Ip')

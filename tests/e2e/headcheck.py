@@ -26,7 +26,7 @@ def one(port, method, path):
     resp = conn.getresponse()
     resp.read()  # nothing for HEAD: http.client knows HEAD has no content
     extra = 0
-    if method == "HEAD":
+    if method == "HEAD" and conn.sock:  # None: the server closed the connection
         conn.sock.settimeout(0.3)
         try:
             while data := conn.sock.recv(4096):
