@@ -50,6 +50,11 @@ int dm_error_set(dm_error *e, int r, const char *fmt, ...)
 	return r;
 }
 
+int dm_error_oom(dm_error *e)
+{
+	return dm_error_set(e, -ENOMEM, "Out of memory");
+}
+
 void dm_error_done(dm_error *e)
 {
 	free(e->message);

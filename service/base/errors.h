@@ -18,6 +18,9 @@ typedef struct dm_error {
 int dm_error_set(dm_error *e, int r, const char *fmt, ...) _printf_(3, 4);
 void dm_error_done(dm_error *e);
 
+/* dm_error_set(e, -ENOMEM, "Out of memory"): returns -ENOMEM. */
+int dm_error_oom(dm_error *e);
+
 struct dm_error_entry {
 	int errnum;
 	const char *name; /* without DM_ERROR_PREFIX */

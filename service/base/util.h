@@ -98,3 +98,14 @@ static inline int free_and_strdup(char **p, const char *s)
 
 /* An allocated printf; NULL on failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
+
+/* Whether the NULL-terminated list `l` (NULL: empty) holds `s`. A char ** list is passed as
+ * (const char *const *)l: C does not convert it by itself. */
+bool strv_contains(const char *const *l, const char *s);
+
+/* The index of `s` in the NULL-terminated list `l`, -EINVAL when absent. */
+int strv_index(const char *const *l, const char *s);
+
+/* The list's strings joined with ", ", the last two with `last` (", " or " or "), for messages
+ * listing what would have been accepted: "a, b or c". NULL on failure. */
+char *strv_join(const char *const *l, const char *last);

@@ -86,22 +86,10 @@ static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 	r = bus_check_privileged(msg, "create monitors", error);
 	if (r < 0)
 		return r;
-	if (o.type) {
-		mode = dm_mode_from_string(o.type);
-		if (mode < 0)
-			return sd_bus_error_setf(
-			    error, DM_ERROR_PREFIX "InvalidArgument",
-			    "Unknown type \"%s\" (known: TC, XDP_SKB, XDP_DRV).", o.type);
-	}
-	if (o.loglevel) {
-		level = pcnlog_level_from_string(o.loglevel);
-		if (level < 0)
-			return sd_bus_error_setf(
-			    error, DM_ERROR_PREFIX "InvalidArgument",
-			    "Unknown log level \"%s\" (known: OFF, CRITICAL, ERR, "
-			    "WARN, INFO, DEBUG, TRACE).",
-			    o.loglevel);
-	}
+	if (o.type && (mode = dm_mode_parse(o.type, &e)) < 0)
+		return bus_set_error(error, mode, &e);
+	if (o.loglevel && (level = pcnlog_level_parse(o.loglevel, &e)) < 0)
+		return bus_set_error(error, level, &e);
 	r = manager_create_monitor(m, name, mode, level, o.config, &mon, &e);
 	if (r < 0)
 		return bus_set_error(error, r, &e);

@@ -219,13 +219,9 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
 	r = sd_bus_message_read(value, "s", &s);
 	if (r < 0)
 		return r;
-	level = pcnlog_level_from_string(s);
+	level = pcnlog_level_parse(s, &e);
 	if (level < 0)
-		return sd_bus_error_setf(
-		    error, DM_ERROR_PREFIX "InvalidArgument",
-		    "Unknown log level \"%s\" (known: OFF, CRITICAL, ERR, WARN, "
-		    "INFO, DEBUG, TRACE).",
-		    s);
+		return bus_set_error(error, level, &e);
 	r = monitor_set_log_level(mon, level, &e);
 	if (r < 0)
 		return bus_set_error(error, r, &e);

@@ -163,6 +163,14 @@ json_t *dm_config_to_json(const struct dm_config *c);
 void dm_config_free(struct dm_config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_config *, dm_config_free);
 
+/* The names of each enum, indexed by it and NULL-terminated, so that a table also serves as the
+ * list of alternatives a message names. dm_path_members: the v1.1 members holding the paths. */
+extern const char *const dm_path_members[_DM_PATH_MAX];
+extern const char *const dm_metric_type_names[_DM_METRIC_TYPE_MAX + 1];
+extern const char *const dm_decoder_names[_DM_DECODER_MAX + 1];
+extern const char *const dm_per_cpu_names[_DM_PER_CPU_MAX + 1];
+extern const char *const dm_histogram_layout_names[_DM_HISTOGRAM_LAYOUT_MAX + 1];
+
 const char *dm_path_to_string(enum dm_path p);		     /* "ingress", "egress" */
 int dm_path_from_string(const char *s);			     /* -EINVAL when unknown */
 const char *dm_metric_type_to_string(enum dm_metric_type t); /* "counter", ... */
@@ -171,7 +179,10 @@ int dm_metric_type_from_string(const char *s);		     /* -EINVAL when unknown */
 const char *dm_decoder_to_string(enum dm_decoder d); /* "ipv4", ...; "auto" */
 int dm_decoder_from_string(const char *s);	     /* -EINVAL when unknown */
 const char *dm_histogram_layout_to_string(enum dm_histogram_layout l);
+const char *dm_per_cpu_to_string(enum dm_per_cpu p); /* "sum", "label" */
 
 /* Valid OpenMetrics metric and label names: [a-zA-Z_:][a-zA-Z0-9_:]* and [a-zA-Z_][a-zA-Z0-9_]*. */
 bool dm_metric_name_is_valid(const char *s);
 bool dm_label_name_is_valid(const char *s);
+/* A C identifier: map names, struct members. */
+bool dm_c_name_is_valid(const char *s);

@@ -34,6 +34,16 @@ int dm_mode_from_string(const char *s)
 	return -EINVAL;
 }
 
+int dm_mode_parse(const char *s, dm_error *e)
+{
+	int mode = dm_mode_from_string(s);
+
+	if (mode < 0)
+		return dm_error_set(e, -EINVAL,
+				    "Unknown type \"%s\" (known: TC, XDP_SKB, XDP_DRV).", s);
+	return mode;
+}
+
 /* Names travel in REST paths, object paths and file names: keep them plain. */
 bool monitor_name_is_valid(const char *name)
 {

@@ -49,6 +49,8 @@ struct monitor {
 
 const char *dm_mode_to_string(enum dm_mode m);
 int dm_mode_from_string(const char *s); /* -EINVAL when unknown */
+/* The mode named `s`, or -EINVAL with the message every door gives (D-Bus, REST). */
+int dm_mode_parse(const char *s, dm_error *e);
 bool monitor_name_is_valid(const char *name);
 
 int monitor_new(struct manager *manager, const char *name, enum dm_mode mode, struct monitor **ret,

@@ -239,14 +239,6 @@ static bool path_has_swap(const struct dm_path_config *pc)
 	return false;
 }
 
-static bool strv_contains(char **l, const char *s)
-{
-	for (; l && *l; l++)
-		if (streq(*l, s))
-			return true;
-	return false;
-}
-
 static int check_metrics(struct bpf_object *obj, const struct dm_path_config *pc,
 			 char **shared_maps, const char *path, dm_error *error)
 {
@@ -273,7 +265,7 @@ static int check_metrics(struct bpf_object *obj, const struct dm_path_config *pc
 			    "Metric \"%s\": map %s is read with swap-on-read by another "
 			    "metric; give every metric of a map the same extraction.",
 			    m->name, m->map_name);
-		if (strv_contains(shared_maps, m->map_name))
+		if (strv_contains((const char *const *)shared_maps, m->map_name))
 			return dm_error_set(
 			    error, -EBADMSG,
 			    "Metric \"%s\": map %s is shared between paths and cannot "
@@ -354,13 +346,14 @@ static int reuse_shared_maps(struct path_build *b, const char *pname, const stru
 		struct bpf_map *theirs = NULL;
 		int r;
 
-		if (!strv_contains(b->t.shared_maps, name) && !streq(name, DYNMON_LOG_MAP_NAME))
+		if (!strv_contains((const char *const *)b->t.shared_maps, name) &&
+		    !streq(name, DYNMON_LOG_MAP_NAME))
 			continue;
 		for (int p = 0; !theirs && p < _DM_PATH_MAX; p++)
 			if (dp->paths[p].obj)
 				theirs = bpf_object__find_map_by_name(dp->paths[p].obj, name);
 		if (!theirs) {
-			if (strv_contains(b->t.extern_maps, name))
+			if (strv_contains((const char *const *)b->t.extern_maps, name))
 				return dm_error_set(
 				    error, -EBADMSG,
 				    "The %s code declares map %s extern, but no other "

@@ -322,6 +322,19 @@ int pcnlog_level_from_string(const char *s)
 	return -EINVAL;
 }
 
+int pcnlog_level_parse(const char *s, dm_error *e)
+{
+	int level = pcnlog_level_from_string(s);
+
+	if (level < 0)
+		return dm_error_set(
+		    e, -EINVAL,
+		    "Unknown log level \"%s\" (known: OFF, CRITICAL, ERR, WARN, INFO, "
+		    "DEBUG, TRACE).",
+		    s);
+	return level;
+}
+
 int pcnlog_level_to_priority(int level)
 {
 	switch (level) {

@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "dynmon-log.h"
+#include "errors.h"
 #include "util.h"
 
 /* Formats one record as Polycube's pcn_log would: printf's integer conversions (%d %i %u %x %X
@@ -39,6 +40,8 @@ const char *pcnlog_level_to_string(int level);
 
 /* Polycube's names, case-insensitive (also "ERROR" and "WARNING"); -EINVAL otherwise. */
 int pcnlog_level_from_string(const char *s);
+/* The level named `s`, or -EINVAL with the message every door gives (D-Bus, REST). */
+int pcnlog_level_parse(const char *s, dm_error *e);
 
 /* The syslog priority a record of `level` is logged at: CRITICAL LOG_CRIT, ERR LOG_ERR, WARN
  * LOG_WARNING, everything else (INFO, DEBUG, TRACE, unknown) LOG_INFO: the monitor's level

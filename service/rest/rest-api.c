@@ -12,30 +12,6 @@
 
 /* ---- Request bodies ------------------------------------------------------------------------ */
 
-static bool strv_contains(const char *const *l, const char *s)
-{
-	for (; *l; l++)
-		if (streq(*l, s))
-			return true;
-	return false;
-}
-
-static char *strv_join(const char *const *l)
-{
-	size_t n = 1;
-	char *s;
-
-	for (const char *const *p = l; *p; p++)
-		n += strlen(*p) + 2;
-	s = calloc(1, n);
-	for (const char *const *p = l; s && *p; p++) {
-		if (p != l)
-			strcat(s, ", ");
-		strcat(s, *p);
-	}
-	return s;
-}
-
 /* The body as a JSON object holding `known` fields only; an empty body is {}. Its errors are
  * -bad: EBADMSG (InvalidConfig) for a monitor's settings, EINVAL for attach and detach. */
 static int body_object(struct rest_request *req, const char *const *known, int bad, json_t **ret,
@@ -61,7 +37,7 @@ static int body_object(struct rest_request *req, const char *const *known, int b
 		return dm_error_set(e, -bad, "The request body must be a JSON object.");
 	json_object_foreach (j, key, value)
 		if (!strv_contains(known, key)) {
-			_cleanup_free_ char *list = strv_join(known);
+			_cleanup_free_ char *list = strv_join(known, ", ");
 
 			return dm_error_set(e, -bad,
 					    "Unknown field \"%s\" in the request body (known: %s).",
@@ -148,15 +124,10 @@ static int monitor_settings_parse(struct rest_request *req, const char *name,
 	if (body_name && !streq(body_name, name))
 		return dm_error_set(e, -EINVAL, "The body names monitor \"%s\", the path \"%s\".",
 				    body_name, name);
-	if (type && (ret->mode = dm_mode_from_string(type)) < 0)
-		return dm_error_set(e, -EINVAL,
-				    "Unknown type \"%s\" (known: TC, XDP_SKB, XDP_DRV).", type);
-	if (level && (ret->level = pcnlog_level_from_string(level)) < 0)
-		return dm_error_set(
-		    e, -EINVAL,
-		    "Unknown log level \"%s\" (known: OFF, CRITICAL, ERR, WARN, INFO, "
-		    "DEBUG, TRACE).",
-		    level);
+	if (type && (ret->mode = dm_mode_parse(type, e)) < 0)
+		return ret->mode;
+	if (level && (ret->level = pcnlog_level_parse(level, e)) < 0)
+		return ret->level;
 	config = json_object_get(j, "dataplane-config");
 	if (config && !json_is_object(config))
 		return dm_error_set(e, -EBADMSG,
