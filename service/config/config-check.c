@@ -7,10 +7,6 @@
 
 #include "config-check.h"
 
-/* Label names that samples get from elsewhere: OpenMetrics puts "le" on histogram buckets and
- * "quantile" on summary quantiles, dynmon puts "monitor" on every sample it exports. */
-static const char *const reserved_label_names[] = {"le", "quantile", "monitor", NULL};
-
 static bool plain_key(const char *key)
 {
 	if (!*key)
@@ -208,7 +204,7 @@ int cfg_check_label_name(const char *name, const struct cfg_place *at, dm_error 
 	if (strncmp(name, "__", 2) == 0)
 		return cfg_bad(e, at, "label name \"%s\" is reserved (names starting with \"__\")",
 			       name);
-	if (strv_contains(reserved_label_names, name))
+	if (strv_contains(dm_reserved_label_names, name))
 		return cfg_bad(e, at,
 			       "label name \"%s\" is reserved (le, quantile and monitor are set "
 			       "by OpenMetrics and dynmon)",

@@ -15,6 +15,10 @@ const char *const dm_path_members[_DM_PATH_MAX] = {
 };
 
 /* Indexed by type and NULL-terminated, so that it also serves as the list of alternatives. */
+/* Label names that samples get from elsewhere: OpenMetrics puts "le" on histogram buckets and
+ * "quantile" on summary quantiles, dynmon puts "monitor" on every sample it exports. */
+const char *const dm_reserved_label_names[] = {"le", "quantile", "monitor", NULL};
+
 const char *const dm_metric_type_names[_DM_METRIC_TYPE_MAX + 1] = {
     [DM_METRIC_COUNTER] = "counter",	 [DM_METRIC_GAUGE] = "gauge",
     [DM_METRIC_HISTOGRAM] = "histogram", [DM_METRIC_SUMMARY] = "summary",

@@ -166,6 +166,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_config *, dm_config_free);
 /* The names of each enum, indexed by it and NULL-terminated, so that a table also serves as the
  * list of alternatives a message names. dm_path_members: the v1.1 members holding the paths. */
 extern const char *const dm_path_members[_DM_PATH_MAX];
+/* "le", "quantile", "monitor": label names OpenMetrics and dynmon set, never an operator. */
+extern const char *const dm_reserved_label_names[];
 extern const char *const dm_metric_type_names[_DM_METRIC_TYPE_MAX + 1];
 extern const char *const dm_decoder_names[_DM_DECODER_MAX + 1];
 extern const char *const dm_per_cpu_names[_DM_PER_CPU_MAX + 1];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Where a map's content becomes a metric: the upstream JSON shape, and OpenMetrics families
- * (shaped by export.c), a metric at a time or a whole dataplane's at once. */
+ * (shaped by export-plan.c), a metric at a time or a whole dataplane's at once. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>

@@ -35,13 +35,18 @@ static inline bool dm_map_type_is_hash(enum bpf_map_type t)
 	       t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
+static inline bool dm_map_type_is_array(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
 static inline bool dm_map_type_is_percpu(enum bpf_map_type t)
 {
 	return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
 	       t == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
-/* The map types metrics show (snapshot-json.c, export.c). */
+/* The map types metrics show (snapshot-json.c, export-plan.c). */
 static inline bool dm_map_type_is_supported(enum bpf_map_type t)
 {
 	return dm_map_type_is_hash(t) || t == BPF_MAP_TYPE_ARRAY ||
