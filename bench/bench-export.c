@@ -38,8 +38,9 @@
 #include "export-map.h"
 #include "jsonw.h"
 #include "maps.h"
-#include "metrics.h"
+#include "export-metrics.h"
 #include "snapshot-json.h"
+#include "snapshot-tree.h"
 #include "stats.h"
 #include "util.h"
 

@@ -2,7 +2,7 @@
 #include <time.h>
 
 #include "maps.h"
-#include "metrics.h"
+#include "export-metrics.h"
 #include "readout.h"
 #include "snapshot-json.h"
 

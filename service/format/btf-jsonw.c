@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* BTF compiled into a JSON renderer. The compiler walks a type as btf-json.c's decoder does,
- * but instead of values it emits a plan: each scalar becomes an op (where to read it, how wide,
- * how to show it) carrying the literal text that precedes it ("{\"saddr\":", ",", "]}" ...).
- * An array is one op whose body, the element's ops, runs once per element. Rendering runs the
- * plan over the bytes. Every read goes through memcpy: batch buffers are not aligned. */
+/* BTF compiled into a JSON renderer. The compiler walks a type as the tests' tree decoder does
+ * (tests/oracle/btf-json.c), but instead of values it emits a plan: each scalar becomes an op
+ * (where to read it, how wide, how to show it) carrying the literal text that precedes it
+ * ("{\"saddr\":", ",", "]}" ...). An array is one op whose body, the element's ops, runs once per
+ * element. Rendering runs the plan over the bytes. Every read goes through memcpy: batch buffers
+ * are not aligned. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -70,7 +71,7 @@ struct compiler {
 	uint64_t limit;
 };
 
-/* ---- Reading the bytes (as btf-json.c reads them) ------------------------------------------ */
+/* ---- Reading the bytes (as the oracle reads them) ------------------------------------------ */
 
 static uint64_t read_int(const struct op *op, const uint8_t *base)
 {
@@ -131,7 +132,7 @@ static void write_int128(const uint8_t *data, struct jsonw *w)
 	jsonw_put(w, buf, n);
 }
 
-/* Up to the first NUL; bytes that are not UTF-8 become '?' as btf-json.c makes them. */
+/* Up to the first NUL; bytes that are not UTF-8 become '?' as the oracle makes them. */
 static void write_string(const uint8_t *data, uint32_t max, struct jsonw *w)
 {
 	size_t len = strnlen((const char *)data, max);
@@ -371,7 +372,7 @@ static int compile_array(struct compiler *c, const struct btf_type *t, uint64_t 
 	if (size < 0)
 		return -EINVAL;
 	emit_text(c, "[");
-	/* Nothing to show of the element: its type is never looked at, as in btf-json.c. */
+	/* Nothing to show of the element: its type is never looked at, as in the oracle. */
 	if (a->nelems > 0) {
 		if (size > UINT32_MAX)
 			return -E2BIG;

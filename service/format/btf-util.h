@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What the BTF walkers (btf-json.c, btf-jsonw.c, fields.c) share: following typedefs to a
- * layout, telling char from other bytes, and reading integers and bitfields out of unaligned
- * bytes. The readers are inline: renderers call them once per value of a million entries. */
+/* What the BTF walkers (btf-number.c, btf-jsonw.c, fields.c, and the tests'
+ * tests/oracle/btf-json.c) share: following typedefs to a layout, telling char from other bytes,
+ * and reading integers and bitfields out of unaligned bytes. The readers are inline: renderers call
+ * them once per value of a million entries. */
 #pragma once
 
 #include <bpf/btf.h>

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Where the fields of a map's key or value lie, found once through BTF, and reading them fast.
- * btf-json.c walks BTF for every value it decodes; exporting a million entries to OpenMetrics
- * wants the walk done once per metric (export-plan.c), then only loads at known offsets. */
+ * A tree decoder (the tests' oracle) walks BTF for every value; exporting a million entries to
+ * OpenMetrics wants the walk done once per metric (export-plan.c), then only loads at known
+ * offsets. */
 #pragma once
 
 #include <bpf/btf.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "btf-json.h"
+#include "btf-number.h"
 #include "btf-util.h"
 
 enum dm_field_kind {

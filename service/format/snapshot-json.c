@@ -6,7 +6,7 @@
 #include "btf-jsonw.h"
 #include "snapshot-json.h"
 
-/* Through BTF when the snapshot has it for this type, else as metrics.c shows raw bytes. */
+/* Through BTF when the snapshot has it for this type, else as raw bytes (btf_jsonw_new_raw()). */
 static int renderer_new(const struct dm_map_snapshot *s, uint32_t type_id, uint32_t size,
 			bool network_order, struct btf_jsonw **ret)
 {

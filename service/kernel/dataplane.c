@@ -7,7 +7,7 @@
 #include "dynmon-log.h"
 #include "log.h"
 #include "maps.h"
-#include "metrics.h"
+#include "export-metrics.h"
 #include "pin.h"
 #include "pivot.skel.h"
 #include "swap.h"

@@ -21,7 +21,7 @@
 #include "export.h"
 #include "fields.h"
 #include "histogram.h"
-#include "metrics.h"
+#include "export-metrics.h"
 #include "om-check.h"
 
 static struct bpf_object *obj;

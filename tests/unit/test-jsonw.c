@@ -27,8 +27,9 @@
 #include "btf-jsonw.h"
 #include "jsonw.h"
 #include "maps.h"
-#include "metrics.h"
+#include "export-metrics.h"
 #include "snapshot-json.h"
+#include "snapshot-tree.h"
 #include "util.h"
 
 /* The declarations the BPF object was built from, for the host: bytes of known values. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* How map content becomes a metric. Shaping (metrics.c) is checked on snapshots built by hand,
- * typed by the BTF of tests/bpf/metrics-maps.bpf.c. Reading (maps.c) is checked on real maps:
- * it needs root and a kernel with BPF, and fails without them. */
+/* How map content becomes a metric. Shaping (export-metrics.c, and the oracle
+ * tests/oracle/snapshot-tree.c) is checked on snapshots built by hand, typed by the BTF of
+ * tests/bpf/metrics-maps.bpf.c. Reading (maps.c) is checked on real maps: it needs root and a
+ * kernel with BPF, and fails without them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,8 @@
 #include <linux/types.h>
 
 #include "maps.h"
-#include "metrics.h"
+#include "export-metrics.h"
+#include "snapshot-tree.h"
 
 /* Opened, never loaded: its BTF types the hand-built snapshots. */
 static struct bpf_object *types_obj;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Where a map's content becomes a metric: a snapshot (maps.h) decoded through BTF into the
- * upstream JSON shape, or into OpenMetrics samples. No kernel access here beyond what the
+/* Where a map's content becomes OpenMetrics: a snapshot (maps.h) decoded through BTF into
+ * OpenMetrics samples, a metric or a dataplane at a time. No kernel access here beyond what the
  * caller's snapshot holds, so it is unit-testable with snapshots built by hand. */
 #pragma once
 
@@ -11,15 +11,6 @@
 #include "config.h"
 #include "snapshot.h"
 #include "openmetrics.h"
-
-/* The "value" of a metric in the upstream JSON shape:
- * - array / percpu_array: a list with one element per index;
- * - hash, lru_hash (and their per-CPU kinds): a list of {"key": K, "value": V};
- * - queue / stack: a list of values in pop order;
- * - per-CPU maps: each value is itself a list with one element per possible CPU.
- * Keys and values are decoded through BTF (btf_json_decode(), as `network_order` says: the
- * metric's "network-byte-order" option); without BTF, as lists of bytes. */
-int dm_snapshot_to_json(const struct dm_map_snapshot *s, bool network_order, json_t **ret);
 
 /* Writes the OpenMetrics families of metric `m` (which must have open_metrics set) from the
  * snapshot, as export.h shapes them: "# TYPE"/"# HELP"/"# UNIT" once per family, then the
@@ -59,6 +50,3 @@ typedef int (*dm_snapshot_source_t)(enum dm_path p, size_t i, struct dm_map_snap
 int dm_config_write_openmetrics(FILE *f, const struct dm_config *c, dm_snapshot_source_t source,
 				void *userdata, const struct om_label *extra, size_t n_extra,
 				dm_error *error);
-
-/* {"name": ..., "value": ..., "timestamp": ms since the epoch} */
-json_t *dm_metric_json(const char *name, json_t *value, int64_t timestamp_ms);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Map bytes to JSON and to numbers through BTF: one recursive walk with a switch over BTF kinds.
- * Every read goes through memcpy, since the bytes come from batch buffers with no alignment. */
+/* Map bytes to a jansson tree through BTF: one recursive walk with a switch over BTF kinds. The
+ * daemon streams the same text (format/btf-jsonw.c); the tests compare it with this tree. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -13,106 +13,11 @@
 #include "btf-util.h"
 #include "util.h"
 
-/* Where a value lies. A struct member may start at any bit and, as a bitfield, have any width;
- * a __be16/__be32/__be64 typedef on the way says the bytes are in network order. */
-struct place {
-	const uint8_t *data;
-	uint32_t bit_off;
-	uint32_t bits; /* 0: the whole type */
-	bool be;
-};
-
 struct walk {
 	const struct btf *btf;
 	bool network_order;
 	unsigned depth;
 };
-
-/* Ints of the older encoding carry their own bit offset and width; with kflag the member does. */
-static int int_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
-{
-	uint32_t bit_off = p->bit_off + btf_int_offset(t);
-	uint32_t bits = p->bits ?: btf_int_bits(t);
-	uint64_t v;
-
-	if (bits == 0 || bits > 64)
-		return -EINVAL;
-
-	v = dm_btf_read_bits(p->data, bit_off, bits);
-	if (p->be && bits == t->size * 8)
-		v = dm_btf_be_to_host(v, bits);
-
-	if (btf_int_encoding(t) & BTF_INT_BOOL)
-		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v != 0};
-	else if (btf_int_encoding(t) & BTF_INT_SIGNED)
-		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = dm_btf_sign_extend(v, bits)};
-	else
-		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v};
-	return 0;
-}
-
-/* An enum's kflag says its values are signed (BTF from before Linux 6.0 never sets it). */
-static int enum_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
-{
-	uint32_t bits = p->bits ?: t->size * 8;
-	uint64_t v;
-
-	if (bits == 0 || bits > 64)
-		return -EINVAL;
-
-	v = dm_btf_read_bits(p->data, p->bit_off, bits);
-	if (btf_kflag(t))
-		*ret = (struct dm_number){.kind = DM_NUMBER_I64, .i = dm_btf_sign_extend(v, bits)};
-	else
-		*ret = (struct dm_number){.kind = DM_NUMBER_U64, .u = v};
-	return 0;
-}
-
-static int float_to_number(const struct btf_type *t, const struct place *p, struct dm_number *ret)
-{
-	float f;
-	double d;
-
-	switch (t->size) {
-	case sizeof(float):
-		memcpy(&f, p->data, sizeof(f));
-		d = f;
-		break;
-	case sizeof(double):
-		memcpy(&d, p->data, sizeof(d));
-		break;
-	default:
-		return -EINVAL; /* long double has no layout shared by BPF and the host */
-	}
-	*ret = (struct dm_number){.kind = DM_NUMBER_F64, .f = d};
-	return 0;
-}
-
-/* Any scalar kind; `id`/`t` are already resolved past typedefs and modifiers. */
-static int scalar_to_number(const struct btf *btf, uint32_t id, const struct btf_type *t,
-			    const struct place *p, struct dm_number *ret)
-{
-	int64_t size;
-
-	switch (btf_kind(t)) {
-	case BTF_KIND_INT:
-		return int_to_number(t, p, ret);
-	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64:
-		return enum_to_number(t, p, ret);
-	case BTF_KIND_FLOAT:
-		return float_to_number(t, p, ret);
-	case BTF_KIND_PTR:
-		size = btf__resolve_size(btf, id);
-		if (size <= 0 || size > 8)
-			return -EINVAL;
-		*ret = (struct dm_number){.kind = DM_NUMBER_U64,
-					  .u = dm_btf_read_bits(p->data, 0, size * 8)};
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
 
 /* jansson integers are int64_t: a u64 above INT64_MAX can only be a real. Non-finite floats,
  * which JSON cannot hold, become the strings OpenMetrics uses for them. */
@@ -150,7 +55,7 @@ static json_t *int128_to_json(const uint8_t *data)
 	return json_string(buf);
 }
 
-static int int_to_json(const struct btf_type *t, const struct place *p, json_t **ret)
+static int int_to_json(const struct btf_type *t, const struct dm_btf_place *p, json_t **ret)
 {
 	struct dm_number n;
 	int r;
@@ -158,7 +63,7 @@ static int int_to_json(const struct btf_type *t, const struct place *p, json_t *
 	if (!p->bits && !p->bit_off && btf_int_bits(t) == 128 && btf_int_offset(t) == 0)
 		*ret = int128_to_json(p->data);
 	else {
-		r = int_to_number(t, p, &n);
+		r = dm_btf_scalar_number(NULL, 0, t, p, &n);
 		if (r < 0)
 			return r;
 		*ret = btf_int_encoding(t) & BTF_INT_BOOL ? json_boolean(n.u) : number_to_json(&n);
@@ -166,14 +71,14 @@ static int int_to_json(const struct btf_type *t, const struct place *p, json_t *
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int enum_to_json(const struct btf *btf, const struct btf_type *t, const struct place *p,
-			json_t **ret)
+static int enum_to_json(const struct btf *btf, const struct btf_type *t,
+			const struct dm_btf_place *p, json_t **ret)
 {
 	struct dm_number n;
 	const char *name;
 	int r;
 
-	r = enum_to_number(t, p, &n);
+	r = dm_btf_scalar_number(NULL, 0, t, p, &n);
 	if (r < 0)
 		return r;
 
@@ -202,7 +107,8 @@ static int string_to_json(const uint8_t *data, size_t max, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p, json_t **ret);
+static int value_to_json(struct walk *w, uint32_t type_id, const struct dm_btf_place *p,
+			 json_t **ret);
 
 /* Multi-dimensional arrays are arrays of arrays in BTF, hence nested lists. */
 static int array_to_json(struct walk *w, const struct btf_type *t, const uint8_t *data,
@@ -224,7 +130,7 @@ static int array_to_json(struct walk *w, const struct btf_type *t, const uint8_t
 	if (!list)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < a->nelems; i++) {
-		struct place elem = {.data = data + i * size};
+		struct dm_btf_place elem = {.data = data + i * size};
 		json_t *v;
 
 		r = value_to_json(w, a->type, &elem, &v);
@@ -249,7 +155,7 @@ static int composite_to_json(struct walk *w, const struct btf_type *t, const uin
 
 	for (uint16_t i = 0; i < btf_vlen(t); i++) {
 		const char *name = btf__name_by_offset(w->btf, m[i].name_off);
-		struct place member = {
+		struct dm_btf_place member = {
 		    .data = data,
 		    .bit_off = btf_member_bit_offset(t, i),
 		    .bits = btf_member_bitfield_size(t, i),
@@ -274,7 +180,7 @@ static int composite_to_json(struct walk *w, const struct btf_type *t, const uin
 }
 
 static int kind_to_json(struct walk *w, uint32_t id, const struct btf_type *t,
-			const struct place *p, json_t **ret)
+			const struct dm_btf_place *p, json_t **ret)
 {
 	struct dm_number n;
 	int r;
@@ -287,7 +193,7 @@ static int kind_to_json(struct walk *w, uint32_t id, const struct btf_type *t,
 		return enum_to_json(w->btf, t, p, ret);
 	case BTF_KIND_FLOAT:
 	case BTF_KIND_PTR:
-		r = scalar_to_number(w->btf, id, t, p, &n);
+		r = dm_btf_scalar_number(w->btf, id, t, p, &n);
 		if (r < 0)
 			return r;
 		*ret = number_to_json(&n);
@@ -302,10 +208,11 @@ static int kind_to_json(struct walk *w, uint32_t id, const struct btf_type *t,
 	}
 }
 
-static int value_to_json(struct walk *w, uint32_t type_id, const struct place *p, json_t **ret)
+static int value_to_json(struct walk *w, uint32_t type_id, const struct dm_btf_place *p,
+			 json_t **ret)
 {
 	const struct btf_type *t;
-	struct place here = {
+	struct dm_btf_place here = {
 	    .data = p->data + p->bit_off / 8,
 	    .bit_off = p->bit_off % 8,
 	    .bits = p->bits,
@@ -334,7 +241,7 @@ int btf_json_decode(const struct btf *btf, uint32_t type_id, const void *data, b
 		    json_t **ret)
 {
 	struct walk w = {.btf = btf, .network_order = network_order};
-	struct place p = {.data = data};
+	struct dm_btf_place p = {.data = data};
 	json_t *v;
 	int r;
 
@@ -342,30 +249,5 @@ int btf_json_decode(const struct btf *btf, uint32_t type_id, const void *data, b
 	if (r < 0)
 		return r;
 	*ret = v;
-	return 0;
-}
-
-int btf_number_decode(const struct btf *btf, uint32_t type_id, const void *data,
-		      struct dm_number *ret)
-{
-	const struct btf_type *t;
-	struct place p = {.data = data};
-	struct dm_number n;
-	int id, r;
-
-	id = dm_btf_resolve(btf, type_id, &p.be);
-	if (id < 0)
-		return id;
-	t = btf__type_by_id(btf, id);
-
-	if (btf_is_composite(t) || btf_is_array(t))
-		return -EMEDIUMTYPE;
-	if (btf_is_int(t) && btf_int_bits(t) > 64)
-		return -EMEDIUMTYPE; /* no OpenMetrics number holds a 128-bit integer */
-
-	r = scalar_to_number(btf, id, t, &p, &n);
-	if (r < 0)
-		return r;
-	*ret = n;
 	return 0;
 }
