@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Fails when clang-format (the root .clang-format) would change a C file of service/, cli/,
-# bpf/ or tests/unit/, and names each such file. Run by tests/run.sh; `clang-format -i FILE`
-# mends one.
+# bpf/, tests/unit/ or tests/oracle/, and names each such file. Run by tests/run.sh;
+# `clang-format -i FILE` mends one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,7 @@ while IFS= read -r f; do
 		echo "check-format: clang-format would change $f"
 		bad=$((bad + 1))
 	fi
-done < <(git ls-files 'service/*.[ch]' 'cli/*.[ch]' 'bpf/*.[ch]' 'tests/unit/*.[ch]')
+done < <(git ls-files 'service/*.[ch]' 'cli/*.[ch]' 'bpf/*.[ch]' 'tests/unit/*.[ch]' 'tests/oracle/*.[ch]')
 if ((bad > 0)); then
 	echo "check-format: $bad file(s) not formatted"
 	exit 1
