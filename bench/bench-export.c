@@ -8,9 +8,10 @@
  *                   into one string (dm_map_read_chunks + dm_snapshot_write_json_entries)
  *   json-null       the same into /dev/null through a FILE
  *   json-snapshot   a whole snapshot first, then streamed into /dev/null
- *   json-tree       the jansson path it replaced: snapshot, dm_snapshot_to_json, json_dumps
+ *   json-tree       the jansson path it replaced: snapshot, dm_snapshot_to_json (now the tests'
+ *                   oracle, tests/oracle/snapshot-tree.c), json_dumps
  *   openmetrics     snapshot, then dm_snapshot_write_openmetrics into a memstream, as dynmond
- *                   renders a monitor's document (metrics.c as it is in the tree)
+ *                   renders a monitor's document (format/export-metrics.c)
  *   openmetrics-null  the same into /dev/null
  *   bpftool         `bpftool map dump -j id N > /dev/null`, wall time from fork to exit
  *

@@ -272,7 +272,7 @@ static int pivot_arm(int prog_array_fd, int target_fd)
 	return bpf_map_update_elem(prog_array_fd, &key, &target_fd, BPF_ANY) < 0 ? -errno : 0;
 }
 
-/* dynmond's pivot, from the same skeleton, its tc program only (as dataplane.c loads it). */
+/* dynmond's pivot, from the same skeleton, its tc program only (as kernel/dataplane.c loads it). */
 static int pivot_load_constant(struct program *p)
 {
 	int r;

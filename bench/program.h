@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A path's program built the way dynmond builds it (service/dataplane.c): the same code
+/* A path's program built the way dynmond builds it (service/kernel/dataplane.c): the same code
  * preparation, the same compiler invocation (dm_compile), the same libbpf open options. One
  * step per function, so that the inject benchmark can time each one. */
 #pragma once

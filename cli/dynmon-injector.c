@@ -424,17 +424,7 @@ static void help(void)
 	       "  7  state conflict (MonitorExists, NotAttached, Busy)\n");
 }
 
-_printf_(1, 2) static int log_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("dynmon-injector: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'dynmon-injector --help' for more information.\n", stderr);
-	return EXIT_USAGE;
-}
+#define log_usage_error(...) log_usage_error_of("dynmon-injector", __VA_ARGS__)
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_argv(int argc, char *argv[])

@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 
 #include <systemd/sd-bus.h>
 
@@ -34,17 +33,7 @@ double arg_interval = 1.0;
 static bool arg_interval_given;
 unsigned arg_count; /* 0: until a signal */
 
-_printf_(1, 2) static int log_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("dynmonctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'dynmonctl --help' for more information.\n", stderr);
-	return EXIT_USAGE;
-}
+#define log_usage_error(...) log_usage_error_of("dynmonctl", __VA_ARGS__)
 
 int do_help(sd_bus *bus, char **args)
 {

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+
 #include "errors.h"
 #include "exit-status.h"
 #include "util.h"
@@ -32,4 +34,16 @@ int exit_status_for_error(const char *name, int fallback)
 		if (streq(name, error_status_table[i].name))
 			return error_status_table[i].status;
 	return fallback;
+}
+
+int log_usage_error_of(const char *program, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", program);
+	return EXIT_USAGE;
 }

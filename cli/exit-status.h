@@ -17,3 +17,7 @@ enum {
 /* The exit status of an error named `name` (dynmond's or the bus's), `fallback` when the table
  * has none for it (or `name` is NULL). */
 int exit_status_for_error(const char *name, int fallback);
+
+/* Prints "PROGRAM: MESSAGE" and where to find help on stderr; returns EXIT_USAGE. */
+int log_usage_error_of(const char *program, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));

@@ -50,6 +50,17 @@ int dm_error_set(dm_error *e, int r, const char *fmt, ...)
 	return r;
 }
 
+int dm_error_setv_prefixed(dm_error *e, int r, const char *prefix, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *what = NULL;
+
+	if (vasprintf(&what, fmt, ap) < 0)
+		return dm_error_oom(e);
+	if (!prefix)
+		return dm_error_set(e, r, "%s", what);
+	return dm_error_set(e, r, "%s: %s", prefix, what);
+}
+
 int dm_error_oom(dm_error *e)
 {
 	return dm_error_set(e, -ENOMEM, "Out of memory");

@@ -2,6 +2,8 @@
 /* Every error a caller of dynmon can see: one negative errno inside, one name at the edge. */
 #pragma once
 
+#include <stdarg.h>
+
 #include "util.h"
 
 #define DM_ERROR_PREFIX "org.polycube.Dynmon.Error."
@@ -17,6 +19,11 @@ typedef struct dm_error {
  * `r`, which must be a negative errno. `e` may be NULL. */
 int dm_error_set(dm_error *e, int r, const char *fmt, ...) _printf_(3, 4);
 void dm_error_done(dm_error *e);
+
+/* Records "PREFIX: MESSAGE", or "MESSAGE" when `prefix` is NULL, and returns `r`; -ENOMEM
+ * (with "Out of memory") when the message cannot be made. */
+int dm_error_setv_prefixed(dm_error *e, int r, const char *prefix, const char *fmt, va_list ap)
+    _printf_(4, 0);
 
 /* dm_error_set(e, -ENOMEM, "Out of memory"): returns -ENOMEM. */
 int dm_error_oom(dm_error *e);

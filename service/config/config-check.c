@@ -50,21 +50,16 @@ static char *place_to_string(const struct cfg_place *p)
 /* Records "PLACE: MESSAGE" and returns -EBADMSG. */
 int cfg_bad(dm_error *e, const struct cfg_place *p, const char *fmt, ...)
 {
-	_cleanup_free_ char *what = NULL, *where = NULL;
+	_cleanup_free_ char *where = NULL;
 	va_list ap;
 	int r;
 
+	if (p && !(where = place_to_string(p)))
+		return dm_error_oom(e);
 	va_start(ap, fmt);
-	r = vasprintf(&what, fmt, ap);
+	r = dm_error_setv_prefixed(e, -EBADMSG, where, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return dm_error_oom(e);
-	if (!p)
-		return dm_error_set(e, -EBADMSG, "%s", what);
-	where = place_to_string(p);
-	if (!where)
-		return dm_error_oom(e);
-	return dm_error_set(e, -EBADMSG, "%s: %s", where, what);
+	return r;
 }
 
 const char *cfg_json_kind(const json_t *v)

@@ -20,16 +20,16 @@
 static int fail(dm_error *e, const struct dm_metric_config *m, const char *fmt, ...) _printf_(3, 4);
 static int fail(dm_error *e, const struct dm_metric_config *m, const char *fmt, ...)
 {
-	_cleanup_free_ char *what = NULL;
+	_cleanup_free_ char *metric = strdup_printf("Metric \"%s\"", m->name);
 	va_list ap;
 	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&what, fmt, ap);
-	va_end(ap);
-	if (r < 0)
+	if (!metric)
 		return dm_error_oom(e);
-	return dm_error_set(e, -EBADMSG, "Metric \"%s\": %s", m->name, what);
+	va_start(ap, fmt);
+	r = dm_error_setv_prefixed(e, -EBADMSG, metric, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 struct member_list {
