@@ -318,6 +318,7 @@ static int cube_check(const struct monitor *mon, json_t *cur, json_t *next, dm_e
 {
 	const char *key;
 	json_t *v;
+	int r;
 
 	json_object_foreach (next, key, v) {
 		const struct model_node *c = model_child(&model_service, key);
@@ -334,10 +335,8 @@ static int cube_check(const struct monitor *mon, json_t *cur, json_t *next, dm_e
 					    "type.",
 					    mon->name, dm_mode_to_string(mon->mode));
 		if (streq(key, "loglevel") &&
-		    pcnlog_level_from_string(strempty(json_string_value(v))) < 0)
-			return dm_error_set(e, -EINVAL,
-					    "Unknown log level (known: OFF, CRITICAL, ERR, WARN, "
-					    "INFO, DEBUG, TRACE).");
+		    (r = pcnlog_level_parse(strempty(json_string_value(v)), e)) < 0)
+			return r;
 		if (!streq(key, "loglevel") && !streq(key, "dataplane-config"))
 			return dm_error_set(e, -EINVAL, "Field \"%s\" of monitor %s cannot change.",
 					    key, mon->name);
