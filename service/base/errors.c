@@ -9,6 +9,13 @@ const struct dm_error_entry dm_error_table[] = {
      "the dataplane configuration is not valid JSON or not valid dynmon configuration"},
     {ENOEXEC, "CompileFailed", 422,
      "the injected code did not compile; the message holds the compiler's diagnostics"},
+    {EXDEV, "IncludeRefused", 422,
+     "the injected code includes a file outside the include directories (an absolute path, "
+     "\"..\" or a macro), or asks the assembler to read a file"},
+    {E2BIG, "MapTooLarge", 422,
+     "a map of the injected code has 2^30 entries or more, which BTF cannot describe"},
+    {EROFS, "PinRefused", 422,
+     "the injected code asks to pin a map; dynmon pins a monitor's maps itself"},
     {EKEYREJECTED, "VerifierRejected", 422,
      "the kernel refused to load the program; the message holds the verifier's log"},
     {ENOENT, "NoSuchMonitor", 404, "no monitor of that name exists"},

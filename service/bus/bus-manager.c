@@ -68,6 +68,21 @@ static int reply_monitor_path(sd_bus_message *msg, const struct monitor *mon)
 	return sd_bus_reply_method_return(msg, "o", path);
 }
 
+static void on_created_reply(struct monitor *mon, int r, dm_error *e, void *userdata)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = userdata;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+	if (r < 0) {
+		bus_set_error(&error, r, e);
+		r = sd_bus_reply_method_error(call, &error);
+	} else {
+		r = reply_monitor_path(call, mon);
+	}
+	if (r < 0)
+		log_debug_errno(r, "Failed to answer CreateMonitor, ignoring: %m");
+}
+
 static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
@@ -90,10 +105,14 @@ static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 		return bus_set_error(error, mode, &e);
 	if (o.loglevel && (level = pcnlog_level_parse(o.loglevel, &e)) < 0)
 		return bus_set_error(error, level, &e);
-	r = manager_create_monitor(m, name, mode, level, o.config, &mon, &e);
+	/* With a configuration, answered when its compilation ends. */
+	r = manager_create_monitor(m, name, mode, level, o.config, on_created_reply,
+				   sd_bus_message_ref(msg), &mon, &e);
+	if (r != 0)
+		sd_bus_message_unref(msg);
 	if (r < 0)
 		return bus_set_error(error, r, &e);
-	return reply_monitor_path(msg, mon);
+	return r == 0 ? 1 : reply_monitor_path(msg, mon);
 }
 
 static int method_delete_monitor(sd_bus_message *msg, void *userdata, sd_bus_error *error)

@@ -112,6 +112,22 @@ static int reply(sd_bus_message *msg, int r, dm_error *e, sd_bus_error *error)
 	return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* The answer to a call that waited for a compilation; drops the call's reference. */
+static void on_compiled_reply(struct monitor *mon, int r, dm_error *e, void *userdata)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = userdata;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+	if (r < 0) {
+		bus_set_error(&error, r, e);
+		r = sd_bus_reply_method_error(call, &error);
+	} else {
+		r = sd_bus_reply_method_return(call, NULL);
+	}
+	if (r < 0)
+		log_debug_errno(r, "Failed to answer a call after compiling, ignoring: %m");
+}
+
 static int method_inject(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 {
 	struct monitor *mon = userdata;
@@ -125,8 +141,13 @@ static int method_inject(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	r = bus_check_privileged(msg, "inject code", error);
 	if (r < 0)
 		return r;
-	r = monitor_inject(mon, config, &e);
-	return reply(msg, r, &e, error);
+	/* Answered when the compilation ends; the loop serves everyone else meanwhile. */
+	r = monitor_inject(mon, config, on_compiled_reply, sd_bus_message_ref(msg), &e);
+	if (r < 0) {
+		sd_bus_message_unref(msg);
+		return bus_set_error(error, r, &e);
+	}
+	return 1;
 }
 
 static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -222,10 +243,46 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
 	level = pcnlog_level_parse(s, &e);
 	if (level < 0)
 		return bus_set_error(error, level, &e);
-	r = monitor_set_log_level(mon, level, &e);
+	/* Only reached without a rebuild (filter_set_log_level takes those): done at once. */
+	r = monitor_set_log_level(mon, level, on_compiled_reply, NULL, &e);
 	if (r < 0)
 		return bus_set_error(error, r, &e);
 	return 0;
+}
+
+/* Properties.Set of LogLevel that rebuilds the dataplane is answered when the compilation ends,
+ * which a property setter cannot do: this filter takes it first. Anything it does not take
+ * (no rebuild, a bad value, an unprivileged caller) goes on to the setter, which answers. */
+static int filter_set_log_level(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error denied = SD_BUS_ERROR_NULL;
+	struct monitor *mon = NULL;
+	const char *interface, *property, *value;
+	dm_error e = DM_ERROR_NULL;
+	int level, r;
+
+	if (!sd_bus_message_is_method_call(msg, "org.freedesktop.DBus.Properties", "Set") ||
+	    monitor_object_find(NULL, sd_bus_message_get_path(msg), NULL, userdata, (void **)&mon,
+				NULL) <= 0 ||
+	    !mon->dataplane)
+		return 0;
+	r = sd_bus_message_read(msg, "ssv", &interface, &property, "s", &value);
+	(void)sd_bus_message_rewind(msg, true);
+	if (r < 0 || !streq(interface, DYNMON_MONITOR_INTERFACE) || !streq(property, "LogLevel"))
+		return 0;
+	level = pcnlog_level_from_string(value);
+	if (level < 0 || level == mon->log_level ||
+	    bus_check_privileged(msg, "change the log level", &denied) < 0)
+		return 0;
+	r = monitor_set_log_level(mon, level, on_compiled_reply, sd_bus_message_ref(msg), &e);
+	if (r != 0) {
+		sd_bus_message_unref(msg);
+		if (r < 0) {
+			bus_set_error(&denied, r, &e);
+			(void)sd_bus_reply_method_error(msg, &denied);
+		}
+	}
+	return 1;
 }
 
 static int append_json(sd_bus_message *reply, json_t *j)
@@ -401,5 +458,8 @@ int bus_monitor_register(sd_bus *bus, struct manager *m)
 	r = sd_bus_add_fallback(bus, NULL, DYNMON_MONITOR_PREFIX, monitor_get_read, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add the metrics reader: %m");
+	r = sd_bus_add_filter(bus, NULL, filter_set_log_level, m);
+	if (r < 0)
+		return log_error_errno(r, "Failed to add the log level filter: %m");
 	return 0;
 }

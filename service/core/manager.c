@@ -57,6 +57,7 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	    .multiarch_include = DYNMON_MULTIARCH_INCLUDE,
 	    .timeout_sec = o->compile_timeout_sec,
 	};
+	dm_compiler_set_user(&m->compiler);
 
 	r = sd_event_default(&m->event);
 	if (r < 0)
@@ -105,6 +106,7 @@ void manager_free(struct manager *m)
 	for (size_t i = 0; i < m->n_monitors; i++)
 		monitor_free(m->monitors[i]);
 	free(m->monitors);
+	free(m->creating);
 	free(m->state_dir);
 	free(m->pin_dir);
 	dm_grace_free(m->grace);
@@ -176,35 +178,100 @@ static int monitor_insert(struct manager *m, size_t pos, struct monitor *mon)
 	return 0;
 }
 
-int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode, int log_level,
-			   const char *config, struct monitor **ret, dm_error *error)
+/* The monitor joins the list and the doors see it. */
+static int monitor_add(struct manager *m, struct monitor *mon)
 {
-	_cleanup_(monitor_freep) struct monitor *mon = NULL;
 	bool found;
-	size_t pos;
+	size_t pos = monitor_position(m, mon->name, &found);
 	int r;
 
-	pos = monitor_position(m, name, &found);
-	if (found)
+	r = monitor_insert(m, pos, mon);
+	if (r < 0)
+		return r;
+	log_info("Monitor %s created.", mon->name);
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i]->added)
+			m->observers[i]->added(mon, m->observers[i]->userdata);
+	manager_save_state(m);
+	return 0;
+}
+
+static bool name_being_created(struct manager *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_creating; i++)
+		if (streq(m->creating[i]->monitor->name, name))
+			return true;
+	return false;
+}
+
+static void creation_free(struct manager *m, struct creation *c)
+{
+	for (size_t i = 0; i < m->n_creating; i++)
+		if (m->creating[i] == c) {
+			memmove(m->creating + i, m->creating + i + 1,
+				(m->n_creating - i - 1) * sizeof(*m->creating));
+			m->n_creating--;
+			break;
+		}
+	monitor_free(c->monitor);
+	free(c);
+}
+
+static void on_created(struct monitor *mon, int r, dm_error *error, void *userdata)
+{
+	struct creation *c = userdata;
+	struct manager *m = mon->manager;
+	monitor_done_fn done = c->done;
+	void *done_userdata = c->userdata;
+
+	if (r >= 0)
+		r = monitor_add(m, mon);
+	if (r >= 0)
+		c->monitor = NULL; /* the manager's now */
+	creation_free(m, c);
+	done(r >= 0 ? mon : NULL, r, error, done_userdata);
+}
+
+int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode, int log_level,
+			   const char *config, monitor_done_fn done, void *userdata,
+			   struct monitor **ret, dm_error *error)
+{
+	_cleanup_(monitor_freep) struct monitor *mon = NULL;
+	struct creation **l, *c;
+	bool found;
+	int r;
+
+	(void)monitor_position(m, name, &found);
+	if (found || name_being_created(m, name))
 		return dm_error_set(error, -EEXIST, "A monitor named \"%s\" exists already.", name);
 	r = monitor_new(m, name, mode, &mon, error);
 	if (r < 0)
 		return r;
 	mon->log_level = log_level;
-	if (config) {
-		r = monitor_inject(mon, config, error);
+	if (!config) {
+		r = monitor_add(m, mon);
 		if (r < 0)
 			return r;
+		*ret = TAKE_PTR(mon);
+		return 1;
 	}
-	r = monitor_insert(m, pos, mon);
-	if (r < 0)
+	/* Created once its dataplane is in; meanwhile the name is taken. */
+	l = realloc(m->creating, (m->n_creating + 1) * sizeof(*l));
+	c = calloc(1, sizeof(*c));
+	if (l)
+		m->creating = l;
+	if (!l || !c) {
+		free(c);
+		return -ENOMEM;
+	}
+	*c = (struct creation){.monitor = mon, .done = done, .userdata = userdata};
+	r = monitor_inject(mon, config, on_created, c, error);
+	if (r < 0) {
+		free(c);
 		return r;
-	log_info("Monitor %s created.", name);
-	for (size_t i = 0; i < m->n_observers; i++)
-		if (m->observers[i]->added)
-			m->observers[i]->added(mon, m->observers[i]->userdata);
-	manager_save_state(m);
-	*ret = TAKE_PTR(mon);
+	}
+	m->creating[m->n_creating++] = c;
+	TAKE_PTR(mon);
 	return 0;
 }
 
@@ -219,6 +286,7 @@ int manager_delete_monitor(struct manager *m, const char *name, dm_error *error)
 	if (!found)
 		return dm_error_set(error, -ENOENT, "No monitor named \"%s\".", name);
 	mon = m->monitors[pos];
+	monitor_cancel_build(mon, -ECANCELED, "deleted while its dataplane was being compiled.");
 	if (mon->ifindex > 0) {
 		r = monitor_detach(mon, error);
 		if (r < 0)
@@ -249,6 +317,11 @@ int manager_run(struct manager *m)
 
 void manager_finish_reads(struct manager *m)
 {
+	/* Compilations first: their callers get an answer while the doors are open. */
+	while (m->n_creating > 0)
+		monitor_cancel_build(m->creating[0]->monitor, -ESHUTDOWN, "dynmond is stopping.");
+	for (size_t i = 0; i < m->n_monitors; i++)
+		monitor_cancel_build(m->monitors[i], -ESHUTDOWN, "dynmond is stopping.");
 	dm_worker_free(m->worker);
 	m->worker = NULL;
 }

@@ -30,6 +30,8 @@ struct manager {
 
 	struct monitor **monitors; /* sorted by name */
 	size_t n_monitors;
+	struct creation **creating; /* monitors whose first dataplane is being compiled */
+	size_t n_creating;
 
 	char *state_dir;	  /* where the monitors are saved (state.h) */
 	char *pin_dir;		  /* where their maps are pinned (pin.h) */
@@ -61,10 +63,19 @@ int manager_new(const struct manager_options *o, struct manager **ret);
 void manager_free(struct manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct manager *, manager_free);
 
-/* Creates a monitor at pcn_log level `log_level`; with `config`, injects it first (nothing is
- * created if that fails). */
+/* A monitor being created, until its first dataplane is in. */
+struct creation {
+	struct monitor *monitor;
+	monitor_done_fn done;
+	void *userdata;
+};
+
+/* Creates a monitor at pcn_log level `log_level`: without `config` now (returns 1, *ret set);
+ * with, once it is injected (returns 0; `done` gets the monitor, or NULL and the error: nothing
+ * is created if the injection fails). Meanwhile the name is taken. */
 int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mode, int log_level,
-			   const char *config, struct monitor **ret, dm_error *error);
+			   const char *config, monitor_done_fn done, void *userdata,
+			   struct monitor **ret, dm_error *error);
 int manager_delete_monitor(struct manager *m, const char *name, dm_error *error);
 
 struct monitor *manager_find_monitor(struct manager *m, const char *name);
@@ -78,8 +89,9 @@ void manager_remove_observer(struct manager *m, const struct manager_observer *o
 
 /* Runs the event loop until SIGTERM or SIGINT. */
 int manager_run(struct manager *m);
-/* Waits for the reads still in the worker: their completions may answer through a door, so
- * this comes before the doors close. Idempotent. */
+/* Stops the compilations in progress (their callers get an error) and waits for the reads
+ * still in the worker: their completions may answer through a door, so this comes before the
+ * doors close. Idempotent. */
 void manager_finish_reads(struct manager *m);
 
 /* Saves every monitor in the state directory; called after every change. A failure is logged:

@@ -15,6 +15,8 @@
 
 #define MONITOR_NAME_MAX 64
 
+static void monitor_build_free(struct monitor_build *mb);
+
 static const char *const mode_names[_DM_MODE_MAX] = {
     [DM_MODE_TC] = "TC",
     [DM_MODE_XDP_SKB] = "XDP_SKB",
@@ -87,6 +89,7 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
+	monitor_build_free(m->build);
 	pcnlog_reader_free(m->log_reader);
 	dm_dataplane_unref(m->dataplane);
 	free(m->pin_dir);
@@ -188,21 +191,15 @@ static void monitor_pin(struct monitor *m)
 				  m->name, m->pin_dir);
 }
 
-/* Builds a dataplane from `config` (taken) at `log_level` and swaps it in for the current one:
- * the hooks change atomically, the old dataplane and its log reader go only after. Keeps the
- * maps of `inherit`, and with `from_pins` those pinned for the monitor. */
-static int monitor_load(struct monitor *m, struct dm_config *config, int log_level,
-			const struct dm_dataplane *inherit, bool from_pins, dm_error *error)
+/* Swaps in `dp` (taken), built at `log_level`, for the current dataplane: the hooks change
+ * atomically, the old dataplane and its log reader go only after. */
+static int monitor_swap_in(struct monitor *m, struct dm_dataplane *dp_in, int log_level,
+			   dm_error *error)
 {
-	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
+	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = dp_in;
 	struct pcnlog_reader *reader = NULL;
 	int r, log_fd;
 
-	r = dm_dataplane_load(&m->manager->compiler, m->name,
-			      m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level, config,
-			      inherit, from_pins ? m->pin_dir : NULL, &dp, error);
-	if (r < 0)
-		return r;
 	log_fd = dm_dataplane_log_fd(dp);
 	if (log_fd >= 0) {
 		r = pcnlog_reader_new(m->manager->event, log_fd, m->name, &reader);
@@ -225,35 +222,146 @@ static int monitor_load(struct monitor *m, struct dm_config *config, int log_lev
 	return 0;
 }
 
-int monitor_inject(struct monitor *m, const char *config_text, dm_error *error)
+/* Builds a dataplane from `config` (taken) at `log_level` and swaps it in, blocking: for the
+ * start only. Keeps the maps pinned for the monitor. */
+static int monitor_load_now(struct monitor *m, struct dm_config *config, int log_level,
+			    dm_error *error)
+{
+	struct dm_dataplane *dp = NULL;
+	int r;
+
+	r = dm_dataplane_load(&m->manager->compiler, m->name,
+			      m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level, config,
+			      NULL, m->pin_dir, &dp, error);
+	if (r < 0)
+		return r;
+	return monitor_swap_in(m, dp, log_level, error);
+}
+
+/* A dataplane being built for the monitor, off the event loop: one at a time. */
+struct monitor_build {
+	struct monitor *monitor;
+	struct dm_dataplane_build *build;
+	int log_level;
+	monitor_done_fn done;
+	void *userdata;
+};
+
+static void monitor_build_free(struct monitor_build *mb)
+{
+	if (!mb)
+		return;
+	dm_dataplane_build_free(mb->build);
+	free(mb);
+}
+
+static void on_built(int r, struct dm_dataplane *dp, dm_error *error, void *userdata)
+{
+	struct monitor_build *mb = userdata;
+	struct monitor *m = mb->monitor;
+	bool rebuild = m->dataplane && m->log_level != mb->log_level;
+
+	m->build = NULL;
+	if (r >= 0)
+		r = monitor_swap_in(m, dp, mb->log_level, error);
+	if (r >= 0) {
+		if (rebuild)
+			log_info("Monitor %s: log level %s.", m->name,
+				 pcnlog_level_to_string(mb->log_level));
+		else
+			log_info("Monitor %s: dataplane injected.", m->name);
+		monitor_pin(m);
+		manager_monitor_changed(
+		    m->manager, m, rebuild ? MONITOR_CHANGED_LOG_LEVEL : MONITOR_CHANGED_CONFIG);
+	}
+	mb->done(m, r, error, mb->userdata);
+	monitor_build_free(mb);
+}
+
+/* Starts building `config` (taken) at `log_level`, keeping the maps of the running dataplane
+ * when `keep_maps`. */
+static int monitor_build_start(struct monitor *m, struct dm_config *config, int log_level,
+			       bool keep_maps, monitor_done_fn done, void *userdata,
+			       dm_error *error)
+{
+	struct monitor_build *mb;
+	int r;
+
+	if (m->build) {
+		dm_config_free(config);
+		return monitor_busy(m, error);
+	}
+	mb = calloc(1, sizeof(*mb));
+	if (!mb) {
+		dm_config_free(config);
+		return -ENOMEM;
+	}
+	*mb = (struct monitor_build){
+	    .monitor = m, .log_level = log_level, .done = done, .userdata = userdata};
+	r = dm_dataplane_build_start(&m->manager->compiler, m->manager->event, m->name,
+				     m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level,
+				     config, keep_maps ? m->dataplane : NULL, NULL, on_built, mb,
+				     &mb->build, error);
+	if (r < 0) {
+		free(mb);
+		return r;
+	}
+	m->build = mb;
+	return 0;
+}
+
+int monitor_busy(const struct monitor *m, dm_error *error)
+{
+	return dm_error_set(error, -EBUSY,
+			    "Monitor %s is busy: a dataplane is being compiled for it; try again "
+			    "when that is done.",
+			    m->name);
+}
+
+void monitor_cancel_build(struct monitor *m, int r, const char *why)
+{
+	struct monitor_build *mb = m->build;
+	dm_error e = DM_ERROR_NULL;
+
+	if (!mb)
+		return;
+	m->build = NULL;
+	dm_dataplane_build_free(TAKE_PTR(mb->build));
+	dm_error_set(&e, r, "Monitor %s: %s", m->name, why);
+	mb->done(m, r, &e, mb->userdata);
+	dm_error_done(&e);
+	monitor_build_free(mb);
+}
+
+int monitor_inject(struct monitor *m, const char *config_text, monitor_done_fn done, void *userdata,
+		   dm_error *error)
 {
 	struct dm_config *config = NULL;
 	int r;
 
+	if (m->build)
+		return monitor_busy(m, error);
 	r = dm_config_parse(config_text, &config, error);
 	if (r < 0)
 		return r;
-	r = monitor_load(m, config, m->log_level, NULL, false, error);
-	if (r < 0)
-		return r;
-	log_info("Monitor %s: dataplane injected.", m->name);
-	monitor_pin(m);
-	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_CONFIG);
-	return 0;
+	return monitor_build_start(m, config, m->log_level, false, done, userdata, error);
 }
 
-int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
+int monitor_set_log_level(struct monitor *m, int level, monitor_done_fn done, void *userdata,
+			  dm_error *error)
 {
 	_cleanup_(json_decrefp) json_t *j = NULL;
 	struct dm_config *copy = NULL;
 	int r;
 
+	if (m->build)
+		return monitor_busy(m, error);
 	if (!m->dataplane || level == m->log_level) {
 		if (level != m->log_level) {
 			m->log_level = level;
 			manager_monitor_changed(m->manager, m, MONITOR_CHANGED_LOG_LEVEL);
 		}
-		return 0;
+		return 1;
 	}
 	/* The running configuration, rebuilt with the new level; its maps and counters stay. */
 	j = dm_config_to_json(m->dataplane->config);
@@ -262,13 +370,7 @@ int monitor_set_log_level(struct monitor *m, int level, dm_error *error)
 	r = dm_config_from_json(j, &copy, error);
 	if (r < 0)
 		return r;
-	r = monitor_load(m, copy, level, m->dataplane, false, error);
-	if (r < 0)
-		return r;
-	log_info("Monitor %s: log level %s.", m->name, pcnlog_level_to_string(level));
-	monitor_pin(m);
-	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_LOG_LEVEL);
-	return 0;
+	return monitor_build_start(m, copy, level, true, done, userdata, error);
 }
 
 /* Adds clsact to `ifindex` if needed and puts the dataplane's programs on the hooks; on failure
@@ -532,7 +634,7 @@ int monitor_restore(struct monitor *m, const struct state_monitor *s, dm_error *
 		r = dm_config_from_json(s->config, &config, error);
 		if (r < 0)
 			return r;
-		r = monitor_load(m, config, m->log_level, NULL, true, error);
+		r = monitor_load_now(m, config, m->log_level, error);
 		if (r < 0)
 			return r;
 	}

@@ -14,6 +14,7 @@
 struct manager;
 struct pcnlog_reader;
 struct state_monitor;
+struct monitor_build;
 
 enum dm_mode {
 	DM_MODE_TC,
@@ -39,6 +40,7 @@ struct monitor {
 	struct dm_dataplane *dataplane;	  /* NULL until something is injected */
 	struct pcnlog_reader *log_reader; /* reads the dataplane's pcn_log records, when on */
 	char *pin_dir;			  /* where its maps are pinned (pin.h); NULL: nowhere */
+	struct monitor_build *build;	  /* a dataplane being compiled for it; one at a time */
 
 	/* The attachment: ifindex 0 when detached; with ifname set, waiting for it. */
 	char *ifname;
@@ -60,12 +62,29 @@ int monitor_new(struct manager *manager, const char *name, enum dm_mode mode, st
  * and unpins first. NULL allowed. */
 void monitor_free(struct monitor *m);
 
-/* Parses, compiles, loads and swaps in a dataplane configuration; when attached, replaces the
- * filters atomically. On any failure the previous dataplane keeps running untouched. */
-int monitor_inject(struct monitor *m, const char *config_text, dm_error *error);
+/* The end of a change that compiles: `r` and `error` say how it went (`m` is NULL when a
+ * monitor being created could not be). Runs on the event loop, never within the call that
+ * started the change. */
+typedef void (*monitor_done_fn)(struct monitor *m, int r, dm_error *error, void *userdata);
+
+/* Parses, then compiles off the event loop (the daemon answers everyone meanwhile), loads and
+ * swaps in a dataplane configuration; when attached, replaces the filters atomically. On any
+ * failure the previous dataplane keeps running untouched. Returns 0 when started (`done` tells
+ * the end), or a negative errno now; -EBUSY while another dataplane is being compiled for the
+ * monitor: a second change is refused, not queued (the caller retries knowing the first one's
+ * outcome). */
+int monitor_inject(struct monitor *m, const char *config_text, monitor_done_fn done, void *userdata,
+		   dm_error *error);
 /* Sets the pcn_log level; with a dataplane in place, rebuilds its programs (pcn_log calls above
- * the level are compiled away) on the same maps, and swaps them in as monitor_inject() does. */
-int monitor_set_log_level(struct monitor *m, int level, dm_error *error);
+ * the level are compiled away) on the same maps, and swaps them in as monitor_inject() does
+ * (returns 0, `done` tells the end); without, sets it now and returns 1. */
+int monitor_set_log_level(struct monitor *m, int level, monitor_done_fn done, void *userdata,
+			  dm_error *error);
+/* -EBUSY, "Monitor X is busy...". */
+int monitor_busy(const struct monitor *m, dm_error *error);
+/* Stops a compilation in progress: its `done` gets `r` and `why` now (the monitor is deleted,
+ * the daemon stops). */
+void monitor_cancel_build(struct monitor *m, int r, const char *why);
 int monitor_attach(struct monitor *m, const char *ifname, dm_error *error);
 /* Detaches; a waiting monitor stops waiting. */
 int monitor_detach(struct monitor *m, dm_error *error);

@@ -1,113 +1,156 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "compile.h"
+#include "includes.h"
 #include "log.h"
 
 #define DIAGNOSTICS_MAX (64 * 1024)
+#define NOBODY 65534
 
-extern char **environ;
+/* What the child says on its stderr when it could not become the compiler. */
+#define EXIT_SETUP_FAILED 125
 
-static int write_file_at(int dirfd, const char *name, const void *data, size_t size)
+/* dynmon's headers, opened by the daemon: the unprivileged compiler reaches them through
+ * /proc/self/fd even where it could not walk the path (a source tree under /root). */
+#define INCLUDE_FD 3
+#define INCLUDE_PATH "/proc/self/fd/3"
+
+void dm_compiler_set_user(struct dm_compiler *c)
 {
-	_cleanup_close_ int fd =
-	    openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	const char *p = data;
+	struct passwd *pw = getpwnam("nobody");
+
+	c->uid = pw ? pw->pw_uid : NOBODY;
+	c->gid = pw ? pw->pw_gid : NOBODY;
+}
+
+struct dm_compile_job {
+	const struct dm_compiler *compiler;
+	char *unit_name;
+	pid_t pid;
+	int pidfd;
+	int out_fd; /* memory files: the object and the diagnostics */
+	int err_fd;
+	sd_event_source *exit_source;
+	sd_event_source *timer_source;
+	dm_compile_done_fn done;
+	void *userdata;
+};
+
+static int memfd_with(const char *name, const char *data)
+{
+	_cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC);
+	size_t size = data ? strlen(data) : 0;
 
 	if (fd < 0)
 		return -errno;
 	while (size > 0) {
-		ssize_t n = write(fd, p, size);
+		ssize_t n = write(fd, data, size);
 		if (n < 0)
 			return -errno;
-		p += n;
+		data += n;
 		size -= n;
 	}
-	return 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	return TAKE_FD(fd);
 }
 
-static int read_file_at(int dirfd, const char *name, void **ret, size_t *ret_size)
+static int read_all(int fd, size_t max, char **ret, size_t *ret_size)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ void *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t done = 0;
+	size_t size, done = 0;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	buf = malloc(st.st_size ?: 1);
+	size = (size_t)st.st_size < max ? (size_t)st.st_size : max;
+	buf = malloc(size + 1);
 	if (!buf)
 		return -ENOMEM;
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, (char *)buf + done, st.st_size - done);
+	while (done < size) {
+		ssize_t n = pread(fd, buf + done, size - done, done);
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			break;
 		done += n;
 	}
+	buf[done] = '\0';
 	*ret = TAKE_PTR(buf);
 	*ret_size = done;
 	return 0;
 }
 
-static uint64_t now_ms(void)
+static void child_fail(const char *what)
 {
-	struct timespec ts;
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "dynmond: cannot run the compiler: %s: %s\n", what,
+			 strerror(errno));
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+	(void)!write(STDERR_FILENO, msg, n);
+	_exit(EXIT_SETUP_FAILED);
 }
 
-/* Collects the child's output until it closes the pipe or the deadline passes. Returns 0, or
- * -ETIMEDOUT. The output is cut at DIAGNOSTICS_MAX bytes. */
-static int collect_output(int fd, uint64_t deadline, char *buf, size_t *len)
+static void set_limit(int resource, rlim_t value)
 {
-	for (;;) {
-		uint64_t now = now_ms();
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		char chunk[4096];
-		ssize_t n;
+	struct rlimit rl = {value, value};
 
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		if (poll(&p, 1, deadline - now) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (p.revents == 0)
-			continue;
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		if (*len + n > DIAGNOSTICS_MAX - 1)
-			n = DIAGNOSTICS_MAX - 1 - *len;
-		memcpy(buf + *len, chunk, n);
-		*len += n;
-		buf[*len] = '\0';
+	if (setrlimit(resource, &rl) < 0)
+		child_fail("setrlimit");
+}
+
+/* In the child, between fork and exec: only system calls. Drops to the unprivileged user
+ * before asking for the death signal, which a change of user would clear. */
+static _Noreturn void child_exec(const struct dm_compiler *c, char **argv, int in, int out, int err,
+				 int include_fd, pid_t parent)
+{
+	static char *const envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", NULL};
+
+	if (dup2(err, STDERR_FILENO) < 0 || dup2(in, STDIN_FILENO) < 0 ||
+	    dup2(out, STDOUT_FILENO) < 0 || dup2(include_fd, INCLUDE_FD) < 0)
+		_exit(EXIT_SETUP_FAILED);
+	if (syscall(SYS_close_range, INCLUDE_FD + 1, ~0U, 0) < 0)
+		child_fail("close_range");
+	set_limit(RLIMIT_AS, DM_COMPILE_MEMORY_MAX);
+	set_limit(RLIMIT_FSIZE, DM_COMPILE_OUTPUT_MAX);
+	set_limit(RLIMIT_CPU, c->timeout_sec + 1);
+	set_limit(RLIMIT_CORE, 0);
+	if (geteuid() == 0) {
+		if (syscall(SYS_setgroups, 0, NULL) < 0)
+			child_fail("setgroups");
+		if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0)
+			child_fail("setresgid");
+		if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
+			child_fail("setresuid");
 	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail("PR_SET_PDEATHSIG");
+	if (getppid() != parent)
+		_exit(EXIT_SETUP_FAILED);
+	/* Quoted includes resolve beside the code, that is here: only dynmon's headers. */
+	if (fchdir(INCLUDE_FD) < 0)
+		child_fail(c->include_dir);
+	execve(argv[0], argv, envp);
+	child_fail(argv[0]);
+	_exit(EXIT_SETUP_FAILED);
 }
 
-static int run_clang(const struct dm_compiler *c, const char *dir, const char *unit_name,
-		     char *diag, dm_error *error)
+static void build_argv(const struct dm_compiler *c, char **argv)
 {
-	const char *argv[32];
-	posix_spawn_file_actions_t fa;
-	int pipefd[2], status, r, n = 0;
-	size_t len = 0;
-	pid_t pid;
+	int n = 0;
 
-	argv[n++] = c->clang;
+	argv[n++] = (char *)c->clang;
 	argv[n++] = "-O2";
 	argv[n++] = "-g";
 	argv[n++] = "-target";
@@ -116,89 +159,216 @@ static int run_clang(const struct dm_compiler *c, const char *dir, const char *u
 	argv[n++] = "-fno-color-diagnostics";
 	argv[n++] = "-ferror-limit=20";
 	argv[n++] = "-I";
-	argv[n++] = c->include_dir;
+	argv[n++] = INCLUDE_PATH;
 	if (c->multiarch_include && c->multiarch_include[0]) {
 		argv[n++] = "-idirafter";
-		argv[n++] = c->multiarch_include;
+		argv[n++] = (char *)c->multiarch_include;
 	}
+	/* From standard input to standard output: clang makes no file of its own. */
+	argv[n++] = "-x";
+	argv[n++] = "c";
 	argv[n++] = "-c";
-	argv[n++] = unit_name;
+	argv[n++] = "-";
 	argv[n++] = "-o";
-	argv[n++] = "out.o";
+	argv[n++] = "-";
 	argv[n] = NULL;
+}
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addchdir_np(&fa, dir);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	r = posix_spawn(&pid, c->clang, &fa, NULL, (char **)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	if (r != 0) {
-		close(pipefd[0]);
-		return dm_error_set(error, -r, "Cannot run the compiler %s: %s", c->clang,
-				    strerror(r));
-	}
+/* Checks the code's includes and starts clang on it. */
+static int job_spawn(struct dm_compile_job *j, const char *code, dm_error *error)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int in = -1, include_fd = -1;
+	char *argv[32];
+	pid_t parent = getpid(), pid;
+	int r;
 
-	r = collect_output(pipefd[0], now_ms() + c->timeout_sec * 1000ULL, diag, &len);
-	close(pipefd[0]);
+	r = dm_includes_check(code, j->unit_name, error);
 	if (r < 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		return r;
+	/* Diagnostics name the unit, not "<stdin>". */
+	text = strdup_printf("#line 1 \"%s\"\n%s", j->unit_name, code);
+	if (!text)
+		return -ENOMEM;
+	in = memfd_with("dynmon-code", text);
+	if (in >= 0)
+		j->out_fd = memfd_with("dynmon-object", NULL);
+	if (in >= 0 && j->out_fd >= 0)
+		j->err_fd = memfd_with("dynmon-diagnostics", NULL);
+	if (in < 0 || j->out_fd < 0 || j->err_fd < 0)
+		return dm_error_set(error,
+				    in < 0	    ? in
+				    : j->out_fd < 0 ? j->out_fd
+						    : j->err_fd,
+				    "Cannot prepare the compilation: %m");
+	include_fd = open(j->compiler->include_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (include_fd < 0)
+		return dm_error_set(error, -errno, "Cannot open the include directory %s: %m",
+				    j->compiler->include_dir);
+	build_argv(j->compiler, argv);
+	pid = fork();
+	if (pid < 0)
+		return dm_error_set(error, -errno, "Cannot run the compiler %s: %m",
+				    j->compiler->clang);
+	if (pid == 0)
+		child_exec(j->compiler, argv, in, j->out_fd, j->err_fd, include_fd, parent);
+	j->pid = pid;
+	j->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (j->pidfd < 0)
+		return dm_error_set(error, -errno, "Cannot watch the compiler: %m");
+	return 0;
+}
+
+/* Reaps the child and turns how it ended into the result. */
+static int job_finish(struct dm_compile_job *j, bool timed_out, void **ret, size_t *ret_size,
+		      dm_error *error)
+{
+	_cleanup_free_ char *diag = NULL;
+	size_t len = 0;
+	int status = 0, r;
+
+	if (timed_out)
+		(void)kill(j->pid, SIGKILL);
+	while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (r == -ETIMEDOUT)
-		return dm_error_set(error, r, "The compiler did not finish within %u s.",
-				    c->timeout_sec);
+	j->pid = 0;
+	if (timed_out)
+		return dm_error_set(error, -ETIMEDOUT, "The compiler did not finish within %u s.",
+				    j->compiler->timeout_sec);
+	r = read_all(j->err_fd, DIAGNOSTICS_MAX - 1, &diag, &len);
 	if (r < 0)
-		return dm_error_set(error, r, "Cannot read the compiler's output: %s",
-				    strerror(-r));
+		return dm_error_set(error, r, "Cannot read the compiler's output: %m");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SETUP_FAILED)
+		return dm_error_set(error, -EPERM, "%s", diag);
+	if (WIFSIGNALED(status))
+		return dm_error_set(error, -ENOEXEC,
+				    "Compilation failed: the compiler was killed by signal %d "
+				    "(%s); it may have hit a limit: %llu MiB of memory, %u s of "
+				    "CPU, %llu MiB of output.\n%s",
+				    WTERMSIG(status), strsignal(WTERMSIG(status)),
+				    DM_COMPILE_MEMORY_MAX >> 20, j->compiler->timeout_sec,
+				    DM_COMPILE_OUTPUT_MAX >> 20, diag);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return dm_error_set(error, -ENOEXEC, "Compilation failed:\n%s",
 				    len > 0 ? diag : "(the compiler printed nothing)");
 	if (len > 0)
-		log_debug("Compiler warnings for %s:\n%s", unit_name, diag);
+		log_debug("Compiler warnings for %s:\n%s", j->unit_name, diag);
+	r = read_all(j->out_fd, DM_COMPILE_OUTPUT_MAX, (char **)ret, ret_size);
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot read the compiled object: %m");
+	return 0;
+}
+
+void dm_compile_job_free(struct dm_compile_job *j)
+{
+	if (!j)
+		return;
+	sd_event_source_disable_unref(j->exit_source);
+	sd_event_source_disable_unref(j->timer_source);
+	if (j->pid > 0) {
+		(void)kill(j->pid, SIGKILL);
+		while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	if (j->out_fd >= 0)
+		close(j->out_fd);
+	if (j->err_fd >= 0)
+		close(j->err_fd);
+	free(j->unit_name);
+	free(j);
+}
+
+static int job_new(const struct dm_compiler *c, const char *unit_name, struct dm_compile_job **ret)
+{
+	struct dm_compile_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	*j = (struct dm_compile_job){
+	    .compiler = c, .pidfd = -1, .out_fd = -1, .err_fd = -1, .unit_name = strdup(unit_name)};
+	if (!j->unit_name) {
+		free(j);
+		return -ENOMEM;
+	}
+	*ret = j;
+	return 0;
+}
+
+static void job_complete(struct dm_compile_job *j, bool timed_out)
+{
+	dm_error e = DM_ERROR_NULL;
+	void *elf = NULL;
+	size_t size = 0;
+	int r;
+
+	j->exit_source = sd_event_source_disable_unref(j->exit_source);
+	j->timer_source = sd_event_source_disable_unref(j->timer_source);
+	r = job_finish(j, timed_out, &elf, &size, &e);
+	/* `done` may free the job. */
+	j->done(r, elf, size, &e, j->userdata);
+	dm_error_done(&e);
+}
+
+static int on_child_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	job_complete(userdata, false);
+	return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	job_complete(userdata, true);
+	return 0;
+}
+
+int dm_compile_start(const struct dm_compiler *c, sd_event *event, const char *code,
+		     const char *unit_name, dm_compile_done_fn done, void *userdata,
+		     struct dm_compile_job **ret, dm_error *error)
+{
+	_cleanup_(dm_compile_job_freep) struct dm_compile_job *j = NULL;
+	uint64_t now;
+	int r;
+
+	r = job_new(c, unit_name, &j);
+	if (r < 0)
+		return r;
+	j->done = done;
+	j->userdata = userdata;
+	r = job_spawn(j, code, error);
+	if (r < 0)
+		return r;
+	r = sd_event_add_io(event, &j->exit_source, j->pidfd, EPOLLIN, on_child_exit, j);
+	if (r >= 0)
+		r = sd_event_now(event, CLOCK_MONOTONIC, &now);
+	if (r >= 0)
+		r = sd_event_add_time(event, &j->timer_source, CLOCK_MONOTONIC,
+				      now + c->timeout_sec * 1000000ULL, 0, on_timeout, j);
+	if (r < 0)
+		return dm_error_set(error, r, "Cannot watch the compiler: %s", strerror(-r));
+	*ret = TAKE_PTR(j);
 	return 0;
 }
 
 int dm_compile(const struct dm_compiler *c, const char *code, const char *unit_name,
 	       void **ret_object, size_t *ret_size, dm_error *error)
 {
-	char dir[] = "/tmp/dynmon-compile-XXXXXX";
-	_cleanup_free_ char *diag = NULL;
-	_cleanup_close_ int dirfd = -1;
+	_cleanup_(dm_compile_job_freep) struct dm_compile_job *j = NULL;
+	struct pollfd p;
 	int r;
 
-	diag = malloc(DIAGNOSTICS_MAX);
-	if (!diag)
-		return -ENOMEM;
-	diag[0] = '\0';
-	if (!mkdtemp(dir))
-		return dm_error_set(error, -errno, "Cannot create a directory to compile in: %m");
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		r = dm_error_set(error, -errno, "Cannot open %s: %m", dir);
-		goto out;
-	}
-
-	r = write_file_at(dirfd, unit_name, code, strlen(code));
-	if (r < 0) {
-		dm_error_set(error, r, "Cannot write the code to compile: %s", strerror(-r));
-		goto out;
-	}
-	r = run_clang(c, dir, unit_name, diag, error);
+	r = job_new(c, unit_name, &j);
 	if (r < 0)
-		goto out;
-	r = read_file_at(dirfd, "out.o", ret_object, ret_size);
+		return r;
+	r = job_spawn(j, code, error);
 	if (r < 0)
-		dm_error_set(error, r, "Cannot read the compiled object: %s", strerror(-r));
-out:
-	if (dirfd >= 0) {
-		unlinkat(dirfd, unit_name, 0);
-		unlinkat(dirfd, "out.o", 0);
-	}
-	rmdir(dir);
-	return r;
+		return r;
+	p = (struct pollfd){.fd = j->pidfd, .events = POLLIN};
+	do
+		r = poll(&p, 1, c->timeout_sec * 1000);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return dm_error_set(error, -errno, "Cannot wait for the compiler: %m");
+	return job_finish(j, r == 0, ret_object, ret_size, error);
 }

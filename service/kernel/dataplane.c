@@ -287,43 +287,80 @@ static const char *log_tail(const char *log)
 	return p ? p + 1 : log + n - VERIFIER_LOG_TAIL;
 }
 
-/* Phase one: translate, compile and open a path's object, and check it against its config. */
-static int path_open(const struct dm_compiler *compiler, const char *monitor_name,
-		     const struct dm_dataplane *dp, enum dm_path path, enum dm_hook hook,
-		     struct path_build *b, dm_error *error)
+/* Phase one, before the compiler: the path's code, translated from the Polycube dialect. */
+static int path_prepare(const struct dm_dataplane *dp, enum dm_path path, enum dm_hook hook,
+			struct path_build *b, char **ret_code, dm_error *error)
+{
+	b->log = malloc(VERIFIER_LOG_SIZE);
+	if (!b->log)
+		return -ENOMEM;
+	b->log[0] = '\0';
+	return dm_dialect_prepare(dp->config->paths[path].code, path, hook, dp->log_level, &b->t,
+				  ret_code, error);
+}
+
+/* BTF describes max_entries as the size of an array of ints: from 2^30 on, that size overflows
+ * 32 bits, and the kernel refuses the object's BTF with a dump of it. Say so by name. */
+static int check_map_sizes(struct bpf_object *obj, const char *pname, dm_error *error)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map (map, obj)
+		if (bpf_map__max_entries(map) >= (1u << 30))
+			return dm_error_set(error, -E2BIG,
+					    "Map %s of the %s code: max_entries %u is too large; "
+					    "BTF cannot describe 2^30 (1073741824) entries or more "
+					    "(the size of its max_entries array overflows).",
+					    bpf_map__name(map), pname, bpf_map__max_entries(map));
+	return 0;
+}
+
+/* A map pinned by the code's own request (LIBBPF_PIN_BY_NAME) would take over, expose or
+ * outlive what dynmon owns: dynmon pins the monitor's maps itself, in its own directory. */
+static int check_no_pinning(struct bpf_object *obj, const char *pname, dm_error *error)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map (map, obj)
+		if (bpf_map__pin_path(map))
+			return dm_error_set(
+			    error, -EROFS,
+			    "Map %s of the %s code asks to be pinned; injected code "
+			    "may not pin maps (dynmon pins every map of a monitor in "
+			    "its own directory): remove its \"pinning\" attribute.",
+			    bpf_map__name(map), pname);
+	return 0;
+}
+
+/* Phase two, after the compiler: open a path's object and check it against its config. */
+static int path_open(const char *monitor_name, const struct dm_dataplane *dp, enum dm_path path,
+		     enum dm_hook hook, const void *elf, size_t size, struct path_build *b,
+		     dm_error *error)
 {
 	const struct dm_path_config *pc = &dp->config->paths[path];
 	const char *pname = dm_path_to_string(path);
-	_cleanup_free_ char *unit = strdup_printf("%s.bpf.c", pname);
 	_cleanup_free_ char *objname = strdup_printf("%s_%s", monitor_name, pname);
-	_cleanup_free_ char *code = NULL;
-	_cleanup_free_ void *elf = NULL;
-	size_t size;
 	int r;
 
-	b->log = malloc(VERIFIER_LOG_SIZE);
-	if (!unit || !objname || !b->log)
+	if (!objname)
 		return -ENOMEM;
-	r = dm_dialect_prepare(pc->code, path, hook, dp->log_level, &b->t, &code, error);
-	if (r < 0)
-		return r;
-	r = dm_compile(compiler, code, unit, &elf, &size, error);
-	if (r < 0)
-		return r;
-
-	b->log[0] = '\0';
+	/* pin_root_path: were a pinning request to slip through, it would stay in no shared
+	 * place; check_no_pinning() refuses it first. */
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = objname, .kernel_log_buf = b->log,
-		    .kernel_log_size = VERIFIER_LOG_SIZE);
+		    .kernel_log_size = VERIFIER_LOG_SIZE, .pin_root_path = "/nonexistent/dynmon");
 	libbpf_capture_len = 0;
 	libbpf_capture[0] = '\0';
 	b->obj = bpf_object__open_mem(elf, size, &opts);
 	if (!b->obj)
 		return dm_error_set(error, -EBADMSG, "The compiled %s object cannot be opened: %s",
 				    pname, libbpf_capture[0] ? libbpf_capture : strerror(errno));
-	r = find_program(b->obj, pname, hook, &b->prog, error);
-	if (r < 0)
-		return r;
-	r = check_metrics(b->obj, pc, b->t.shared_maps, pname, error);
+	r = check_map_sizes(b->obj, pname, error);
+	if (r >= 0)
+		r = check_no_pinning(b->obj, pname, error);
+	if (r >= 0)
+		r = find_program(b->obj, pname, hook, &b->prog, error);
+	if (r >= 0)
+		r = check_metrics(b->obj, pc, b->t.shared_maps, pname, error);
 	if (r < 0 || !path_has_swap(pc))
 		return r;
 
@@ -637,17 +674,16 @@ void dm_swap_read_free(struct dm_swap_read *sr)
 	free(sr);
 }
 
-int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
-		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
-		      const struct dm_dataplane *inherit, const char *pin_dir,
-		      struct dm_dataplane **ret, dm_error *error)
+static enum dm_hook path_hook(enum dm_path p, enum dm_hook ingress_hook)
 {
-	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
-	struct path_build builds[_DM_PATH_MAX] = {};
-	enum dm_path order[_DM_PATH_MAX] = {DM_PATH_INGRESS, DM_PATH_EGRESS};
-	int r = 0;
+	return p == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC;
+}
 
-	dp = calloc(1, sizeof(*dp));
+static int dataplane_new(enum dm_hook ingress_hook, int log_level, struct dm_config *config,
+			 struct dm_dataplane **ret)
+{
+	struct dm_dataplane *dp = calloc(1, sizeof(*dp));
+
 	if (!dp) {
 		dm_config_free(config);
 		return -ENOMEM;
@@ -657,13 +693,19 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 	dp->config = config;
 	dp->ingress_hook = ingress_hook;
 	dp->log_level = log_level;
+	*ret = dp;
+	return 0;
+}
 
-	for (int p = 0; r >= 0 && p < _DM_PATH_MAX; p++)
-		if (config->paths[p].present)
-			r = path_open(compiler, monitor_name, dp, p,
-				      p == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, &builds[p],
-				      error);
-	/* The path that defines the shared maps loads first: the other one reuses them. */
+/* Phase three: the opened objects into the kernel, the path that defines the shared maps
+ * first: the other one reuses them. */
+static int dataplane_load_paths(struct dm_dataplane *dp, struct path_build *builds,
+				const struct dm_dataplane *inherit, const char *pin_dir,
+				dm_error *error)
+{
+	enum dm_path order[_DM_PATH_MAX] = {DM_PATH_INGRESS, DM_PATH_EGRESS};
+	int r = 0;
+
 	if (builds[DM_PATH_INGRESS].t.extern_maps && builds[DM_PATH_INGRESS].t.extern_maps[0]) {
 		order[0] = DM_PATH_EGRESS;
 		order[1] = DM_PATH_INGRESS;
@@ -671,13 +713,190 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 	for (int i = 0; r >= 0 && i < _DM_PATH_MAX; i++)
 		if (builds[order[i]].obj)
 			r = path_load(&builds[order[i]], order[i],
-				      order[i] == DM_PATH_INGRESS ? ingress_hook : DM_HOOK_TC, dp,
-				      inherit, pin_dir, error);
+				      path_hook(order[i], dp->ingress_hook), dp, inherit, pin_dir,
+				      error);
+	return r;
+}
 
+int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_name,
+		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
+		      const struct dm_dataplane *inherit, const char *pin_dir,
+		      struct dm_dataplane **ret, dm_error *error)
+{
+	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *dp = NULL;
+	struct path_build builds[_DM_PATH_MAX] = {};
+	int r;
+
+	r = dataplane_new(ingress_hook, log_level, config, &dp);
+	if (r < 0)
+		return r;
+	for (int p = 0; r >= 0 && p < _DM_PATH_MAX; p++) {
+		_cleanup_free_ char *code = NULL, *unit = NULL;
+		_cleanup_free_ void *elf = NULL;
+		size_t size;
+
+		if (!config->paths[p].present)
+			continue;
+		unit = strdup_printf("%s.bpf.c", dm_path_to_string(p));
+		r = unit ? path_prepare(dp, p, path_hook(p, ingress_hook), &builds[p], &code, error)
+			 : -ENOMEM;
+		if (r >= 0)
+			r = dm_compile(compiler, code, unit, &elf, &size, error);
+		if (r >= 0)
+			r = path_open(monitor_name, dp, p, path_hook(p, ingress_hook), elf, size,
+				      &builds[p], error);
+	}
+	if (r >= 0)
+		r = dataplane_load_paths(dp, builds, inherit, pin_dir, error);
 	for (int p = 0; p < _DM_PATH_MAX; p++)
 		path_build_done(&builds[p]);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(dp);
+	return 0;
+}
+
+/* The same, with the compilers running off the event loop (both paths at once). */
+struct build_slot {
+	struct dm_dataplane_build *build;
+	enum dm_path path;
+	struct dm_compile_job *job;
+};
+
+struct dm_dataplane_build {
+	struct dm_dataplane *dp;
+	struct path_build builds[_DM_PATH_MAX];
+	struct build_slot slots[_DM_PATH_MAX];
+	sd_event_source *defer; /* completes a build with nothing to compile */
+	void *elf[_DM_PATH_MAX];
+	size_t elf_size[_DM_PATH_MAX];
+	unsigned n_compiling;
+	char *monitor_name;
+	struct dm_dataplane *inherit;
+	char *pin_dir;
+	int r;
+	dm_error error;
+	dm_dataplane_done_fn done;
+	void *userdata;
+};
+
+void dm_dataplane_build_free(struct dm_dataplane_build *b)
+{
+	if (!b)
+		return;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		dm_compile_job_free(b->slots[p].job);
+		path_build_done(&b->builds[p]);
+		free(b->elf[p]);
+	}
+	sd_event_source_disable_unref(b->defer);
+	dm_dataplane_unref(b->dp);
+	dm_dataplane_unref(b->inherit);
+	free(b->monitor_name);
+	free(b->pin_dir);
+	dm_error_done(&b->error);
+	free(b);
+}
+
+static void build_complete(struct dm_dataplane_build *b)
+{
+	struct dm_dataplane *dp = NULL;
+	int r = b->r;
+
+	for (int p = 0; r >= 0 && p < _DM_PATH_MAX; p++)
+		if (b->elf[p])
+			r = path_open(b->monitor_name, b->dp, p, path_hook(p, b->dp->ingress_hook),
+				      b->elf[p], b->elf_size[p], &b->builds[p], &b->error);
+	if (r >= 0)
+		r = dataplane_load_paths(b->dp, b->builds, b->inherit, b->pin_dir, &b->error);
+	if (r >= 0)
+		dp = TAKE_PTR(b->dp);
+	/* `done` takes `dp` and may free the build. */
+	b->done(r, dp, &b->error, b->userdata);
+}
+
+static void on_compiled(int r, void *elf, size_t size, dm_error *error, void *userdata)
+{
+	struct build_slot *slot = userdata;
+	struct dm_dataplane_build *b = slot->build;
+	enum dm_path p = slot->path;
+
+	dm_compile_job_free(slot->job);
+	slot->job = NULL;
+	b->n_compiling--;
+	if (r < 0 && b->r >= 0) {
+		b->r = r;
+		dm_error_set(&b->error, r, "%s", error->message ?: strerror(-r));
+		/* No use waiting for the other path: its clang goes now. */
+		for (int q = 0; q < _DM_PATH_MAX; q++)
+			if (b->slots[q].job) {
+				dm_compile_job_free(b->slots[q].job);
+				b->slots[q].job = NULL;
+				b->n_compiling--;
+			}
+	}
+	if (r >= 0) {
+		b->elf[p] = elf;
+		b->elf_size[p] = size;
+	}
+	if (b->n_compiling == 0)
+		build_complete(b);
+}
+
+static int on_nothing_to_compile(sd_event_source *s, void *userdata)
+{
+	struct dm_dataplane_build *b = userdata;
+
+	b->defer = sd_event_source_disable_unref(b->defer);
+	build_complete(b);
+	return 0;
+}
+
+int dm_dataplane_build_start(const struct dm_compiler *compiler, sd_event *event,
+			     const char *monitor_name, enum dm_hook ingress_hook, int log_level,
+			     struct dm_config *config, struct dm_dataplane *inherit,
+			     const char *pin_dir, dm_dataplane_done_fn done, void *userdata,
+			     struct dm_dataplane_build **ret, dm_error *error)
+{
+	_cleanup_(dm_dataplane_build_freep) struct dm_dataplane_build *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b) {
+		dm_config_free(config);
+		return -ENOMEM;
+	}
+	r = dataplane_new(ingress_hook, log_level, config, &b->dp);
+	if (r < 0)
+		return r;
+	b->monitor_name = strdup(monitor_name);
+	b->pin_dir = pin_dir ? strdup(pin_dir) : NULL;
+	if (!b->monitor_name || (pin_dir && !b->pin_dir))
+		return -ENOMEM;
+	b->inherit = inherit ? dm_dataplane_ref(inherit) : NULL;
+	b->done = done;
+	b->userdata = userdata;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		_cleanup_free_ char *code = NULL, *unit = NULL;
+
+		if (!config->paths[p].present)
+			continue;
+		b->slots[p] = (struct build_slot){.build = b, .path = p};
+		unit = strdup_printf("%s.bpf.c", dm_path_to_string(p));
+		r = unit ? path_prepare(b->dp, p, path_hook(p, ingress_hook), &b->builds[p], &code,
+					error)
+			 : -ENOMEM;
+		if (r >= 0)
+			r = dm_compile_start(compiler, event, code, unit, on_compiled, &b->slots[p],
+					     &b->slots[p].job, error);
+		if (r < 0)
+			return r;
+		b->n_compiling++;
+	}
+	if (b->n_compiling == 0) {
+		r = sd_event_add_defer(event, &b->defer, on_nothing_to_compile, b);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(b);
 	return 0;
 }

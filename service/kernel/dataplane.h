@@ -5,6 +5,7 @@
 
 #include <bpf/libbpf.h>
 #include <pthread.h>
+#include <systemd/sd-event.h>
 
 #include "compile.h"
 #include "config.h"
@@ -51,6 +52,21 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 		      enum dm_hook ingress_hook, int log_level, struct dm_config *config,
 		      const struct dm_dataplane *inherit, const char *pin_dir,
 		      struct dm_dataplane **ret, dm_error *error);
+
+/* dm_dataplane_load() with the compilers off the event loop: `done` runs once on the loop
+ * with the dataplane (taken by it) or the error; never from within this call. `inherit` is
+ * kept alive until then. */
+typedef void (*dm_dataplane_done_fn)(int r, struct dm_dataplane *dp, dm_error *error,
+				     void *userdata);
+struct dm_dataplane_build;
+int dm_dataplane_build_start(const struct dm_compiler *compiler, sd_event *event,
+			     const char *monitor_name, enum dm_hook ingress_hook, int log_level,
+			     struct dm_config *config, struct dm_dataplane *inherit,
+			     const char *pin_dir, dm_dataplane_done_fn done, void *userdata,
+			     struct dm_dataplane_build **ret, dm_error *error);
+/* Stops a build (its compilers killed) without calling `done`. NULL allowed. */
+void dm_dataplane_build_free(struct dm_dataplane_build *b);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_dataplane_build *, dm_dataplane_build_free);
 
 /* The map of `name` in the path's object, and the BTF that describes it; NULL when none. */
 struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_path path,

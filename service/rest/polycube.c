@@ -344,32 +344,80 @@ static int cube_check(const struct monitor *mon, json_t *cur, json_t *next, dm_e
 	return 0;
 }
 
-/* The dataplane first, then the log level, as a PUT of the monitor applies them. */
-static int cube_apply(struct monitor *mon, json_t *cur, json_t *next, dm_error *e)
+/* The dataplane first, then the log level, as a PUT of the monitor applies them; each may
+ * wait for a compilation, and the request is answered at the end. */
+struct cube_write {
+	struct rest_request *req;
+	int level; /* -1: unchanged */
+};
+
+static void cube_write_end(struct cube_write *w, struct monitor *mon, int r, dm_error *e)
+{
+	if (r < 0)
+		rest_reply_error(w->req, r, e);
+	else
+		rest_reply_json(w->req, MHD_HTTP_OK, polycube_cube_json(mon));
+	free(w);
+}
+
+static void on_level_set(struct monitor *mon, int r, dm_error *e, void *userdata)
+{
+	cube_write_end(userdata, mon, r, e);
+}
+
+static void cube_set_level(struct monitor *mon, struct cube_write *w)
+{
+	dm_error e = DM_ERROR_NULL;
+	int r = 1;
+
+	if (w->level >= 0)
+		r = monitor_set_log_level(mon, w->level, on_level_set, w, &e);
+	if (r == 0)
+		rest_request_suspend(w->req); /* answered when the compilation ends */
+	else
+		cube_write_end(w, mon, r, &e);
+}
+
+static void on_cube_injected(struct monitor *mon, int r, dm_error *e, void *userdata)
+{
+	if (r < 0)
+		cube_write_end(userdata, mon, r, e);
+	else
+		cube_set_level(mon, userdata);
+}
+
+static void cube_apply(struct rest_request *req, struct monitor *mon, json_t *cur, json_t *next)
 {
 	json_t *config = json_object_get(next, "dataplane-config");
 	json_t *level = json_object_get(next, "loglevel");
+	_cleanup_free_ char *text = NULL;
+	dm_error e = DM_ERROR_NULL;
+	struct cube_write *w;
 	int r;
 
-	r = cube_check(mon, cur, next, e);
+	r = cube_check(mon, cur, next, &e);
+	if (r < 0) {
+		rest_reply_error(req, r, &e);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		rest_reply_error(req, -ENOMEM, NULL);
+		return;
+	}
+	*w = (struct cube_write){.req = req, .level = -1};
+	if (level && !json_equal(level, json_object_get(cur, "loglevel")))
+		w->level = pcnlog_level_from_string(json_string_value(level));
+	if (json_equal(config, json_object_get(cur, "dataplane-config"))) {
+		cube_set_level(mon, w);
+		return;
+	}
+	text = json_dumps(config ?: json_object(), JSON_COMPACT);
+	r = text ? monitor_inject(mon, text, on_cube_injected, w, &e) : -ENOMEM;
 	if (r < 0)
-		return r;
-	if (!json_equal(config, json_object_get(cur, "dataplane-config"))) {
-		_cleanup_free_ char *text = json_dumps(config ?: json_object(), JSON_COMPACT);
-
-		if (!text)
-			return -ENOMEM;
-		r = monitor_inject(mon, text, e);
-		if (r < 0)
-			return r;
-	}
-	if (level && !json_equal(level, json_object_get(cur, "loglevel"))) {
-		r = monitor_set_log_level(mon, pcnlog_level_from_string(json_string_value(level)),
-					  e);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+		cube_write_end(w, mon, r, &e);
+	else
+		rest_request_suspend(req); /* answered when the compilation ends */
 }
 
 /* The body: any JSON value (a leaf's is bare: "TRACE", 5, true); none is {}. */
@@ -407,12 +455,10 @@ void polycube_model_write(struct rest_request *req)
 	r = next ? body_value(req, &body, &e) : -ENOMEM;
 	if (r >= 0)
 		r = write_apply(&m->path, m->route->method, body, next, &e);
-	if (r >= 0)
-		r = cube_apply(mon, cur, next, &e);
 	if (r < 0)
 		rest_reply_error(req, r, &e);
 	else
-		rest_reply_json(req, MHD_HTTP_OK, polycube_cube_json(mon));
+		cube_apply(req, mon, cur, next);
 }
 
 /* ---- Help ---------------------------------------------------------------------------------- */

@@ -137,6 +137,17 @@ static int monitor_settings_parse(struct rest_request *req, const char *name,
 	return 0;
 }
 
+/* The answer of a request that waited for a compilation: the monitor's object. */
+static void on_compiled_reply(struct monitor *mon, int r, dm_error *e, void *userdata)
+{
+	struct rest_request *req = userdata;
+
+	if (r < 0)
+		rest_reply_error(req, r, e);
+	else
+		rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
+}
+
 static void create_monitor(struct rest_request *req, const char *name,
 			   const struct monitor_settings *s)
 {
@@ -144,11 +155,13 @@ static void create_monitor(struct rest_request *req, const char *name,
 	struct monitor *mon;
 	int r;
 
-	r = manager_create_monitor(rest_request_manager(req), name,
-				   s->mode >= 0 ? s->mode : DM_MODE_TC,
-				   s->level >= 0 ? s->level : DYNMON_LOG_OFF, s->config, &mon, &e);
+	r = manager_create_monitor(
+	    rest_request_manager(req), name, s->mode >= 0 ? s->mode : DM_MODE_TC,
+	    s->level >= 0 ? s->level : DYNMON_LOG_OFF, s->config, on_compiled_reply, req, &mon, &e);
 	if (r < 0)
 		rest_reply_error(req, r, &e);
+	else if (r == 0)
+		rest_request_suspend(req); /* answered when the compilation ends */
 	else
 		rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
 }
@@ -190,26 +203,72 @@ static void handle_service_create(struct rest_request *req)
 		create_monitor(req, name, &s);
 }
 
-/* The settings of an existing monitor, in order: the dataplane, then the log level. */
-static int monitor_apply(struct monitor *mon, const struct monitor_settings *s, dm_error *e)
+/* A PUT on an existing monitor: its dataplane, then its log level, each of which may wait for
+ * a compilation. */
+struct monitor_put {
+	struct rest_request *req;
+	int level; /* -1: unchanged */
+};
+
+static void put_set_level(struct monitor *mon, struct monitor_put *put)
 {
+	dm_error e = DM_ERROR_NULL;
+	int r = 1;
+
+	if (put->level >= 0 && put->level != mon->log_level)
+		r = monitor_set_log_level(mon, put->level, on_compiled_reply, put->req, &e);
+	if (r < 0)
+		rest_reply_error(put->req, r, &e);
+	else if (r > 0)
+		rest_reply_json(put->req, MHD_HTTP_OK, monitor_object(mon));
+	else
+		rest_request_suspend(put->req); /* answered when the compilation ends */
+	free(put);
+}
+
+static void on_put_injected(struct monitor *mon, int r, dm_error *e, void *userdata)
+{
+	struct monitor_put *put = userdata;
+
+	if (r < 0) {
+		rest_reply_error(put->req, r, e);
+		free(put);
+		return;
+	}
+	put_set_level(mon, put);
+}
+
+static void monitor_apply(struct rest_request *req, struct monitor *mon,
+			  const struct monitor_settings *s)
+{
+	struct monitor_put *put;
+	dm_error e = DM_ERROR_NULL;
 	int r;
 
-	if (s->mode >= 0 && s->mode != (int)mon->mode)
-		return dm_error_set(e, -EBUSY,
-				    "Monitor %s runs in %s mode; delete it to change its type.",
-				    mon->name, dm_mode_to_string(mon->mode));
-	if (s->config) {
-		r = monitor_inject(mon, s->config, e);
-		if (r < 0)
-			return r;
+	if (s->mode >= 0 && s->mode != (int)mon->mode) {
+		r = dm_error_set(&e, -EBUSY,
+				 "Monitor %s runs in %s mode; delete it to change its type.",
+				 mon->name, dm_mode_to_string(mon->mode));
+		rest_reply_error(req, r, &e);
+		return;
 	}
-	if (s->level >= 0 && s->level != mon->log_level) {
-		r = monitor_set_log_level(mon, s->level, e);
-		if (r < 0)
-			return r;
+	put = calloc(1, sizeof(*put));
+	if (!put) {
+		rest_reply_error(req, -ENOMEM, NULL);
+		return;
 	}
-	return 0;
+	*put = (struct monitor_put){.req = req, .level = s->level};
+	if (!s->config) {
+		put_set_level(mon, put);
+		return;
+	}
+	r = monitor_inject(mon, s->config, on_put_injected, put, &e);
+	if (r < 0) {
+		rest_reply_error(req, r, &e);
+		free(put);
+	} else {
+		rest_request_suspend(req); /* answered when the compilation ends */
+	}
 }
 
 /* PUT: creates the monitor, or applies the body to the one there. */
@@ -227,15 +286,10 @@ static void handle_monitor_put(struct rest_request *req)
 		return;
 	}
 	mon = manager_find_monitor(rest_request_manager(req), name);
-	if (!mon) {
+	if (!mon)
 		create_monitor(req, name, &s);
-		return;
-	}
-	r = monitor_apply(mon, &s, &e);
-	if (r < 0)
-		rest_reply_error(req, r, &e);
 	else
-		rest_reply_json(req, MHD_HTTP_OK, monitor_object(mon));
+		monitor_apply(req, mon, &s);
 }
 
 static void handle_monitor_delete(struct rest_request *req)
@@ -271,6 +325,16 @@ static void handle_config_get(struct rest_request *req)
 		rest_reply_json(req, MHD_HTTP_OK, monitor_config_json(mon));
 }
 
+static void on_config_injected(struct monitor *mon, int r, dm_error *e, void *userdata)
+{
+	struct rest_request *req = userdata;
+
+	if (r < 0)
+		rest_reply_error(req, r, e);
+	else
+		rest_reply_json(req, MHD_HTTP_OK, monitor_config_json(mon));
+}
+
 /* The body is the configuration, as upstream's `curl --upload-file config.json` sends it. */
 static void handle_config_put(struct rest_request *req)
 {
@@ -280,12 +344,11 @@ static void handle_config_put(struct rest_request *req)
 
 	if (!mon)
 		return;
-	r = monitor_inject(mon, rest_request_body(req, NULL), &e);
-	if (r < 0) {
+	r = monitor_inject(mon, rest_request_body(req, NULL), on_config_injected, req, &e);
+	if (r < 0)
 		rest_reply_error(req, r, &e);
-		return;
-	}
-	rest_reply_json(req, MHD_HTTP_OK, monitor_config_json(mon));
+	else
+		rest_request_suspend(req); /* answered when the compilation ends */
 }
 
 /* ---- Attachments --------------------------------------------------------------------------- */
