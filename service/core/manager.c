@@ -107,6 +107,7 @@ void manager_free(struct manager *m)
 		monitor_free(m->monitors[i]);
 	free(m->monitors);
 	free(m->creating);
+	state_monitors_free(m->unrestored, m->n_unrestored);
 	free(m->state_dir);
 	free(m->pin_dir);
 	dm_grace_free(m->grace);
@@ -196,6 +197,14 @@ static int monitor_add(struct manager *m, struct monitor *mon)
 	return 0;
 }
 
+static ssize_t find_unrestored(struct manager *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_unrestored; i++)
+		if (streq_ptr(m->unrestored[i].name, name))
+			return i;
+	return -1;
+}
+
 static bool name_being_created(struct manager *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_creating; i++)
@@ -244,6 +253,11 @@ int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mod
 	(void)monitor_position(m, name, &found);
 	if (found || name_being_created(m, name))
 		return dm_error_set(error, -EEXIST, "A monitor named \"%s\" exists already.", name);
+	if (find_unrestored(m, name) >= 0)
+		return dm_error_set(error, -EEXIST,
+				    "A monitor named \"%s\" is saved but could not be brought back "
+				    "at start; delete it first.",
+				    name);
 	r = monitor_new(m, name, mode, &mon, error);
 	if (r < 0)
 		return r;
@@ -275,6 +289,16 @@ int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mod
 	return 0;
 }
 
+static void delete_unrestored(struct manager *m, size_t i)
+{
+	log_info("Monitor %s (saved, not brought back) deleted.", m->unrestored[i].name);
+	state_monitor_done(&m->unrestored[i]);
+	memmove(m->unrestored + i, m->unrestored + i + 1,
+		(m->n_unrestored - i - 1) * sizeof(*m->unrestored));
+	m->n_unrestored--;
+	manager_save_state(m);
+}
+
 int manager_delete_monitor(struct manager *m, const char *name, dm_error *error)
 {
 	struct monitor *mon;
@@ -283,6 +307,10 @@ int manager_delete_monitor(struct manager *m, const char *name, dm_error *error)
 	int r;
 
 	pos = monitor_position(m, name, &found);
+	if (!found && find_unrestored(m, name) >= 0) {
+		delete_unrestored(m, find_unrestored(m, name));
+		return 0;
+	}
 	if (!found)
 		return dm_error_set(error, -ENOENT, "No monitor named \"%s\".", name);
 	mon = m->monitors[pos];
@@ -366,15 +394,17 @@ void manager_save_state(struct manager *m)
 	/* Until the saved monitors are back, saving would drop them. */
 	if (!m->restored)
 		return;
-	l = calloc(m->n_monitors + 1, sizeof(*l));
+	l = calloc(m->n_monitors + m->n_unrestored + 1, sizeof(*l));
 	if (!l) {
 		log_oom();
 		return;
 	}
 	for (; r >= 0 && n < m->n_monitors; n++)
 		r = monitor_to_state(m->monitors[n], &l[n]);
+	/* Borrowed, not freed below. */
+	memcpy(l + n, m->unrestored, m->n_unrestored * sizeof(*l));
 	if (r >= 0)
-		r = state_save(m->state_dir, l, n);
+		r = state_save(m->state_dir, l, n + m->n_unrestored);
 	if (r < 0)
 		log_warning_errno(r,
 				  "Failed to save the monitors in %s/" STATE_FILE ", ignoring: %m",
@@ -415,6 +445,24 @@ static int restore_monitor(struct manager *m, const struct state_monitor *s, dm_
 	return 0;
 }
 
+/* A saved monitor that did not come back stays saved (taken from `s`): a change to another
+ * must not erase the record of it and of what it left in the kernel. */
+static void keep_unrestored(struct manager *m, struct state_monitor *s)
+{
+	struct state_monitor *l;
+
+	if (!s->name || find_unrestored(m, s->name) >= 0)
+		return;
+	l = realloc(m->unrestored, (m->n_unrestored + 1) * sizeof(*l));
+	if (!l) {
+		log_oom();
+		return;
+	}
+	m->unrestored = l;
+	l[m->n_unrestored++] = *s;
+	*s = (struct state_monitor){};
+}
+
 /* Brings back the saved monitors; one that cannot come back is logged and skipped, its
  * programs and pins left as they are. */
 static void manager_restore(struct manager *m)
@@ -424,15 +472,23 @@ static void manager_restore(struct manager *m)
 	int r;
 
 	r = state_load(m->state_dir, &l, &n);
-	if (r < 0)
-		log_error_errno(r, "Failed to read the saved monitors, ignoring: %m");
+	if (r < 0) {
+		/* m->restored stays false: nothing is saved over what could not be read. */
+		log_error_errno(r, "Failed to read the saved monitors; changes will not be saved "
+				   "until the state file is repaired or removed: %m");
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		dm_error e = DM_ERROR_NULL;
 
 		r = restore_monitor(m, &l[i], &e);
-		if (r < 0)
-			log_error_errno(r, "Cannot bring back monitor %s, ignoring it: %s",
+		if (r < 0) {
+			log_error_errno(r,
+					"Cannot bring back monitor %s; it stays in the state file "
+					"until deleted: %s",
 					l[i].name, e.message ?: "%m");
+			keep_unrestored(m, &l[i]);
+		}
 		dm_error_done(&e);
 	}
 	state_monitors_free(l, n);

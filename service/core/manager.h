@@ -32,6 +32,8 @@ struct manager {
 	size_t n_monitors;
 	struct creation **creating; /* monitors whose first dataplane is being compiled */
 	size_t n_creating;
+	struct state_monitor *unrestored; /* saved, not brought back at start: kept saved */
+	size_t n_unrestored;
 
 	char *state_dir;	  /* where the monitors are saved (state.h) */
 	char *pin_dir;		  /* where their maps are pinned (pin.h) */

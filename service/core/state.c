@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 #include "state.h"
@@ -32,6 +34,22 @@ char *state_default_dir(void)
 	return strndup(e, strcspn(e, ":"));
 }
 
+/* Temporary files of a save that a crash (kill -9) interrupted: at start no save runs. */
+static void remove_stale_temporaries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "." STATE_FILE ".", strlen("." STATE_FILE ".")) == 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_notice("Removed %s/%s, the remains of an interrupted save.", dir,
+				   de->d_name);
+	closedir(d);
+}
+
 int state_dir_prepare(const char *dir)
 {
 	struct stat st;
@@ -40,7 +58,10 @@ int state_dir_prepare(const char *dir)
 		return -errno;
 	if (stat(dir, &st) < 0)
 		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	remove_stale_temporaries(dir);
+	return 0;
 }
 
 static json_t *monitor_to_json(const struct state_monitor *s)
@@ -121,9 +142,8 @@ int state_from_json(json_t *root, struct state_monitor **ret, size_t *ret_n)
 	*ret_n = 0;
 	if (!json_is_integer(version) || json_integer_value(version) != STATE_VERSION ||
 	    !json_is_array(list)) {
-		log_error("The state file is not a version %d state file, ignoring it.",
-			  STATE_VERSION);
-		return 0;
+		log_error("The state file is not a version %d state file.", STATE_VERSION);
+		return -EBADMSG;
 	}
 	l = calloc(json_array_size(list) + 1, sizeof(*l));
 	if (!l)
@@ -154,11 +174,35 @@ int state_from_json(json_t *root, struct state_monitor **ret, size_t *ret_n)
 	return 0;
 }
 
+/* A state file that cannot be read is kept for a person to look at, under another name: the
+ * next save must not overwrite the only record of the monitors (and of their kernel objects). */
+static int set_aside(const char *path, const json_error_t *e)
+{
+	_cleanup_free_ char *aside = strdup_printf("%s.broken-%lld", path, (long long)time(NULL));
+
+	if (!aside)
+		return -ENOMEM;
+	if (rename(path, aside) < 0) {
+		int r = -errno;
+
+		log_error_errno(r,
+				"Cannot read the state file %s (line %d: %s), nor set it aside as "
+				"%s: %m",
+				path, e->line, e->text, aside);
+		return r;
+	}
+	log_error("Cannot read the state file %s (line %d: %s): set aside as %s; starting without "
+		  "the monitors it held (their programs and pins stay in the kernel).",
+		  path, e->line, e->text, aside);
+	return 0;
+}
+
 int state_load(const char *dir, struct state_monitor **ret, size_t *ret_n)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/" STATE_FILE, dir);
 	_cleanup_(json_decrefp) json_t *root = NULL;
 	json_error_t e;
+	int r;
 
 	*ret = NULL;
 	*ret_n = 0;
@@ -167,12 +211,15 @@ int state_load(const char *dir, struct state_monitor **ret, size_t *ret_n)
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return 0;
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
-	if (!root) {
-		log_error("Cannot read the state file %s (line %d: %s), ignoring it.", path, e.line,
-			  e.text);
-		return 0;
+	if (!root)
+		return set_aside(path, &e);
+	r = state_from_json(root, ret, ret_n);
+	if (r == -EBADMSG) {
+		e = (json_error_t){.line = 1};
+		snprintf(e.text, sizeof(e.text), "not a version %d state file", STATE_VERSION);
+		return set_aside(path, &e);
 	}
-	return state_from_json(root, ret, ret_n);
+	return r;
 }
 
 static int write_all(int fd, const char *s, size_t n)

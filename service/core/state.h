@@ -28,18 +28,22 @@ void state_monitors_free(struct state_monitor *l, size_t n);
 /* $STATE_DIRECTORY's first entry (systemd's StateDirectory=), else STATE_DEFAULT_DIR. */
 char *state_default_dir(void);
 
-/* Creates the directory if it is missing (not its parents). */
+/* Creates the directory if it is missing (not its parents), and removes the temporary files
+ * of a save a crash interrupted. */
 int state_dir_prepare(const char *dir);
 
 /* Writes DIR/monitors.json: a temporary file in DIR, synced, renamed over the old one, so that
  * a crash at any moment leaves the old file or the new one, whole. */
 int state_save(const char *dir, const struct state_monitor *monitors, size_t n);
 
-/* Reads DIR/monitors.json; no file is no monitors. A file that cannot be read or parsed, and
- * each entry that is broken, is logged and skipped ("..., ignoring"): the other entries come
- * back all the same. Fails only for lack of memory. */
+/* Reads DIR/monitors.json; no file is no monitors. A file that cannot be read or parsed is set
+ * aside as monitors.json.broken-<unix time> (never overwritten: the next save starts anew) and
+ * said so in the log; each entry that is broken is logged and skipped: the other entries come
+ * back all the same. Fails when the unreadable file cannot be set aside (then nothing may be
+ * saved over it), or for lack of memory. */
 int state_load(const char *dir, struct state_monitor **ret, size_t *ret_n);
 
-/* The JSON document of the file, and back (the same rules as state_load). */
+/* The JSON document of the file, and back (the same rules as state_load; -EBADMSG for a
+ * document that is not a version 1 state file). */
 json_t *state_to_json(const struct state_monitor *monitors, size_t n);
 int state_from_json(json_t *root, struct state_monitor **ret, size_t *ret_n);

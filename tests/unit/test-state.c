@@ -157,6 +157,37 @@ static void test_save_to_missing_dir_fails(void **state)
 }
 
 /* No file, a file that is not JSON or not a state file: no monitors, and no error. */
+/* The name of the one file of `dir` starting with `prefix`, or NULL. */
+static char *only_file_named(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *found = NULL;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+			assert_null(found);
+			found = strdup(de->d_name);
+		}
+	closedir(d);
+	return found;
+}
+
+static const char *read_text(const char *dir, const char *name)
+{
+	static char buf[4096];
+	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A file that cannot be read is set aside under another name; it comes back as no monitors. */
 static void test_unusable_files(void **state)
 {
 	static const char *const files[] = {
@@ -175,12 +206,23 @@ static void test_unusable_files(void **state)
 		struct state_monitor *l = (void *)1;
 		size_t n = 99;
 
+		_cleanup_free_ char *path = strdup_printf("%s/" STATE_FILE, dir);
+		_cleanup_free_ char *aside = NULL;
+
 		if (files[i])
 			write_file(dir, files[i]);
 		assert_int_equal(state_load(dir, &l, &n), 0);
 		if (n != 0)
 			fail_msg("file %zu: %zu monitors", i, n);
 		state_monitors_free(l, n);
+		/* Set aside, never to be overwritten by the next save. */
+		assert_int_equal(access(path, F_OK), -1);
+		if (files[i]) {
+			aside = only_file_named(dir, STATE_FILE ".broken-");
+			if (!aside)
+				fail_msg("file %zu: not set aside as " STATE_FILE ".broken-*", i);
+			assert_string_equal(read_text(dir, aside), files[i]);
+		}
 		remove_dir(dir);
 	}
 }
@@ -276,7 +318,20 @@ static void test_dir_prepare(void **state)
 	assert_int_equal(state_dir_prepare(deep), -ENOENT);
 	write_file(dir, "{}");
 	assert_int_equal(state_dir_prepare(file), -ENOTDIR);
-	assert_int_equal(rmdir(sub), 0);
+	/* What a save interrupted by kill -9 left goes at start; the state file stays. */
+	{
+		_cleanup_free_ char *tmp = strdup_printf("%s/." STATE_FILE ".Ab12Cd", sub);
+		_cleanup_fclose_ FILE *f = fopen(tmp, "we");
+		_cleanup_free_ char *kept = NULL;
+
+		assert_non_null(f);
+		write_file(sub, "{}");
+		assert_int_equal(state_dir_prepare(sub), 0);
+		assert_int_equal(access(tmp, F_OK), -1);
+		kept = only_file_named(sub, STATE_FILE);
+		assert_non_null(kept);
+		remove_dir(strdup(sub));
+	}
 	remove_dir(dir);
 }
 
