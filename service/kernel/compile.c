@@ -238,8 +238,9 @@ static int job_finish(struct dm_compile_job *j, bool timed_out, void **ret, size
 	r = read_all(j->err_fd, DIAGNOSTICS_MAX - 1, &diag, &len);
 	if (r < 0)
 		return dm_error_set(error, r, "Cannot read the compiler's output: %m");
+	/* Not the caller's doing: the daemon's (its sandbox) keeps clang from running. */
 	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SETUP_FAILED)
-		return dm_error_set(error, -EPERM, "%s", diag);
+		return dm_error_set(error, -EIO, "%s", diag);
 	if (WIFSIGNALED(status))
 		return dm_error_set(error, -ENOEXEC,
 				    "Compilation failed: the compiler was killed by signal %d "

@@ -298,8 +298,8 @@ assert_eq "BusName: the bus name's owner is the unit's main process" "$(main_pid
 
 # --- the sandbox, as systemd made it ----------------------------------------------------------
 status=$(ct cat "/proc/$(main_pid)/status")
-assert_match "sandbox: the bounding set is CAP_NET_ADMIN CAP_BPF CAP_PERFMON" \
-	"^CapBnd:[[:space:]]+000000c000001000$" "$status"
+assert_match "sandbox: the bounding set is CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_SETUID CAP_SETGID" \
+	"^CapBnd:[[:space:]]+000000c0000010c0$" "$status"
 assert_match "sandbox: NoNewPrivileges" "^NoNewPrivs:[[:space:]]+1$" "$status"
 assert_match "sandbox: a seccomp filter" "^Seccomp:[[:space:]]+2$" "$status"
 assert_match "sandbox: the system call filter has bpf but not chown" "^bpf$" \
@@ -457,6 +457,15 @@ for cap in $UNIT_CAPS; do
 		assert_match "without CAP_PERFMON: the verifier allows its pointer arithmetic only to the privileged" \
 			"pointer arithmetic .*prohibited" "$RUN_ERR"
 		assert_rc "without CAP_PERFMON: del mon1" 0 dm del mon1
+		;;
+	CAP_SETUID | CAP_SETGID)
+		# clang's child drops to nobody first: without, nothing compiles (as root, never).
+		assert_rc "without $cap: add mon1" 0 dm add mon1
+		assert_rc "without $cap: nothing compiles (exit 1)" 1 dm inject mon1 "$EXAMPLE"
+		assert_match "without $cap: because the compiler cannot drop to nobody" \
+			"cannot run the compiler: set(groups|resgid|resuid): Operation not permitted" \
+			"$RUN_ERR"
+		assert_rc "without $cap: del mon1" 0 dm del mon1
 		;;
 	*)
 		fail "no test shows that dynmond needs $cap: prove it here or drop it from the unit"
