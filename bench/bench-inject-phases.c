@@ -49,6 +49,8 @@ struct run {
 	const struct dm_compiler *compiler;
 	const char *text; /* the configuration, as the bus hands it over */
 	int ifindex;
+	struct tc_slot slots[_DM_PATH_MAX]; /* where our filters are, running these: */
+	uint32_t prog_ids[_DM_PATH_MAX];
 	double ms[_PHASE_MAX]; /* this round's */
 };
 
@@ -87,7 +89,9 @@ static int path_build(struct run *run, const struct dm_path_config *pc, enum dm_
 		r = bench_object_load(ret, &fd, e);
 	run->ms[PHASE_LOAD] += ms_since(&t);
 	if (r >= 0)
-		r = tc_filter_attach(run->ifindex, path, fd);
+		r = tc_filter_adopt(run->ifindex, path, fd, run->prog_ids[path], &run->slots[path]);
+	if (r >= 0)
+		run->prog_ids[path] = tc_prog_id(fd);
 	run->ms[PHASE_ATTACH] += ms_since(&t);
 	if (r < 0)
 		return dm_error_set(e, r, "the %s path failed: %s", dm_path_to_string(path),
@@ -157,7 +161,7 @@ static int run_rounds(struct run *run, unsigned rounds, double *cold, struct sam
 	dm_error_done(&e);
 	for (int p = 0; p < _DM_PATH_MAX; p++)
 		if (current.paths[p].obj)
-			(void)tc_filter_detach(run->ifindex, p);
+			(void)tc_filter_detach(run->ifindex, p, run->prog_ids[p], &run->slots[p]);
 	dataplane_done(&current);
 	return r;
 }

@@ -108,14 +108,14 @@ static int hook_set(struct monitor *m, enum dm_path p, int fd, int old_fd)
 {
 	if (path_on_xdp(m, p))
 		return xdp_prog_attach(m->ifindex, fd, old_fd, m->mode == DM_MODE_XDP_DRV);
-	return tc_filter_attach(m->ifindex, p, fd);
+	return tc_filter_attach(m->ifindex, p, fd, old_fd, &m->tc[p]);
 }
 
 static int hook_clear(struct monitor *m, enum dm_path p, int fd)
 {
 	if (path_on_xdp(m, p))
 		return xdp_prog_detach(m->ifindex, fd, m->mode == DM_MODE_XDP_DRV);
-	return tc_filter_detach(m->ifindex, p);
+	return tc_filter_detach(m->ifindex, p, tc_prog_id(fd), &m->tc[p]);
 }
 
 static int hook_error(struct monitor *m, enum dm_path p, int r, dm_error *error)
@@ -488,8 +488,10 @@ void monitor_link_gone(struct monitor *m)
 	/* The kernel took our filters, the clsact qdisc and the XDP program with the device. */
 	m->ifindex = 0;
 	m->clsact_created = false;
-	for (int p = 0; p < _DM_PATH_MAX; p++)
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		m->hooked[p] = false;
+		m->tc[p] = (struct tc_slot){};
+	}
 	log_notice("Monitor %s: interface %s disappeared; waiting for it to come back.", m->name,
 		   m->ifname);
 	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_STATE);
@@ -534,6 +536,11 @@ int monitor_to_state(const struct monitor *m, struct state_monitor *ret)
 	    .clsact_created = m->clsact_created,
 	};
 
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		if (m->hooked[p] && !path_on_xdp(m, p)) {
+			s.tc[p] = m->tc[p];
+			s.tc_prog_id[p] = tc_prog_id(dm_dataplane_prog_fd(m->dataplane, p));
+		}
 	if (!s.name || !s.type || !s.loglevel || (m->dataplane && !s.config) ||
 	    (m->ifname && !s.ifname)) {
 		state_monitor_done(&s);
@@ -541,6 +548,15 @@ int monitor_to_state(const struct monitor *m, struct state_monitor *ret)
 	}
 	*ret = s;
 	return 0;
+}
+
+/* The program the last dynmond put on the path's tc hook. A state file from before dynmon
+ * recorded it names none: then the filter at dynmon's fixed place is taken for its own. */
+static uint32_t saved_prog_id(int ifindex, enum dm_path p, const struct state_monitor *s)
+{
+	if (s->tc_legacy)
+		return tc_slot_prog_id(ifindex, p, &s->tc[p]);
+	return s->tc_prog_id[p];
 }
 
 /* At start: the new programs go where the last dynmond left its own, replacing them in one
@@ -562,16 +578,23 @@ static int hooks_adopt(struct monitor *m, int ifindex, const struct state_monito
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		int fd = dm_dataplane_prog_fd(m->dataplane, p);
 
-		if (fd < 0 && !path_on_xdp(m, p))
-			(void)tc_filter_detach(ifindex, p); /* one left by an older dataplane */
+		if (fd < 0 && !path_on_xdp(m, p)) {
+			/* One left by an older dataplane. */
+			struct tc_slot old = s->tc[p];
+
+			(void)tc_filter_detach(ifindex, p, saved_prog_id(ifindex, p, s), &old);
+		}
 		if (fd < 0)
 			continue;
 		if (path_on_xdp(m, p) && m->pin_dir)
 			old_xdp = pin_open_xdp_prog(m->pin_dir);
 		if (path_on_xdp(m, p))
 			r = xdp_prog_adopt(ifindex, fd, old_xdp, m->mode == DM_MODE_XDP_DRV);
-		else
-			r = tc_filter_attach(ifindex, p, fd);
+		else {
+			m->tc[p] = s->tc[p];
+			r = tc_filter_adopt(ifindex, p, fd, saved_prog_id(ifindex, p, s),
+					    &m->tc[p]);
+		}
 		if (r < 0)
 			return hook_error(m, p, r, error);
 		m->hooked[p] = true;

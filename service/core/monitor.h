@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "openmetrics.h"
 #include "readout.h"
+#include "tc.h"
 
 struct manager;
 struct pcnlog_reader;
@@ -45,8 +46,9 @@ struct monitor {
 	/* The attachment: ifindex 0 when detached; with ifname set, waiting for it. */
 	char *ifname;
 	int ifindex;
-	bool clsact_created;	   /* dynmon added the qdisc, so dynmon removes it */
-	bool hooked[_DM_PATH_MAX]; /* a filter of ours sits on the path's hook */
+	bool clsact_created;		 /* dynmon added the qdisc, so dynmon removes it */
+	bool hooked[_DM_PATH_MAX];	 /* a filter of ours sits on the path's hook */
+	struct tc_slot tc[_DM_PATH_MAX]; /* where, on tc */
 };
 
 const char *dm_mode_to_string(enum dm_mode m);

@@ -64,6 +64,49 @@ int state_dir_prepare(const char *dir)
 	return 0;
 }
 
+/* Where the monitor's tc filters are and the programs they run: so that a restarted daemon
+ * replaces its own, and nobody else's. */
+static json_t *tc_to_json(const struct state_monitor *s)
+{
+	json_t *tc = json_object();
+
+	for (int p = 0; tc && p < _DM_PATH_MAX; p++) {
+		if (s->tc[p].handle == 0)
+			continue;
+		if (json_object_set_new(tc, dm_path_to_string(p),
+					json_pack("{s:I, s:I, s:I}", "handle",
+						  (json_int_t)s->tc[p].handle, "priority",
+						  (json_int_t)s->tc[p].priority, "prog-id",
+						  (json_int_t)s->tc_prog_id[p])) < 0) {
+			json_decref(tc);
+			return NULL;
+		}
+	}
+	return tc;
+}
+
+/* A file from before the "tc" field: dynmon's filter was at its fixed place. */
+static void tc_from_json(json_t *tc, struct state_monitor *s)
+{
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		json_int_t handle = 0, prio = 0, id = 0;
+
+		if (!tc) {
+			s->tc_legacy = true;
+			s->tc[p] =
+			    (struct tc_slot){.handle = DM_TC_HANDLE, .priority = DM_TC_PRIORITY};
+			continue;
+		}
+		if (json_unpack(json_object_get(tc, dm_path_to_string(p)), "{s:I, s:I, s:I}",
+				"handle", &handle, "priority", &prio, "prog-id", &id) < 0 ||
+		    handle <= 0 || handle > UINT32_MAX || prio <= 0 || prio > 0xffff || id < 0 ||
+		    id > UINT32_MAX)
+			continue;
+		s->tc[p] = (struct tc_slot){.handle = handle, .priority = prio};
+		s->tc_prog_id[p] = id;
+	}
+}
+
 static json_t *monitor_to_json(const struct state_monitor *s)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "name", s->name, "type", s->type, "loglevel",
@@ -72,6 +115,8 @@ static json_t *monitor_to_json(const struct state_monitor *s)
 	if (j && s->config && json_object_set(j, "dataplane-config", s->config) < 0)
 		goto fail;
 	if (j && s->ifname && json_object_set_new(j, "interface", json_string(s->ifname)) < 0)
+		goto fail;
+	if (j && json_object_set_new(j, "tc", tc_to_json(s)) < 0)
 		goto fail;
 	return j;
 fail:
@@ -98,14 +143,15 @@ json_t *state_to_json(const struct state_monitor *monitors, size_t n)
 static int monitor_from_json(json_t *j, struct state_monitor *s, json_error_t *why)
 {
 	const char *name = NULL, *type = NULL, *loglevel = NULL, *ifname = NULL;
-	json_t *config = NULL;
+	json_t *config = NULL, *tc = NULL;
 	int clsact = 0;
 
 	*s = (struct state_monitor){};
-	if (json_unpack_ex(j, why, 0, "{s:s, s:s, s:s, s?o, s?s, s?b}", "name", &name, "type",
+	if (json_unpack_ex(j, why, 0, "{s:s, s:s, s:s, s?o, s?s, s?b, s?o}", "name", &name, "type",
 			   &type, "loglevel", &loglevel, "dataplane-config", &config, "interface",
-			   &ifname, "clsact-created", &clsact) < 0)
+			   &ifname, "clsact-created", &clsact, "tc", &tc) < 0)
 		return -EBADMSG;
+	tc_from_json(json_is_object(tc) ? tc : NULL, s);
 	if (config && !json_is_object(config) && !json_is_null(config)) {
 		snprintf(why->text, sizeof(why->text), "dataplane-config is not an object");
 		return -EBADMSG;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tc.h"
 #include "util.h"
 
 #define STATE_FILE "monitors.json"
@@ -20,6 +21,10 @@ struct state_monitor {
 	json_t *config; /* the normalized dataplane configuration; NULL when nothing is injected */
 	char *ifname;	/* the interface attached to, or awaited; NULL when detached */
 	bool clsact_created; /* dynmon added the interface's clsact qdisc */
+	/* Per path: where our tc filter is, and the id of the program it runs (0 unknown). */
+	struct tc_slot tc[_DM_PATH_MAX];
+	uint32_t tc_prog_id[_DM_PATH_MAX];
+	bool tc_legacy; /* saved before dynmon recorded them: at its fixed place, ours */
 };
 
 void state_monitor_done(struct state_monitor *s);

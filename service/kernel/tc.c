@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/pkt_sched.h>
 #include <netlink/route/classifier.h>
@@ -119,23 +120,99 @@ static void hook_init(struct bpf_tc_hook *hook, int ifindex, enum dm_path path)
 	hook->attach_point = path == DM_PATH_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
-int tc_filter_attach(int ifindex, enum dm_path path, int prog_fd)
+uint32_t tc_prog_id(int prog_fd)
 {
-	struct bpf_tc_hook hook;
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DM_TC_HANDLE, .priority = DM_TC_PRIORITY,
-		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
 
-	hook_init(&hook, ifindex, path);
-	return bpf_tc_attach(&hook, &opts);
+	if (prog_fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+		return 0;
+	return info.id;
 }
 
-int tc_filter_detach(int ifindex, enum dm_path path)
+uint32_t tc_slot_prog_id(int ifindex, enum dm_path path, const struct tc_slot *slot)
 {
 	struct bpf_tc_hook hook;
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DM_TC_HANDLE, .priority = DM_TC_PRIORITY);
-	int r;
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = slot->handle, .priority = slot->priority);
 
 	hook_init(&hook, ifindex, path);
+	if (bpf_tc_query(&hook, &opts) < 0)
+		return 0;
+	return opts.prog_id;
+}
+
+/* A filter of ours: at `slot`, running the program `prog_id` that we put there. */
+static bool slot_is_ours(int ifindex, enum dm_path path, const struct tc_slot *slot,
+			 uint32_t prog_id)
+{
+	return slot->handle != 0 && prog_id != 0 && tc_slot_prog_id(ifindex, path, slot) == prog_id;
+}
+
+/* Puts the filter at the first free place from dynmon's own (priority 1, handle 0xd7) on:
+ * another owner's filter is never replaced (no BPF_TC_F_REPLACE), only stepped around. */
+static int attach_free_slot(int ifindex, enum dm_path path, int prog_fd, struct tc_slot *ret)
+{
+	struct bpf_tc_hook hook;
+	int r = -EEXIST;
+
+	hook_init(&hook, ifindex, path);
+	for (uint32_t prio = DM_TC_PRIORITY; prio < DM_TC_PRIORITY + TC_SLOTS_TRIED; prio++)
+		for (uint32_t handle = DM_TC_HANDLE; handle < DM_TC_HANDLE + TC_SLOTS_TRIED;
+		     handle++) {
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio,
+				    .prog_fd = prog_fd);
+
+			r = bpf_tc_attach(&hook, &opts);
+			if (r == 0) {
+				*ret = (struct tc_slot){.handle = handle, .priority = prio};
+				return 0;
+			}
+			if (r == -EINVAL)
+				break; /* another kind of filter has this priority */
+			if (r != -EEXIST)
+				return r;
+		}
+	return r == -EINVAL ? -EEXIST : r;
+}
+
+int tc_filter_attach(int ifindex, enum dm_path path, int prog_fd, int old_prog_fd,
+		     struct tc_slot *slot)
+{
+	return tc_filter_adopt(ifindex, path, prog_fd, tc_prog_id(old_prog_fd), slot);
+}
+
+int tc_filter_adopt(int ifindex, enum dm_path path, int prog_fd, uint32_t old_prog_id,
+		    struct tc_slot *slot)
+{
+	struct bpf_tc_hook hook;
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = slot->handle, .priority = slot->priority,
+		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+
+	/* Ours in place: replaced in one step, no packet passes unprobed. */
+	if (slot_is_ours(ifindex, path, slot, old_prog_id)) {
+		hook_init(&hook, ifindex, path);
+		return bpf_tc_attach(&hook, &opts);
+	}
+	return attach_free_slot(ifindex, path, prog_fd, slot);
+}
+
+int tc_filter_detach(int ifindex, enum dm_path path, uint32_t prog_id, struct tc_slot *slot)
+{
+	struct bpf_tc_hook hook;
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = slot->handle, .priority = slot->priority);
+	int r;
+
+	if (!slot_is_ours(ifindex, path, slot, prog_id)) {
+		if (slot->handle != 0)
+			log_notice("The tc filter %x:%x on ifindex %d is no longer dynmon's, "
+				   "leaving it.",
+				   slot->priority, slot->handle, ifindex);
+		*slot = (struct tc_slot){};
+		return 0;
+	}
+	hook_init(&hook, ifindex, path);
 	r = bpf_tc_detach(&hook, &opts);
+	if (r == 0 || r == -ENOENT)
+		*slot = (struct tc_slot){};
 	return r == -ENOENT ? 0 : r;
 }

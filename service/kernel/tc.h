@@ -5,6 +5,7 @@
 
 #include <netlink/netlink.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -19,9 +20,30 @@ int tc_clsact_ensure(struct nl_sock *sk, int ifindex, bool *ret_created);
 /* Removes the clsact qdisc when no filter remains on either hook; 0 also when it stays. */
 int tc_clsact_remove_if_unused(struct nl_sock *sk, int ifindex);
 
-/* Puts `prog_fd` on the path's hook, atomically replacing dynmon's filter if there is one:
- * no packet passes unprobed in between. */
-int tc_filter_attach(int ifindex, enum dm_path path, int prog_fd);
+/* Where a filter of dynmon's sits on a hook; handle 0: none. */
+struct tc_slot {
+	uint32_t handle;
+	uint32_t priority;
+};
 
-/* Removes dynmon's filter from the path's hook; 0 when it was not there. */
-int tc_filter_detach(int ifindex, enum dm_path path);
+/* How many priorities, and handles per priority, dynmon tries for a free place. */
+#define TC_SLOTS_TRIED 16
+
+/* The id of a program (0 when `prog_fd` is -1 or unknown): what says a filter is ours. */
+uint32_t tc_prog_id(int prog_fd);
+/* The id of the program of the filter at `slot`; 0 when there is none (or not a BPF one). */
+uint32_t tc_slot_prog_id(int ifindex, enum dm_path path, const struct tc_slot *slot);
+
+/* Puts `prog_fd` on the path's hook. When our filter is at `slot` running `old_prog_fd` it is
+ * replaced there atomically: no packet passes unprobed in between. Otherwise (none, or the
+ * filter there is no longer ours) the program goes to the first free place from priority 1,
+ * handle 0xd7 on, and `slot` says where: a filter dynmon did not put is never replaced. */
+int tc_filter_attach(int ifindex, enum dm_path path, int prog_fd, int old_prog_fd,
+		     struct tc_slot *slot);
+/* The same with the old program known by its id (a restarted daemon's, from the state). */
+int tc_filter_adopt(int ifindex, enum dm_path path, int prog_fd, uint32_t old_prog_id,
+		    struct tc_slot *slot);
+
+/* Removes our filter at `slot`, if it still runs `prog_id`: a filter someone else put there
+ * since stays. 0 also when it was not there; `slot` is cleared. */
+int tc_filter_detach(int ifindex, enum dm_path path, uint32_t prog_id, struct tc_slot *slot);
