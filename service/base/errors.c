@@ -26,6 +26,9 @@ const struct dm_error_entry dm_error_table[] = {
     {EPERM, "PermissionDenied", 403,
      "the caller lacks the privilege (root, CAP_NET_ADMIN or CAP_BPF)"},
     {EOPNOTSUPP, "NotSupported", 501, "the kernel, the driver or dynmon cannot do what was asked"},
+    {ENOSPC, "StateNotSaved", 507,
+     "the change could not be saved in the state directory (full, read-only), so it was not "
+     "made"},
     {ETIMEDOUT, "Timeout", 504, "an operation took longer than its limit"},
     {ENOMEM, "NoMemory", 500, "out of memory"},
     {0, "Failed", 500, "any other failure; the message says what failed"},

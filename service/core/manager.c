@@ -180,7 +180,7 @@ static int monitor_insert(struct manager *m, size_t pos, struct monitor *mon)
 }
 
 /* The monitor joins the list and the doors see it. */
-static int monitor_add(struct manager *m, struct monitor *mon)
+static int monitor_add(struct manager *m, struct monitor *mon, dm_error *error)
 {
 	bool found;
 	size_t pos = monitor_position(m, mon->name, &found);
@@ -189,11 +189,17 @@ static int monitor_add(struct manager *m, struct monitor *mon)
 	r = monitor_insert(m, pos, mon);
 	if (r < 0)
 		return r;
+	r = manager_save_or_fail(m, NULL, error);
+	if (r < 0) {
+		memmove(m->monitors + pos, m->monitors + pos + 1,
+			(m->n_monitors - pos - 1) * sizeof(*m->monitors));
+		m->n_monitors--;
+		return r;
+	}
 	log_info("Monitor %s created.", mon->name);
 	for (size_t i = 0; i < m->n_observers; i++)
 		if (m->observers[i]->added)
 			m->observers[i]->added(mon, m->observers[i]->userdata);
-	manager_save_state(m);
 	return 0;
 }
 
@@ -233,8 +239,11 @@ static void on_created(struct monitor *mon, int r, dm_error *error, void *userda
 	monitor_done_fn done = c->done;
 	void *done_userdata = c->userdata;
 
-	if (r >= 0)
-		r = monitor_add(m, mon);
+	if (r >= 0) {
+		r = monitor_add(m, mon, error);
+		if (r < 0)
+			monitor_unpin(mon); /* its maps, pinned as it was injected */
+	}
 	if (r >= 0)
 		c->monitor = NULL; /* the manager's now */
 	creation_free(m, c);
@@ -263,7 +272,7 @@ int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mod
 		return r;
 	mon->log_level = log_level;
 	if (!config) {
-		r = monitor_add(m, mon);
+		r = monitor_add(m, mon, error);
 		if (r < 0)
 			return r;
 		*ret = TAKE_PTR(mon);
@@ -314,6 +323,10 @@ int manager_delete_monitor(struct manager *m, const char *name, dm_error *error)
 	if (!found)
 		return dm_error_set(error, -ENOENT, "No monitor named \"%s\".", name);
 	mon = m->monitors[pos];
+	/* Saved without it first: if that fails, nothing happens. */
+	r = manager_save_or_fail(m, mon, error);
+	if (r < 0)
+		return r;
 	monitor_cancel_build(mon, -ECANCELED, "deleted while its dataplane was being compiled.");
 	if (mon->ifindex > 0) {
 		r = monitor_detach(mon, error);
@@ -385,7 +398,8 @@ void manager_monitor_changed(struct manager *m, struct monitor *mon, unsigned ch
 			m->observers[i]->changed(mon, changes, m->observers[i]->userdata);
 }
 
-void manager_save_state(struct manager *m)
+/* Saves every monitor but `exclude` (NULL: all). */
+static int save_state(struct manager *m, const struct monitor *exclude)
 {
 	struct state_monitor *l;
 	size_t n = 0;
@@ -393,23 +407,55 @@ void manager_save_state(struct manager *m)
 
 	/* Until the saved monitors are back, saving would drop them. */
 	if (!m->restored)
-		return;
+		return 0;
 	l = calloc(m->n_monitors + m->n_unrestored + 1, sizeof(*l));
-	if (!l) {
-		log_oom();
-		return;
-	}
-	for (; r >= 0 && n < m->n_monitors; n++)
-		r = monitor_to_state(m->monitors[n], &l[n]);
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < m->n_monitors; i++)
+		if (m->monitors[i] != exclude)
+			r = monitor_to_state(m->monitors[i], &l[n++]);
 	/* Borrowed, not freed below. */
 	memcpy(l + n, m->unrestored, m->n_unrestored * sizeof(*l));
 	if (r >= 0)
 		r = state_save(m->state_dir, l, n + m->n_unrestored);
+	state_monitors_free(l, n);
+	return r;
+}
+
+void manager_save_state(struct manager *m)
+{
+	int r = save_state(m, NULL);
+
 	if (r < 0)
 		log_warning_errno(r,
 				  "Failed to save the monitors in %s/" STATE_FILE ", ignoring: %m",
 				  m->state_dir);
-	state_monitors_free(l, n);
+}
+
+int manager_save_or_fail(struct manager *m, const struct monitor *exclude, dm_error *error)
+{
+	int r = save_state(m, exclude);
+
+	if (r >= 0)
+		return 0;
+	log_error_errno(r, "Failed to save the monitors in %s/" STATE_FILE ": %m", m->state_dir);
+	return dm_error_set(error, -ENOSPC,
+			    "The change cannot be saved in %s/" STATE_FILE " (%s), so it is not "
+			    "made: a restart would undo it.",
+			    m->state_dir, strerror(-r));
+}
+
+int manager_monitor_commit(struct manager *m, struct monitor *mon, unsigned changes,
+			   dm_error *error)
+{
+	int r = manager_save_or_fail(m, NULL, error);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->n_observers; i++)
+		if (m->observers[i]->changed)
+			m->observers[i]->changed(mon, changes, m->observers[i]->userdata);
+	return 0;
 }
 
 /* One saved monitor back, with its dataplane, maps and attachment. */

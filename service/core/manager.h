@@ -100,6 +100,14 @@ void manager_finish_reads(struct manager *m);
  * what was asked happened all the same. */
 void manager_save_state(struct manager *m);
 
+/* Saves every monitor but `exclude` (NULL: all); a failure is -ENOSPC (StateNotSaved) with
+ * the cause in the message, for the caller to undo its change (or not to make it). */
+int manager_save_or_fail(struct manager *m, const struct monitor *exclude, dm_error *error);
+/* manager_monitor_changed() for a change a caller asked for: when the state cannot be saved,
+ * fails (manager_save_or_fail()) without telling the observers; the caller undoes. */
+int manager_monitor_commit(struct manager *m, struct monitor *mon, unsigned changes,
+			   dm_error *error);
+
 /* What every change to a monitor ends in, whoever made it (D-Bus, REST, a link event): the
  * state is saved and the observers are told what changed (enum monitor_change). */
 void manager_monitor_changed(struct manager *m, struct monitor *mon, unsigned changes);

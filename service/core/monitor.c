@@ -16,6 +16,7 @@
 #define MONITOR_NAME_MAX 64
 
 static void monitor_build_free(struct monitor_build *mb);
+static void monitor_unhook(struct monitor *m);
 
 static const char *const mode_names[_DM_MODE_MAX] = {
     [DM_MODE_TC] = "TC",
@@ -255,15 +256,51 @@ static void monitor_build_free(struct monitor_build *mb)
 	free(mb);
 }
 
+/* Takes the monitor back to `old` (NULL: no dataplane) after a change that could not be saved. */
+static void monitor_swap_back(struct monitor *m, struct dm_dataplane *old, int old_level)
+{
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	if (old) {
+		r = monitor_swap_in(m, dm_dataplane_ref(old), old_level, &e);
+		if (r < 0)
+			log_error_errno(r, "Monitor %s: cannot put its previous dataplane back: %s",
+					m->name, e.message ?: strerror(-r));
+		dm_error_done(&e);
+		return;
+	}
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		if (m->hooked[p]) {
+			(void)hook_clear(m, p, dm_dataplane_prog_fd(m->dataplane, p));
+			m->hooked[p] = false;
+		}
+	pcnlog_reader_free(m->log_reader);
+	m->log_reader = NULL;
+	dm_dataplane_unref(m->dataplane);
+	m->dataplane = NULL;
+	m->log_level = old_level;
+}
+
 static void on_built(int r, struct dm_dataplane *dp, dm_error *error, void *userdata)
 {
 	struct monitor_build *mb = userdata;
 	struct monitor *m = mb->monitor;
 	bool rebuild = m->dataplane && m->log_level != mb->log_level;
+	_cleanup_(dm_dataplane_unrefp) struct dm_dataplane *old =
+	    m->dataplane ? dm_dataplane_ref(m->dataplane) : NULL;
+	int old_level = m->log_level;
 
 	m->build = NULL;
 	if (r >= 0)
 		r = monitor_swap_in(m, dp, mb->log_level, error);
+	if (r >= 0) {
+		r = manager_monitor_commit(
+		    m->manager, m, rebuild ? MONITOR_CHANGED_LOG_LEVEL : MONITOR_CHANGED_CONFIG,
+		    error);
+		if (r < 0)
+			monitor_swap_back(m, old, old_level);
+	}
 	if (r >= 0) {
 		if (rebuild)
 			log_info("Monitor %s: log level %s.", m->name,
@@ -271,8 +308,6 @@ static void on_built(int r, struct dm_dataplane *dp, dm_error *error, void *user
 		else
 			log_info("Monitor %s: dataplane injected.", m->name);
 		monitor_pin(m);
-		manager_monitor_changed(
-		    m->manager, m, rebuild ? MONITOR_CHANGED_LOG_LEVEL : MONITOR_CHANGED_CONFIG);
 	}
 	mb->done(m, r, error, mb->userdata);
 	monitor_build_free(mb);
@@ -357,9 +392,15 @@ int monitor_set_log_level(struct monitor *m, int level, monitor_done_fn done, vo
 	if (m->build)
 		return monitor_busy(m, error);
 	if (!m->dataplane || level == m->log_level) {
-		if (level != m->log_level) {
-			m->log_level = level;
-			manager_monitor_changed(m->manager, m, MONITOR_CHANGED_LOG_LEVEL);
+		int old_level = m->log_level;
+
+		if (level == old_level)
+			return 1;
+		m->log_level = level;
+		r = manager_monitor_commit(m->manager, m, MONITOR_CHANGED_LOG_LEVEL, error);
+		if (r < 0) {
+			m->log_level = old_level;
+			return r;
 		}
 		return 1;
 	}
@@ -422,15 +463,37 @@ int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
 		m->ifname = NULL;
 		return r;
 	}
+	r = manager_monitor_commit(m->manager, m, MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE,
+				   error);
+	if (r < 0) {
+		monitor_unhook(m);
+		return r;
+	}
 	log_info("Monitor %s: attached to %s.", m->name, ifname);
-	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE);
 	return 0;
+}
+
+/* Saves the monitor as detached before it is: a detach that cannot be saved is not made. */
+static int save_detached(struct monitor *m, dm_error *error)
+{
+	char *ifname = m->ifname;
+	int r;
+
+	m->ifname = NULL;
+	r = manager_save_or_fail(m->manager, NULL, error);
+	m->ifname = ifname;
+	return r;
 }
 
 int monitor_detach(struct monitor *m, dm_error *error)
 {
 	int r;
 
+	if (m->ifname) {
+		r = save_detached(m, error);
+		if (r < 0)
+			return r;
+	}
 	if (m->ifindex <= 0 && m->ifname) {
 		log_info("Monitor %s: no longer waiting for %s.", m->name, m->ifname);
 		free(m->ifname);
@@ -602,8 +665,9 @@ static int hooks_adopt(struct monitor *m, int ifindex, const struct state_monito
 	return 0;
 }
 
-/* Takes back what a failed hooks_adopt() did; the monitor stays, detached. */
-static void hooks_adopt_undo(struct monitor *m)
+/* Takes back what a failed hooks_adopt() or an attach that could not be saved did; the monitor
+ * stays, detached. */
+static void monitor_unhook(struct monitor *m)
 {
 	for (int p = 0; p < _DM_PATH_MAX; p++)
 		if (m->hooked[p])
@@ -642,7 +706,7 @@ static void monitor_reattach_saved(struct monitor *m, const struct state_monitor
 		log_error_errno(r, "Monitor %s: cannot attach to %s again, leaving it detached: %s",
 				m->name, s->ifname, e.message ?: strerror(-r));
 		dm_error_done(&e);
-		hooks_adopt_undo(m);
+		monitor_unhook(m);
 		return;
 	}
 	log_info("Monitor %s: attached to %s again.", m->name, s->ifname);

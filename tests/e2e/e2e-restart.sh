@@ -11,8 +11,8 @@
 #     (one filter per hook, a new program id, the old programs freed);
 #   - tc (ingress and egress), XDP generic, XDP driver mode with swap-on-read (the XDP pivot and
 #     a tc pivot), a monitor with a '.' in its name, one with nothing injected;
-#   - a broken entry of the state file is skipped, the others come back; a state file that is
-#     not JSON is skipped; a pin directory that is not on a bpffs is refused clearly;
+#   - a broken entry of the state file is skipped (and stays saved until deleted), the others
+#     come back; a state file that is not JSON is set aside; a pin directory that is not on a bpffs is refused clearly;
 #   - deleting a monitor unpins its maps and forgets it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -263,12 +263,15 @@ e2e_daemon_restart term break_entries
 assert_eq "with broken entries: the others are back" "swapmon tcmon xdp.mon" \
 	"$(dm -q list | awk '{print $1}' | xargs)"
 assert_match "the monitor with an unknown type is skipped, and the log says so" \
-	"Cannot bring back monitor idle, ignoring it: unknown type \"BOGUS\"" \
+	"Cannot bring back monitor idle; it stays in the state file until deleted: unknown type \"BOGUS\"" \
 	"$(cat "$TMPD/dynmond.log")"
 assert_match "the malformed entry is skipped, and the log says so" \
 	"Entry 4 of the state file is broken .*ignoring it" "$(cat "$TMPD/dynmond.log")"
 traffic 10
 counts "after a start with broken entries"
+must dm del idle
+assert_no_match "idle, deleted, leaves the state file" '"name": "idle"' \
+	"$(cat "$STATE_DIR/monitors.json")"
 
 # --- delete: the monitor's pins and its entry go ------------------------------------------------
 must dm del tcmon
@@ -320,8 +323,9 @@ assert_eq "swapmon, beside it, is attached again" "attached" "$(prop swapmon Sta
 garble() { echo '{"version": 1, "monitors": [' >"$STATE_DIR/monitors.json"; }
 e2e_daemon_restart term garble
 assert_eq "a state file that is not JSON: the daemon runs, with no monitor" "" "$(dm -q list)"
-assert_match "the log says the state file was ignored" \
-	"Cannot read the state file .*monitors.json .*ignoring it" "$(cat "$TMPD/dynmond.log")"
+assert_match "the log says the state file was set aside" \
+	"Cannot read the state file .*monitors.json .*set aside as .*monitors.json.broken-" \
+	"$(cat "$TMPD/dynmond.log")"
 
 # --- the pin directory must be on a bpffs -------------------------------------------------------
 mkdir "$TMPD/not-bpffs"

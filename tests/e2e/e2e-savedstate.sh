@@ -44,6 +44,38 @@ assert_match "the log says so" "set aside as .*monitors.json.broken-" "$(cat "$T
 must dm add after
 assert_eq "the next save leaves it alone" "$(cat "$TMPD/cut")" "$(cat "$ASIDE" 2>/dev/null)"
 
+# --- a change that cannot be saved is not made --------------------------------------------------
+# The state directory read-only, in the daemon's mount namespace (`ip netns exec` gave it one).
+in_daemon_ns() { nsenter -t "$DAEMON_PID" -m -- "$@"; }
+must dm inject after "$EXAMPLES/packet_counter.json" # a dataplane to keep
+CONFIG_BEFORE=$(dm show after 2>/dev/null | md5sum)
+must in_daemon_ns mount --bind "$STATE_DIR" "$STATE_DIR"
+must in_daemon_ns mount -o remount,ro,bind "$STATE_DIR"
+ERR=org.polycube.Dynmon.Error.StateNotSaved
+dbus_error /org/polycube/Dynmon org.polycube.Dynmon.Manager.CreateMonitor ro '{}'
+assert_eq "read-only state: create fails with StateNotSaved" "$ERR" "$DBUS_ERROR_NAME"
+assert_match "... saying why" "cannot be saved .*Read-only file system" "$DBUS_ERROR_MESSAGE"
+assert_eq "... and the monitor is not there" "after" "$(dm -q list | awk '{print $1}' | xargs)"
+AFTER=$(monitor_path after)
+dbus_error "$AFTER" org.polycube.Dynmon.Monitor.Attach "$VETH_A"
+assert_eq "read-only state: attach fails with StateNotSaved" "$ERR" "$DBUS_ERROR_NAME"
+assert_eq "... and nothing is attached" "" "$(tc_filters "$NS_A" "$VETH_A" ingress)"
+dbus_error "$AFTER" org.polycube.Dynmon.Monitor.Inject "$(gv_string <"$EXAMPLES/protocol_counter.json")"
+assert_eq "read-only state: inject fails with StateNotSaved" "$ERR" "$DBUS_ERROR_NAME"
+assert_eq "... and the dataplane is the one before" "$CONFIG_BEFORE" "$(dm show after 2>/dev/null | md5sum)"
+dbus_error /org/polycube/Dynmon org.polycube.Dynmon.Manager.DeleteMonitor after
+assert_eq "read-only state: delete fails with StateNotSaved" "$ERR" "$DBUS_ERROR_NAME"
+assert_eq "... and the monitor stays" "after" "$(dm -q list | awk '{print $1}' | xargs)"
+must in_daemon_ns umount "$STATE_DIR"
+must dm attach after "$VETH_A"
+must in_daemon_ns mount --bind "$STATE_DIR" "$STATE_DIR"
+must in_daemon_ns mount -o remount,ro,bind "$STATE_DIR"
+dbus_error "$AFTER" org.polycube.Dynmon.Monitor.Detach
+assert_eq "read-only state: detach fails with StateNotSaved" "$ERR" "$DBUS_ERROR_NAME"
+assert_match "... and the filter stays" "bpf" "$(tc_filters "$NS_A" "$VETH_A" ingress)"
+must in_daemon_ns umount "$STATE_DIR"
+must dm detach after
+
 # --- F10: a save interrupted by kill -9 ----------------------------------------------------------
 leave_temporary() { echo '{"version": 1, "monitors": [' >"$STATE_DIR/.monitors.json.Xy12Zw"; }
 e2e_daemon_restart kill leave_temporary
