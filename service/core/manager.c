@@ -539,6 +539,9 @@ static void manager_restore(struct manager *m)
 	}
 	state_monitors_free(l, n);
 	m->restored = true;
+	/* The filters now run this daemon's programs: the state must name them, or a daemon
+	 * started after a crash of this one would not know its filters for its own. */
+	manager_save_state(m);
 }
 
 static void link_gone(struct monitor *mon)

@@ -27,8 +27,9 @@
 source "$(dirname "$0")/lib.sh"
 
 # systemd-analyze security's overall exposure of dynmond.service, as measured when the unit was
-# last tightened (2.1 with systemd 252): the test fails if a change makes it worse.
-MAX_EXPOSURE=2.1
+# last tightened (2.4 with systemd 252; 2.1 until clang's child dropped to nobody, which takes
+# CAP_SETUID, CAP_SETGID and three @privileged calls): the test fails if a change makes it worse.
+MAX_EXPOSURE=2.4
 # What the root holds besides the minimal base: systemd and the bus; dynmond's and dynmonctl's
 # libraries (as `ldd` lists them; checked below); clang and the headers injected code includes.
 ROOT_PACKAGES=systemd,systemd-sysv,dbus,iproute2,libbpf1,libsystemd0,libnl-3-200,libnl-route-3-200,libjansson4,libmicrohttpd12,clang,libbpf-dev,linux-libc-dev
