@@ -22,6 +22,8 @@ static const struct {
     {"org.freedesktop.DBus.Error.UnknownObject", EXIT_NOT_FOUND},
     {DM_ERROR_PREFIX "PermissionDenied", EXIT_DENIED},
     {"org.freedesktop.DBus.Error.AccessDenied", EXIT_DENIED},
+    /* polkit would ask for a password, and the caller did not allow it to. */
+    {"org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", EXIT_DENIED},
     {"org.freedesktop.DBus.Error.ServiceUnknown", EXIT_UNREACHABLE},
     {"org.freedesktop.DBus.Error.NameHasNoOwner", EXIT_UNREACHABLE},
     {"org.freedesktop.DBus.Error.NoServer", EXIT_UNREACHABLE},

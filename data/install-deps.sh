@@ -22,6 +22,8 @@ packages=(
 	# end-to-end tests: namespaces and tc, a private bus, busctl and gdbus, setpriv, sysctl, and
 	# the setuid-root /usr/bin/passwd of e2e-privilege's setuid race
 	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps passwd
+	# e2e-polkit: Debian's polkitd, run on the private bus
+	polkitd
 	# script(1): the terminal that e2e-cli-metrics runs `dynmonctl watch` on
 	bsdutils
 	# e2e-systemd: a Debian 12 root (debootstrap) booted with systemd as PID 1 (systemd-nspawn)

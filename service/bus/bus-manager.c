@@ -98,9 +98,12 @@ static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 	r = read_create_options(msg, &o, error);
 	if (r < 0)
 		return r;
-	r = bus_check_privileged(msg, "create monitors", error);
+	r = bus_verify_polkit_async(msg, o.config ? DYNMON_ACTION_INJECT : DYNMON_ACTION_MANAGE,
+				    "create monitors", error);
 	if (r < 0)
 		return r;
+	if (r == 0)
+		return 1; /* polkit asked: dispatched again with its answer */
 	if (o.type && (mode = dm_mode_parse(o.type, &e)) < 0)
 		return bus_set_error(error, mode, &e);
 	if (o.loglevel && (level = pcnlog_level_parse(o.loglevel, &e)) < 0)
@@ -125,9 +128,11 @@ static int method_delete_monitor(sd_bus_message *msg, void *userdata, sd_bus_err
 	r = sd_bus_message_read(msg, "s", &name);
 	if (r < 0)
 		return r;
-	r = bus_check_privileged(msg, "delete monitors", error);
+	r = bus_verify_polkit_async(msg, DYNMON_ACTION_MANAGE, "delete monitors", error);
 	if (r < 0)
 		return r;
+	if (r == 0)
+		return 1; /* polkit asked: dispatched again with its answer */
 	r = manager_delete_monitor(m, name, &e);
 	if (r < 0)
 		return bus_set_error(error, r, &e);
@@ -276,6 +281,7 @@ void bus_door_free(struct bus_door *d)
 	if (!d)
 		return;
 	manager_remove_observer(d->manager, &d->observer);
+	bus_polkit_flush();
 	sd_bus_flush_close_unref(d->bus);
 	free(d);
 }

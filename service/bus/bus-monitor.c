@@ -138,9 +138,11 @@ static int method_inject(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	r = sd_bus_message_read(msg, "s", &config);
 	if (r < 0)
 		return r;
-	r = bus_check_privileged(msg, "inject code", error);
+	r = bus_verify_polkit_async(msg, DYNMON_ACTION_INJECT, "inject code", error);
 	if (r < 0)
 		return r;
+	if (r == 0)
+		return 1; /* polkit asked: dispatched again with its answer */
 	/* Answered when the compilation ends; the loop serves everyone else meanwhile. */
 	r = monitor_inject(mon, config, on_compiled_reply, sd_bus_message_ref(msg), &e);
 	if (r < 0) {
@@ -160,9 +162,11 @@ static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	r = sd_bus_message_read(msg, "s", &ifname);
 	if (r < 0)
 		return r;
-	r = bus_check_privileged(msg, "attach monitors", error);
+	r = bus_verify_polkit_async(msg, DYNMON_ACTION_MANAGE, "attach monitors", error);
 	if (r < 0)
 		return r;
+	if (r == 0)
+		return 1; /* polkit asked: dispatched again with its answer */
 	r = monitor_attach(mon, ifname, &e);
 	return reply(msg, r, &e, error);
 }
@@ -173,9 +177,11 @@ static int method_detach(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	dm_error e = DM_ERROR_NULL;
 	int r;
 
-	r = bus_check_privileged(msg, "detach monitors", error);
+	r = bus_verify_polkit_async(msg, DYNMON_ACTION_MANAGE, "detach monitors", error);
 	if (r < 0)
 		return r;
+	if (r == 0)
+		return 1; /* polkit asked: dispatched again with its answer */
 	r = monitor_detach(mon, &e);
 	return reply(msg, r, &e, error);
 }
@@ -225,6 +231,9 @@ static int property_get_log_level(sd_bus *bus, const char *path, const char *int
 	return sd_bus_message_append(reply, "s", pcnlog_level_to_string(mon->log_level));
 }
 
+/* The LogLevel write filter_log_level_writes() let through, for the setter it reaches next. */
+static const sd_bus_message *log_level_write_granted;
+
 static int property_set_log_level(sd_bus *bus, const char *path, const char *interface,
 				  const char *property, sd_bus_message *value, void *userdata,
 				  sd_bus_error *error)
@@ -234,9 +243,10 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
 	const char *s;
 	int level, r;
 
-	r = bus_check_privileged(sd_bus_get_current_message(bus), "change the log level", error);
-	if (r < 0)
-		return r;
+	if (sd_bus_get_current_message(bus) != log_level_write_granted)
+		return sd_bus_error_set(error, DM_ERROR_PREFIX "PermissionDenied",
+					"A LogLevel write that no privilege check let through.");
+	log_level_write_granted = NULL;
 	r = sd_bus_message_read(value, "s", &s);
 	if (r < 0)
 		return r;
@@ -251,9 +261,9 @@ static int property_set_log_level(sd_bus *bus, const char *path, const char *int
 }
 
 /* Properties.Set of LogLevel that rebuilds the dataplane is answered when the compilation ends,
- * which a property setter cannot do: this filter takes it first. Anything it does not take
- * (no rebuild, a bad value, an unprivileged caller) goes on to the setter, which answers. */
-static int filter_set_log_level(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+ * which a property setter cannot do: filter_log_level_writes() hands it here once the caller is
+ * let through. Anything this does not take (no rebuild, a bad value) goes on to the setter. */
+static int take_log_level_rebuild(sd_bus_message *msg, void *userdata)
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error denied = SD_BUS_ERROR_NULL;
 	struct monitor *mon = NULL;
@@ -271,9 +281,9 @@ static int filter_set_log_level(sd_bus_message *msg, void *userdata, sd_bus_erro
 	if (r < 0 || !streq(interface, DYNMON_MONITOR_INTERFACE) || !streq(property, "LogLevel"))
 		return 0;
 	level = pcnlog_level_from_string(value);
-	if (level < 0 || level == mon->log_level ||
-	    bus_check_privileged(msg, "change the log level", &denied) < 0)
+	if (level < 0 || level == mon->log_level)
 		return 0;
+	log_level_write_granted = NULL;
 	r = monitor_set_log_level(mon, level, on_compiled_reply, sd_bus_message_ref(msg), &e);
 	if (r != 0) {
 		sd_bus_message_unref(msg);
@@ -420,6 +430,31 @@ static int property_get_read(sd_bus *bus, const char *path, const char *interfac
 				 property);
 }
 
+/* A property write cannot wait for polkit: sd-bus answers as soon as the setter returns. So a
+ * LogLevel write is checked here, before sd-bus dispatches it, as a method checks itself: when
+ * polkit is asked, the write is dispatched again with the answer. */
+static int filter_log_level_writes(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	const char *path = sd_bus_message_get_path(msg), *interface, *property;
+	int r;
+
+	if (!sd_bus_message_is_method_call(msg, "org.freedesktop.DBus.Properties", "Set") ||
+	    !path ||
+	    strncmp(path, DYNMON_MONITOR_PREFIX "/", strlen(DYNMON_MONITOR_PREFIX "/")) != 0)
+		return 0;
+	r = sd_bus_message_read(msg, "ss", &interface, &property);
+	(void)sd_bus_message_rewind(msg, true);
+	if (r < 0 || !streq(interface, DYNMON_MONITOR_INTERFACE) || !streq(property, "LogLevel"))
+		return 0;
+	r = bus_verify_polkit_async(msg, DYNMON_ACTION_MANAGE, "change the log level", error);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return 1; /* polkit asked: dispatched again with its answer */
+	log_level_write_granted = msg;
+	return take_log_level_rebuild(msg, userdata);
+}
+
 static const sd_bus_vtable monitor_vtable[] = {
     SD_BUS_VTABLE_START(0),
     SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -458,8 +493,8 @@ int bus_monitor_register(sd_bus *bus, struct manager *m)
 	r = sd_bus_add_fallback(bus, NULL, DYNMON_MONITOR_PREFIX, monitor_get_read, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to add the metrics reader: %m");
-	r = sd_bus_add_filter(bus, NULL, filter_set_log_level, m);
+	r = sd_bus_add_filter(bus, NULL, filter_log_level_writes, m);
 	if (r < 0)
-		return log_error_errno(r, "Failed to add the log level filter: %m");
+		return log_error_errno(r, "Failed to add the LogLevel write filter: %m");
 	return 0;
 }

@@ -12,10 +12,24 @@
 #define DYNMON_MANAGER_INTERFACE "org.polycube.Dynmon.Manager"
 #define DYNMON_MONITOR_INTERFACE "org.polycube.Dynmon.Monitor"
 
+/* The polkit actions (data/org.polycube.dynmon.policy). */
+#define DYNMON_ACTION_MANAGE "org.polycube.dynmon.manage"
+#define DYNMON_ACTION_INJECT "org.polycube.dynmon.inject"
+
 /* Turns a logic function's -errno and message into org.polycube.Dynmon.Error.*; returns r.
  * Consumes the message (dm_error_done). */
 int bus_set_error(sd_bus_error *ret_error, int r, dm_error *e);
 
-/* 0 when the sender may change things (root, CAP_NET_ADMIN or CAP_BPF), else a
- * PermissionDenied error naming `action`. */
-int bus_check_privileged(sd_bus_message *m, const char *action, sd_bus_error *ret_error);
+/* May the sender of method call m do `action` (`what`, in words, for the error)?
+ *   1   yes: root, a capability the bus vouches for, or polkit said yes to this very call;
+ *   0   polkit was asked; m will be dispatched again with the answer, so the handler returns 1
+ *       and replies nothing now (it runs again from the top, and this call then decides);
+ *   <0  no, ret_error set (PermissionDenied, or InteractiveAuthorizationRequired when polkit
+ *       would ask for a password and the caller did not allow interaction).
+ * Asynchronous like systemd's bus_verify_polkit_async(): the event loop never waits for polkit.
+ * With no polkit on the bus, only root passes. A handler asks about one action per call. */
+int bus_verify_polkit_async(sd_bus_message *m, const char *action, const char *what,
+			    sd_bus_error *ret_error);
+
+/* Forgets the questions in flight (the bus is closing). */
+void bus_polkit_flush(void);

@@ -163,33 +163,22 @@ assert_eq "CreateMonitor with loglevel of type int: InvalidArgument" "$ERR.Inval
 	"$DBUS_ERROR_NAME"
 
 # --- only the privileged may change it ---------------------------------------------------------
+# The bus lets the write through (the policy opens every call); dynmond refuses it itself: no
+# polkit runs on the tests' bus, so only root passes (e2e-polkit: a polkit that says yes).
 set_level "$QUIET" OFF
 DBUS_CALLER=as_nobody dbus_error "$QUIET" org.freedesktop.DBus.Properties.Set $MONITOR_IF \
 	LogLevel "<'TRACE'>"
-assert_eq "nobody: Properties.Set LogLevel is refused by the bus policy" \
-	"org.freedesktop.DBus.Error.AccessDenied" "$DBUS_ERROR_NAME"
+assert_eq "nobody: Properties.Set LogLevel is refused by dynmond" "$ERR.PermissionDenied" \
+	"$DBUS_ERROR_NAME"
 assert_rc "nobody: busctl set-property fails" 1 \
 	as_nobody busctl --address="$BUS_ADDR" set-property org.polycube.Dynmon "$QUIET" \
 	$MONITOR_IF LogLevel s TRACE
-assert_match "nobody: busctl says access denied" "[Aa]ccess denied" "$RUN_ERR"
+assert_match "nobody: busctl says why" "may change the log level" "$RUN_ERR"
 assert_eq "nobody: the level is unchanged" "OFF" "$(log_level "$QUIET")"
 assert_eq "nobody may read it" "OFF" \
 	"$(as_nobody busctl --address="$BUS_ADDR" --json=short get-property org.polycube.Dynmon \
 		"$QUIET" $MONITOR_IF LogLevel | "$PY" "$E2E_DIR/jsonpick.py" busctl)"
 assert_eq "nobody: still no dynmon_log map" "NTP_PACKETS_COU" "$(prog_maps "$VETH_A")"
-
-# On a bus that lets anyone send anything, dynmond refuses on its own.
-e2e_restart "$DYNMON_SOURCE_DIR/tests/dbus/org.polycube.Dynmon.permissive.conf"
-must dm add open
-OPEN=$(monitor_path open)
-DBUS_CALLER=as_nobody dbus_error "$OPEN" org.freedesktop.DBus.Properties.Set $MONITOR_IF \
-	LogLevel "<'TRACE'>"
-assert_eq "permissive bus, nobody: dynmond refuses to set LogLevel" "$ERR.PermissionDenied" \
-	"$DBUS_ERROR_NAME"
-assert_eq "permissive bus, nobody: the level is unchanged" "OFF" "$(log_level "$OPEN")"
-dbus_error "$OPEN" org.freedesktop.DBus.Properties.Set $MONITOR_IF LogLevel "<'TRACE'>"
-assert_eq "permissive bus, root: allowed" "<no error>" "$DBUS_ERROR_NAME"
-assert_eq "permissive bus, root: LogLevel TRACE" "TRACE" "$(log_level "$OPEN")"
 
 for sink in ntp reply other; do
 	stop_sink "$sink"

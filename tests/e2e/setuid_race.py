@@ -4,13 +4,13 @@
 D-Bus call on a connection whose recorded process has, by the time the call arrives, become a
 setuid-root program.
 
-  setuid_race.py BUS_SOCKET MONITOR_NAME SETUID_PROGRAM [--timeout S]
+  setuid_race.py BUS_SOCKET MONITOR_NAME SETUID_PROGRAM [--config JSON] [--timeout S]
 
 How: a child process P connects to the bus socket (so the bus records P's pid for the
 connection) and execs SETUID_PROGRAM (e.g. /usr/bin/passwd), which then blocks reading a
 password from a pipe that we hold. We, P's parent, share the connected socket: once /proc/P
 says euid 0, we authenticate, say Hello, check that the bus names P as our connection's process,
-and call Manager.CreateMonitor(MONITOR_NAME, {}). A daemon that reads the caller's euid or
+and call Manager.CreateMonitor(MONITOR_NAME, {}) ({"config": JSON} with --config). A daemon that reads the caller's euid or
 capabilities from /proc/<pid> at that moment (sd-bus "augmented" credentials) sees root. Then we
 close the pipe (the program reads EOF and exits) and reap P; P is killed, by its pid, only if it
 outlives the grace period. Nothing else is touched.
@@ -213,7 +213,20 @@ def wait_euid_root(pid, deadline):
     raise RaceError(f"/proc/{pid}/status never showed euid 0")
 
 
-def race(conn, pid, name):
+def create_monitor_args(name, config):
+    """CreateMonitor(s name, a{sv} options): options empty, or {"config": <config>} (which
+    asks for more than creating: injecting code). The dict's length is followed by the padding
+    to its entries' 8-byte alignment even when there are none."""
+    head = pad(wire_string(name), 4) + struct.pack("<I", 0)
+    start = len(pad(head, 8))
+    entries = b""
+    if config is not None:
+        entries = wire_string("config") + wire_signature("s")
+        entries += b"\0" * (-(start + len(entries)) % 4) + wire_string(config)
+    return pad(head[:-4] + struct.pack("<I", len(entries)), 8) + entries
+
+
+def race(conn, pid, name, config):
     conn.auth()
     body = conn.bus_call("Hello")
     unique = body[4:4 + struct.unpack_from("<I", body)[0]].decode()
@@ -222,9 +235,7 @@ def race(conn, pid, name):
     if bus_pid != pid:
         raise RaceError(f"the bus says {unique} is pid {bus_pid}, not the setuid child {pid}")
     log(f"the bus says {unique} is pid {pid}, the setuid program")
-    # CreateMonitor(s name, a{sv} options): an empty dict, whose length is followed by the
-    # padding to its entries' 8-byte alignment even though there are none.
-    args = pad(pad(wire_string(name), 4) + struct.pack("<I", 0), 8)
+    args = create_monitor_args(name, config)
     mtype, fields, _ = conn.call("org.polycube.Dynmon", "/org/polycube/Dynmon",
                                  "org.polycube.Dynmon.Manager", "CreateMonitor", "sa{sv}", args)
     return fields.get(FIELD_ERROR_NAME, "<unnamed error>") if mtype == ERROR else "<no error>"
@@ -247,6 +258,7 @@ def main():
     ap.add_argument("bus_socket")
     ap.add_argument("monitor_name")
     ap.add_argument("setuid_program")
+    ap.add_argument("--config", help="CreateMonitor's config option (JSON text)")
     ap.add_argument("--timeout", type=float, default=20.0, help="for the whole run, in seconds")
     args = ap.parse_args()
     deadline = time.monotonic() + args.timeout
@@ -263,7 +275,7 @@ def main():
         finally:
             os.close(stdin_r)
         wait_euid_root(pid, deadline)
-        result = race(Connection(sock, deadline), pid, args.monitor_name)
+        result = race(Connection(sock, deadline), pid, args.monitor_name, args.config)
         print(result, flush=True)
         return 0
     except (RaceError, OSError) as e:
