@@ -80,7 +80,8 @@ int do_help(sd_bus *bus, char **args)
 	       "     that is not UTF-8 text)\n"
 	       "  4  no such monitor, interface or metric (NoSuchMonitor,\n"
 	       "     NoSuchInterface)\n"
-	       "  5  permission denied (PermissionDenied, or the bus policy's AccessDenied)\n"
+	       "  5  permission denied (PermissionDenied, InteractiveAuthorizationRequired,\n"
+	       "     or the bus policy's AccessDenied)\n"
 	       "  6  dynmond not reachable (no system bus, or org.polycube.Dynmon has no\n"
 	       "     owner and cannot be activated)\n"
 	       "  7  state conflict (MonitorExists, NotAttached, Busy)\n");

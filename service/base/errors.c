@@ -23,8 +23,7 @@ const struct dm_error_entry dm_error_table[] = {
     {ENODEV, "NoSuchInterface", 404, "no network interface of that name exists"},
     {ENOTCONN, "NotAttached", 409, "the monitor is not attached to an interface"},
     {EBUSY, "Busy", 409, "the monitor or the interface is in use (already attached)"},
-    {EPERM, "PermissionDenied", 403,
-     "the caller lacks the privilege (root, CAP_NET_ADMIN or CAP_BPF)"},
+    {EPERM, "PermissionDenied", 403, "the caller is not root and polkit did not authorize it"},
     {EOPNOTSUPP, "NotSupported", 501, "the kernel, the driver or dynmon cannot do what was asked"},
     {ENOSPC, "StateNotSaved", 507,
      "the change could not be saved in the state directory (full, read-only), so it was not "
