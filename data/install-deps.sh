@@ -24,6 +24,12 @@ packages=(
 	iproute2 dbus-daemon systemd libglib2.0-bin util-linux procps passwd
 	# e2e-polkit: Debian's polkitd, run on the private bus
 	polkitd
+	# the man pages (scdoc) and tests/check-man.py (groff)
+	scdoc groff-base
+	# tests/check-completion.sh: zsh -n
+	zsh
+	# e2e-deb: the Debian package built, checked and installed into a debootstrap root
+	dpkg-dev debhelper lintian debootstrap
 	# script(1): the terminal that e2e-cli-metrics runs `dynmonctl watch` on
 	bsdutils
 	# e2e-systemd: a Debian 12 root (debootstrap) booted with systemd as PID 1 (systemd-nspawn)

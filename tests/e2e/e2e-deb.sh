@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The Debian package: `dpkg-buildpackage -b -us -uc` builds dynmon from a copy of the source
+# tree, lintian finds no error in it, and `apt-get install ./dynmon_*.deb` installs it into a
+# Debian 12 root made by debootstrap (not the test machine), where:
+#   - dynmond, dynmonctl and dynmon-injector run (--version) with the libraries apt installed;
+#   - every file the package promises is there (units, bus and polkit policies, headers,
+#     completions, man pages, examples);
+#   - systemd-analyze verify has nothing to say about the installed units;
+#   - purging removes every file again.
+#
+# The root is made once and kept in the build directory (DYNMON_BUILD_DIR/e2e-deb/debian12),
+# with dynmon's dependencies in it, so that apt installs the package without downloading
+# anything; every run puts an overlay of its own over it. The first run takes about 2 minutes
+# more (debootstrap); each run about 1.5 minutes (the package build: the whole project again).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+# The root's packages: a bus, systemd (systemd-analyze), and what the package depends on.
+ROOT_PACKAGES=systemd,dbus,clang,libbpf-dev,linux-libc-dev,libbpf1,libsystemd0,libnl-3-200,libnl-route-3-200,libjansson4,libmicrohttpd12,libcurl4
+ROOT_CACHE=$DYNMON_BUILD_DIR/e2e-deb
+ROOT_BASE=$ROOT_CACHE/debian12
+
+for tool in dpkg-buildpackage dh lintian debootstrap unshare flock; do
+	command -v "$tool" >/dev/null || die "missing tool: $tool (run data/install-deps.sh)"
+done
+e2e_require
+
+# apt_mirror: the Debian archive this machine's apt uses for bookworm (deb822 or one-line
+# sources), so that the test reaches no other host.
+apt_mirror() {
+	cat /etc/apt/sources.list.d/*.sources 2>/dev/null | "$PY" -c '
+import re, sys
+for stanza in re.split(r"\n\s*\n", sys.stdin.read()):
+    f = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
+    if "deb" in f.get("Types", "").split() and "bookworm" in f.get("Suites", "").split():
+        print(f["URIs"].split()[0]); break' && return 0
+	sed -nE 's/^deb\s+(\[[^]]*\]\s+)?(\S+)\s+bookworm\s.*/\2/p' /etc/apt/sources.list \
+		/etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1
+}
+
+# build_root: debootstrap into ROOT_BASE unless a complete root with these packages is there;
+# a lock keeps two runs from building it at once.
+build_root() {
+	local mirror log=$ROOT_CACHE/debootstrap.log start lock
+	mkdir -p "$ROOT_CACHE"
+	exec {lock}>"$ROOT_CACHE/lock"
+	flock "$lock"
+	if [[ $(cat "$ROOT_BASE/.dynmon-packages" 2>/dev/null) != "$ROOT_PACKAGES" ]]; then
+		mirror=$(apt_mirror)
+		[[ -n $mirror ]] || die "no Debian 12 (bookworm) mirror in /etc/apt/sources.list*"
+		say "building the Debian 12 root in $ROOT_BASE from $mirror (once; log: $log)"
+		rm -rf "$ROOT_BASE" "$ROOT_BASE.new"
+		start=$SECONDS
+		debootstrap --variant=minbase --include="$ROOT_PACKAGES" bookworm "$ROOT_BASE.new" \
+			"$mirror" >"$log" 2>&1 || {
+			tail -n 20 "$log" >&2
+			rm -rf "$ROOT_BASE.new"
+			die "debootstrap could not build the root (see $log)"
+		}
+		echo "$ROOT_PACKAGES" >"$ROOT_BASE.new/.dynmon-packages"
+		mv "$ROOT_BASE.new" "$ROOT_BASE"
+		say "the root took $((SECONDS - start)) s"
+	fi
+	exec {lock}>&-
+}
+
+e2e_tmpdir
+
+# ---- the package --------------------------------------------------------------------------------
+# dpkg-buildpackage writes next to the source tree: build from a copy, in TMPD.
+mkdir -p "$TMPD/pkg/dynmon"
+if git -C "$DYNMON_SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+	git -C "$DYNMON_SOURCE_DIR" ls-files -co --exclude-standard -z |
+		tar -C "$DYNMON_SOURCE_DIR" --null -T - -cf - | tar -C "$TMPD/pkg/dynmon" -xf -
+else
+	tar -C "$DYNMON_SOURCE_DIR" --exclude='./build*' -cf - . | tar -C "$TMPD/pkg/dynmon" -xf -
+fi
+start=$SECONDS
+(cd "$TMPD/pkg/dynmon" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
+	dpkg-buildpackage -b -us -uc >"$TMPD/dpkg-buildpackage.log" 2>&1) ||
+	die "dpkg-buildpackage failed: $(tail -n 30 "$TMPD/dpkg-buildpackage.log")"
+say "dpkg-buildpackage took $((SECONDS - start)) s"
+DEB=$(echo "$TMPD"/pkg/dynmon_*_amd64.deb)
+check "the package is built: $(basename "$DEB")" test -s "$DEB"
+check "lintian: no error" lintian --fail-on error \
+	"$TMPD"/pkg/dynmon_*.changes
+say "lintian: $(grep -c . <<<"$RUN_OUT") remarks (warnings and below) ${RUN_OUT:+$'\n'}$RUN_OUT"
+assert_match "Depends: the shared libraries (shlibs) and clang" \
+	'^ Depends: .*libbpf1.*libsystemd0.*clang' "$(dpkg-deb -I "$DEB")"
+
+# ---- installed into a Debian 12 root --------------------------------------------------------------
+build_root
+ROOT=$TMPD/root
+mkdir "$TMPD/upper" "$TMPD/work" "$ROOT"
+# The overlay lives in a mount namespace of the commands that use it: nothing stays mounted.
+cp "$DEB" "$TMPD/upper/"
+# in_root CMD...: runs CMD (a shell command) chrooted in this run's overlay of the root, with a
+# /proc of its own, in mount and PID namespaces that vanish with it.
+in_root() {
+	unshare --mount --pid --fork --propagation private sh -c '
+		mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$3" &&
+		mount -t proc proc "$3/proc" &&
+		exec chroot "$3" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			DEBIAN_FRONTEND=noninteractive sh -c "$4"' \
+		sh "$ROOT_BASE" "$TMPD" "$ROOT" "$1"
+}
+check "apt-get install ./$(basename "$DEB") into the root (no download: the root has the dependencies)" \
+	in_root "apt-get install -y --no-install-recommends -o Acquire::http::Proxy=none -o Acquire::Retries=0 /$(basename "$DEB")"
+check "dynmond --version runs in the root" in_root "dynmond --version"
+assert_match "dynmond --version names the package's version" \
+	"$(dpkg-deb -f "$DEB" Version | cut -d- -f1)" "$RUN_OUT"
+check "dynmonctl --version runs in the root" in_root "dynmonctl --version"
+check "dynmon-injector --version runs in the root" in_root "dynmon-injector --version"
+for f in /usr/lib/systemd/system/dynmond.service /usr/lib/systemd/system/dynmond.socket \
+	/usr/share/dbus-1/system.d/org.polycube.Dynmon.conf \
+	/usr/share/dbus-1/system-services/org.polycube.Dynmon.service \
+	/usr/share/dbus-1/interfaces/org.polycube.Dynmon.Manager.xml \
+	/usr/share/polkit-1/actions/org.polycube.dynmon.policy \
+	/usr/share/dynmon/include/dynmon.h /usr/share/dynmon/examples/packet_counter.json \
+	/usr/share/bash-completion/completions/dynmonctl /usr/share/zsh/vendor-completions/_dynmonctl \
+	/etc/NetworkManager/dispatcher.d/90-dynmon \
+	/usr/share/man/man8/dynmond.8.gz /usr/share/man/man1/dynmonctl.1.gz \
+	/usr/share/man/man1/dynmon-injector.1.gz /usr/share/man/man5/dynmon.json.5.gz \
+	/usr/share/man/man5/org.polycube.Dynmon.5.gz /usr/share/man/man7/dynmon-rest.7.gz; do
+	check "installed: $f" in_root "test -s $f"
+done
+check "systemd-analyze verify: the installed units" \
+	in_root "systemd-analyze verify /usr/lib/systemd/system/dynmond.service /usr/lib/systemd/system/dynmond.socket"
+assert_eq "systemd-analyze verify has nothing to say" "" "$RUN_OUT$RUN_ERR"
+check "the package enables and starts nothing" \
+	in_root "test ! -e /etc/systemd/system/multi-user.target.wants/dynmond.service"
+check "apt-get purge removes it, every file" \
+	in_root "apt-get purge -y dynmon && ! dpkg -s dynmon 2>/dev/null && test ! -e /usr/sbin/dynmond && test ! -e /usr/share/dynmon"
