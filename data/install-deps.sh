@@ -26,6 +26,8 @@ packages=(
 	polkitd
 	# the man pages (scdoc) and tests/check-man.py (groff)
 	scdoc groff-base
+	# e2e-desktop: the Python example (python3-dbus, with GLib's main loop)
+	python3-dbus python3-gi
 	# tests/check-completion.sh: zsh -n
 	zsh
 	# e2e-deb: the Debian package built, checked and installed into a debootstrap root
