@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include "build-config.h"
 #include "dynmonctl.h"
@@ -277,6 +278,9 @@ static int run(int argc, char *argv[])
 				strerror(-r));
 			return EXIT_UNREACHABLE;
 		}
+		/* Someone at a terminal can answer polkit's question (through the session's
+		 * authentication agent); a script cannot, and gets a refusal at once. */
+		(void)sd_bus_set_allow_interactive_authorization(bus, isatty(STDIN_FILENO));
 	}
 	return verb->run(bus, args);
 }

@@ -109,6 +109,14 @@ interactive "no rule, interactive: Inject refused (no agent to ask)" "$DENIED in
 	"$MON0" $MONITOR Inject s "$(<"$CONFIG")"
 assert_rc "no rule: dynmonctl attach as nobody exits 5" 5 ctl_nobody attach mon0 "$VETH_A"
 assert_rc "no rule: dynmonctl add as nobody exits 5" 5 ctl_nobody add mon9
+assert_match "no rule: dynmonctl without a terminal does not let polkit ask" \
+	"would ask for authentication to create monitors" "$RUN_ERR"
+# On a terminal dynmonctl allows interactive authorization: polkit then looks for an agent to
+# ask (none runs here), and the answer is a plain no.
+run as_nobody script -qec "$TMPD/nobody/dynmonctl add mon9" /dev/null
+assert_match "no rule: dynmonctl on a terminal lets polkit ask (no agent: refused)" \
+	"$DENIED create monitors\. polkit \(org.polycube.dynmon.manage\): authentication did not succeed" \
+	"$RUN_OUT"
 assert_eq "no rule: mon0 is still detached" "" \
 	"$(bus --json=short get-property org.polycube.Dynmon "$MON0" $MONITOR Interface |
 		"$PY" "$E2E_DIR/jsonpick.py" busctl)"

@@ -17,8 +17,8 @@
 #     interface and attaches when it appears;
 #   - without each capability of the bounding set, something breaks (drop-ins).
 #
-# The root is made once and kept in the build directory (DYNMON_BUILD_DIR/e2e-systemd/): about
-# 1.5 min and 730 MB; every run puts an overlay of its own over it, so the root stays clean.
+# The root is made once and kept in the build directory (lib.sh's debian12_root, shared with
+# e2e-deb): about 1.5 min and 730 MB; every run puts an overlay of its own over it.
 # nspawn runs as the issue found it must on a host whose PID 1 is not systemd: --keep-unit
 # --register=no (no machined), bpf and perf_event_open allowed (nspawn's own seccomp list leaves
 # them out), all capabilities, a network of its own, and this test's BPF file system at
@@ -30,11 +30,6 @@ source "$(dirname "$0")/lib.sh"
 # last tightened (2.4 with systemd 252; 2.1 until clang's child dropped to nobody, which takes
 # CAP_SETUID, CAP_SETGID and three @privileged calls): the test fails if a change makes it worse.
 MAX_EXPOSURE=2.4
-# What the root holds besides the minimal base: systemd and the bus; dynmond's and dynmonctl's
-# libraries (as `ldd` lists them; checked below); clang and the headers injected code includes.
-ROOT_PACKAGES=systemd,systemd-sysv,dbus,iproute2,libbpf1,libsystemd0,libnl-3-200,libnl-route-3-200,libjansson4,libmicrohttpd12,clang,libbpf-dev,linux-libc-dev
-ROOT_CACHE=$DYNMON_BUILD_DIR/e2e-systemd
-ROOT_BASE=$ROOT_CACHE/debian12
 EXAMPLE=/usr/local/share/dynmon/examples/packet_counter.json
 
 for tool in systemd-nspawn debootstrap nsenter meson curl flock; do
@@ -43,61 +38,10 @@ done
 e2e_require
 
 # ---------------------------------------------------------------------------------------------
-# The Debian 12 root, made once
+# The Debian 12 root, made once (lib.sh's debian12_root, shared with e2e-deb)
 
-# apt_mirror: the Debian archive this machine's apt uses for bookworm (deb822 .sources or
-# one-line sources.list), so that the test reaches no other host.
-apt_mirror() {
-	"$PY" - <<'EOF'
-import glob, re
-for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-    for stanza in re.split(r"\n\s*\n", open(path).read()):
-        fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
-        if "deb" in fields.get("Types", "").split() and "bookworm" in fields.get("Suites", "").split():
-            print(fields["URIs"].split()[0])
-            raise SystemExit
-for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
-        continue
-    for line in lines:
-        m = re.match(r"deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", line)
-        if m:
-            print(m.group(1))
-            raise SystemExit
-EOF
-}
-
-# build_root: debootstrap into ROOT_BASE unless a complete root with these packages is there.
-# A lock keeps two runs from building it at once; a failure says why and stops the test.
-build_root() {
-	local mirror log=$ROOT_CACHE/debootstrap.log start
-	mkdir -p "$ROOT_CACHE"
-	exec {lock}>"$ROOT_CACHE/lock"
-	flock "$lock"
-	if [[ $(cat "$ROOT_BASE/.dynmon-packages" 2>/dev/null) == "$ROOT_PACKAGES" ]]; then
-		exec {lock}>&-
-		return 0
-	fi
-	mirror=$(apt_mirror)
-	[[ -n $mirror ]] || die "no Debian 12 (bookworm) mirror in /etc/apt/sources.list*: cannot build the root"
-	say "building the Debian 12 root in $ROOT_BASE from $mirror (once; log: $log)"
-	rm -rf "$ROOT_BASE" "$ROOT_BASE.new"
-	start=$SECONDS
-	if ! debootstrap --variant=minbase --include="$ROOT_PACKAGES" bookworm "$ROOT_BASE.new" \
-		"$mirror" >"$log" 2>&1; then
-		tail -n 20 "$log" >&2
-		rm -rf "$ROOT_BASE.new"
-		die "debootstrap could not build the Debian 12 root from $mirror (see $log)"
-	fi
-	echo "$ROOT_PACKAGES" >"$ROOT_BASE.new/.dynmon-packages"
-	mv "$ROOT_BASE.new" "$ROOT_BASE"
-	say "the root took $((SECONDS - start)) s"
-	exec {lock}>&-
-}
-
-build_root
+debian12_root
+ROOT_BASE=$DEBIAN12_ROOT
 
 # ---------------------------------------------------------------------------------------------
 # This run's root (an overlay), dynmon installed into it, and the container
