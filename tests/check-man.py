@@ -92,14 +92,21 @@ def dbus_members():
 
 
 def routes():
+    """METHOD PATH of every entry of route.c's table; the path's macros (BASE, MONITOR...) are
+    string literals and other such macros, joined."""
     src = open(os.path.join(SOURCE, "service/rest/route.c")).read()
-    monitor = re.search(r'#define MONITOR "([^"]*)"', src).group(1)
-    out = []
-    for method, expr in re.findall(r'\{ROUTE_(GET|POST|PUT|DELETE),\s*([^,]*),', src):
-        path = "".join(monitor if part == "MONITOR" else part.strip('"')
-                       for part in re.findall(r'MONITOR|"[^"]*"', expr))
-        out.append(f"{method} {path}")
-    return out
+    macros = {}
+
+    def expand(expr):
+        return "".join(macros.get(part, part.strip('"'))
+                       for part in re.findall(r'[A-Z_]+|"[^"]*"', expr))
+
+    for name, expr in re.findall(r'^#define ([A-Z_]+) ((?:[A-Z_]+|"[^"]*"|\s)+)$', src, re.M):
+        macros[name] = expand(expr)
+    table = src[src.index("route_table[]"):]
+    table = table[:table.index("};")]
+    return [f"{method} {expand(expr)}"
+            for method, expr in re.findall(r'\{ROUTE_([A-Z]+),\s*([^,]*),', table)]
 
 
 def config_keywords():
