@@ -13,7 +13,7 @@ warning (-ww), and its text must name:
                          signal of dbus/*.xml
   dynmon-rest(7)         every route of service/rest/route.c (METHOD PATH), every HTTP status
                          of `dynmond --list-errors`
-  dynmon.json(5)         every member and keyword of the tables in service/config/config.c
+  dynmon.json(5)         every member and keyword of the tables in service/config/config*.c
 Prints one line per check; exits 1 if any failed.
 """
 import os
@@ -110,7 +110,9 @@ def routes():
 
 
 def config_keywords():
-    src = open(os.path.join(SOURCE, "service/config/config.c")).read()
+    cdir = os.path.join(SOURCE, "service/config")
+    src = "".join(open(os.path.join(cdir, f)).read() for f in sorted(os.listdir(cdir))
+                  if f.startswith("config") and f.endswith(".c"))
     words = []
     for body in re.findall(
             r"static const char \*const \w+_(?:members|label_names)\[\]\s*=\s*\{([^}]*)\}", src):
