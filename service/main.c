@@ -39,6 +39,8 @@ static void help(void)
 	       "                          socket passed by systemd is used instead\n"
 	       "  --rest-allow-writes     let REST create, inject, attach, detach and delete:\n"
 	       "                          whoever can reach the port can then load kernel code\n"
+	       "  --bpf-stats             have the kernel count the programs' runs and run time\n"
+	       "                          (dynmon_program_run* metrics; a few ns per packet)\n"
 	       "  --log-level=LEVEL       err, warning, notice, info (default) or debug\n"
 	       "  --list-errors           print the named errors and exit\n"
 	       "  --version               print the version and exit\n"
@@ -75,6 +77,7 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 		ARG_LOG_LEVEL,
 		ARG_LIST_ERRORS,
 		ARG_VERSION,
+		ARG_BPF_STATS,
 		ARG_STATE_DIR,
 		ARG_PIN_DIR,
 		ARG_REST_ADDRESS,
@@ -88,6 +91,7 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 	    {"rest-address", required_argument, NULL, ARG_REST_ADDRESS},
 	    {"rest-allow-writes", no_argument, NULL, ARG_REST_ALLOW_WRITES},
 	    {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
+	    {"bpf-stats", no_argument, NULL, ARG_BPF_STATS},
 	    {"list-errors", no_argument, NULL, ARG_LIST_ERRORS},
 	    {"version", no_argument, NULL, ARG_VERSION},
 	    {"help", no_argument, NULL, 'h'},
@@ -118,6 +122,9 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 			break;
 		case ARG_REST_ADDRESS:
 			o->rest_address = optarg;
+			break;
+		case ARG_BPF_STATS:
+			o->manager.bpf_stats = true;
 			break;
 		case ARG_REST_ALLOW_WRITES:
 			o->rest_allow_writes = true;

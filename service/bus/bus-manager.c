@@ -6,6 +6,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
+#include "selfmetrics.h"
 #include "pcnlog.h"
 
 struct bus_door {
@@ -188,9 +189,24 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 	return sd_bus_message_append(reply, "s", DYNMON_VERSION);
 }
 
+/* dynmon's own metrics, gathered at every Get (selfmetrics.h). */
+static int property_get_self_metrics(sd_bus *bus, const char *path, const char *interface,
+				     const char *property, sd_bus_message *reply, void *userdata,
+				     sd_bus_error *error)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = selfmetrics_document(userdata, &text);
+	if (r < 0)
+		return r;
+	return sd_bus_message_append(reply, "s", text);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
     SD_BUS_VTABLE_START(0),
     SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("SelfMetrics", "s", property_get_self_metrics, 0, 0),
     SD_BUS_METHOD_WITH_NAMES("CreateMonitor", "sa{sv}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
 			     "o", SD_BUS_PARAM(monitor), method_create_monitor,
 			     SD_BUS_VTABLE_UNPRIVILEGED),

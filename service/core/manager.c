@@ -9,6 +9,7 @@
 #include "link.h"
 #include "log.h"
 #include "manager.h"
+#include "selfmetrics.h"
 #include "pcnlog.h"
 #include "pin.h"
 #include "state.h"
@@ -56,7 +57,9 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	    .include_dir = o->bpf_include_dir,
 	    .multiarch_include = DYNMON_MULTIARCH_INCLUDE,
 	    .timeout_sec = o->compile_timeout_sec,
+	    .durations = &m->stats.compiles,
 	};
+	m->stats.bpf_stats_fd = -1;
 	dm_compiler_set_user(&m->compiler);
 
 	r = sd_event_default(&m->event);
@@ -85,6 +88,11 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	r = manager_setup_dirs(m, o);
 	if (r < 0)
 		return r;
+	if (o->bpf_stats) {
+		r = selfmetrics_enable_bpf_stats(m);
+		if (r < 0)
+			return log_error_errno(r, "Cannot turn the kernel's BPF statistics on: %m");
+	}
 	/* Subscribed before the monitors come back: no interface change in between is missed. */
 	r = link_watch_new(m->event, on_link, m, &m->links);
 	if (r < 0)
@@ -111,6 +119,8 @@ void manager_free(struct manager *m)
 	free(m->state_dir);
 	free(m->pin_dir);
 	dm_grace_free(m->grace);
+	if (m->stats.bpf_stats_fd >= 0)
+		close(m->stats.bpf_stats_fd);
 	free(m->observers);
 	if (m->nl)
 		nl_socket_free(m->nl);

@@ -6,6 +6,7 @@
 #include <systemd/sd-event.h>
 
 #include "compile.h"
+#include "durations.h"
 #include "monitor.h"
 
 struct nl_sock;
@@ -19,6 +20,14 @@ struct manager_options {
 	unsigned compile_timeout_sec;
 	const char *state_dir; /* NULL: $STATE_DIRECTORY, else /var/lib/dynmon (state.h) */
 	const char *pin_dir;   /* NULL: PIN_DEFAULT_DIR (pin.h); must be on a bpffs */
+	bool bpf_stats;	       /* the kernel's BPF run-time statistics on (selfmetrics.h) */
+};
+
+/* The daemon's counters for its own metrics (selfmetrics.h). */
+struct manager_stats {
+	struct dm_durations injects;  /* failures: injects that failed */
+	struct dm_durations compiles; /* each path's clang run */
+	int bpf_stats_fd;	      /* BPF_ENABLE_STATS while >= 0 */
 };
 
 struct manager {
@@ -39,6 +48,8 @@ struct manager {
 	char *pin_dir;		  /* where their maps are pinned (pin.h) */
 	bool restored;		  /* the saved monitors are back: saving may begin */
 	struct link_watch *links; /* interfaces that come and go (link.h) */
+
+	struct manager_stats stats;
 
 	const struct manager_observer **observers; /* the doors watching (manager_add_observer) */
 	size_t n_observers;

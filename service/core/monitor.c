@@ -7,6 +7,7 @@
 #include "readout.h"
 #include "swap.h"
 #include "monitor.h"
+#include "selfmetrics.h"
 #include "pcnlog.h"
 #include "pin.h"
 #include "state.h"
@@ -243,6 +244,8 @@ static int monitor_load_now(struct monitor *m, struct dm_config *config, int log
 struct monitor_build {
 	struct monitor *monitor;
 	struct dm_dataplane_build *build;
+	uint64_t start; /* dm_now_ns() */
+	bool inject;	/* monitor_inject()'s, counted in the injects' statistics */
 	int log_level;
 	monitor_done_fn done;
 	void *userdata;
@@ -309,6 +312,8 @@ static void on_built(int r, struct dm_dataplane *dp, dm_error *error, void *user
 			log_info("Monitor %s: dataplane injected.", m->name);
 		monitor_pin(m);
 	}
+	if (mb->inject)
+		dm_durations_observe(&m->manager->stats.injects, mb->start, r < 0);
 	mb->done(m, r, error, mb->userdata);
 	monitor_build_free(mb);
 }
@@ -331,8 +336,11 @@ static int monitor_build_start(struct monitor *m, struct dm_config *config, int 
 		dm_config_free(config);
 		return -ENOMEM;
 	}
-	*mb = (struct monitor_build){
-	    .monitor = m, .log_level = log_level, .done = done, .userdata = userdata};
+	*mb = (struct monitor_build){.monitor = m,
+				     .start = dm_now_ns(),
+				     .log_level = log_level,
+				     .done = done,
+				     .userdata = userdata};
 	r = dm_dataplane_build_start(&m->manager->compiler, m->manager->event, m->name,
 				     m->mode == DM_MODE_TC ? DM_HOOK_TC : DM_HOOK_XDP, log_level,
 				     config, keep_maps ? m->dataplane : NULL, NULL, on_built, mb,
@@ -363,6 +371,8 @@ void monitor_cancel_build(struct monitor *m, int r, const char *why)
 	m->build = NULL;
 	dm_dataplane_build_free(TAKE_PTR(mb->build));
 	dm_error_set(&e, r, "Monitor %s: %s", m->name, why);
+	if (mb->inject)
+		dm_durations_observe(&m->manager->stats.injects, mb->start, true);
 	mb->done(m, r, &e, mb->userdata);
 	dm_error_done(&e);
 	monitor_build_free(mb);
@@ -371,15 +381,20 @@ void monitor_cancel_build(struct monitor *m, int r, const char *why)
 int monitor_inject(struct monitor *m, const char *config_text, monitor_done_fn done, void *userdata,
 		   dm_error *error)
 {
+	uint64_t start = dm_now_ns();
 	struct dm_config *config = NULL;
 	int r;
 
 	if (m->build)
 		return monitor_busy(m, error);
 	r = dm_config_parse(config_text, &config, error);
+	if (r >= 0)
+		r = monitor_build_start(m, config, m->log_level, false, done, userdata, error);
 	if (r < 0)
-		return r;
-	return monitor_build_start(m, config, m->log_level, false, done, userdata, error);
+		dm_durations_observe(&m->manager->stats.injects, start, true);
+	else if (m->build)
+		m->build->inject = true;
+	return r;
 }
 
 int monitor_set_log_level(struct monitor *m, int level, monitor_done_fn done, void *userdata,
@@ -759,6 +774,8 @@ json_t *monitor_config_json(const struct monitor *m)
 /* A read under way: what it asked, copied (the caller's may be gone when the worker is done),
  * and the dataplane it reads. */
 struct read_job {
+	struct manager *manager;
+	uint64_t start;		 /* dm_now_ns(), for the monitor's read statistics */
 	struct dm_dataplane *dp; /* a reference; NULL before any injection */
 	struct dm_grace *grace;
 	char *monitor; /* for messages */
@@ -808,6 +825,8 @@ static int read_job_new(struct monitor *m, const struct monitor_read_what *what,
 	if (!j)
 		return -ENOMEM;
 	*j = (struct read_job){
+	    .manager = m->manager,
+	    .start = dm_now_ns(),
 	    .dp = m->dataplane ? dm_dataplane_ref(m->dataplane) : NULL,
 	    .grace = m->manager->grace,
 	    .monitor = strdup(m->name),
@@ -878,6 +897,7 @@ static void read_job_finish(void *userdata, int r)
 {
 	struct read_job *j = userdata;
 	dm_error e = DM_ERROR_NULL;
+	struct monitor *mon;
 	char *text = NULL;
 
 	if (r < 0)
@@ -887,6 +907,9 @@ static void read_job_finish(void *userdata, int r)
 		r = render_openmetrics(j, &text, &e);
 	else
 		r = render_json(j, &text, &e);
+	mon = manager_find_monitor(j->manager, j->monitor); /* gone meanwhile: not counted */
+	if (mon)
+		monitor_stats_read(mon, j->start, r);
 	j->done(r, text, &e, j->userdata);
 	dm_error_done(&e);
 	read_job_free(j);

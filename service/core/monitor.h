@@ -33,6 +33,12 @@ enum monitor_state {
 	_MONITOR_STATE_MAX,
 };
 
+/* Reads of a monitor's metrics, for dynmon's own metrics (selfmetrics.h). */
+struct monitor_stats {
+	uint64_t reads, read_failures;
+	uint64_t read_ns; /* all reads' time, the kernel's and the rendering's */
+};
+
 struct monitor {
 	struct manager *manager;
 	char *name;
@@ -49,6 +55,7 @@ struct monitor {
 	bool clsact_created;		 /* dynmon added the qdisc, so dynmon removes it */
 	bool hooked[_DM_PATH_MAX];	 /* a filter of ours sits on the path's hook */
 	struct tc_slot tc[_DM_PATH_MAX]; /* where, on tc */
+	struct monitor_stats stats;
 };
 
 const char *dm_mode_to_string(enum dm_mode m);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "compile.h"
+#include "durations.h"
 #include "includes.h"
 #include "log.h"
 
@@ -45,6 +46,7 @@ struct dm_compile_job {
 	sd_event_source *timer_source;
 	dm_compile_done_fn done;
 	void *userdata;
+	uint64_t start; /* dm_now_ns() */
 };
 
 static int memfd_with(const char *name, const char *data)
@@ -287,8 +289,12 @@ static int job_new(const struct dm_compiler *c, const char *unit_name, struct dm
 
 	if (!j)
 		return -ENOMEM;
-	*j = (struct dm_compile_job){
-	    .compiler = c, .pidfd = -1, .out_fd = -1, .err_fd = -1, .unit_name = strdup(unit_name)};
+	*j = (struct dm_compile_job){.compiler = c,
+				     .pidfd = -1,
+				     .out_fd = -1,
+				     .err_fd = -1,
+				     .unit_name = strdup(unit_name),
+				     .start = dm_now_ns()};
 	if (!j->unit_name) {
 		free(j);
 		return -ENOMEM;
@@ -307,6 +313,7 @@ static void job_complete(struct dm_compile_job *j, bool timed_out)
 	j->exit_source = sd_event_source_disable_unref(j->exit_source);
 	j->timer_source = sd_event_source_disable_unref(j->timer_source);
 	r = job_finish(j, timed_out, &elf, &size, &e);
+	dm_durations_observe(j->compiler->durations, j->start, r < 0);
 	/* `done` may free the job. */
 	j->done(r, elf, size, &e, j->userdata);
 	dm_error_done(&e);
@@ -371,5 +378,7 @@ int dm_compile(const struct dm_compiler *c, const char *code, const char *unit_n
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return dm_error_set(error, -errno, "Cannot wait for the compiler: %m");
-	return job_finish(j, r == 0, ret_object, ret_size, error);
+	r = job_finish(j, r == 0, ret_object, ret_size, error);
+	dm_durations_observe(c->durations, j->start, r < 0);
+	return r;
 }

@@ -17,6 +17,8 @@
 #define DM_COMPILE_MEMORY_MAX (1024ULL * 1024 * 1024) /* address space */
 #define DM_COMPILE_OUTPUT_MAX (64ULL * 1024 * 1024)   /* any file it writes: the object */
 
+struct dm_durations;
+
 struct dm_compiler {
 	const char *clang;	       /* the compiler binary */
 	const char *include_dir;       /* dynmon's compatibility headers (bpf/include) */
@@ -27,6 +29,8 @@ struct dm_compiler {
 	 * read. */
 	uid_t uid;
 	gid_t gid;
+	struct dm_durations
+	    *durations; /* each compile counted there (selfmetrics.h); may be NULL */
 };
 
 /* Fills in the unprivileged user (the uid and gid of "nobody", 65534 when there is none). */

@@ -68,14 +68,25 @@ struct dm_dataplane *dm_dataplane_ref(struct dm_dataplane *dp)
 	return dp;
 }
 
+static void object_close(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	if (!obj)
+		return;
+	bpf_object__for_each_map (map, obj)
+		dm_map_forget(map);
+	bpf_object__close(obj);
+}
+
 void dm_dataplane_unref(struct dm_dataplane *dp)
 {
 	if (!dp || --dp->n_ref > 0)
 		return;
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		pivot_bpf__destroy(dp->paths[p].pivot);
-		bpf_object__close(dp->paths[p].obj_b);
-		bpf_object__close(dp->paths[p].obj);
+		object_close(dp->paths[p].obj_b);
+		object_close(dp->paths[p].obj);
 	}
 	dm_config_free(dp->config);
 	pthread_mutex_destroy(&dp->swap_lock);

@@ -3,6 +3,7 @@
  * element where it does not, and the emptying that empty-on-read asks for. */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,6 +412,70 @@ static void snapshot_set_btf(struct dm_map_snapshot *s, const struct bpf_map *ma
 		s->value_type_id = bpf_map__btf_value_type_id(map);
 }
 
+/* ---- How full the maps were when last read -------------------------------------------------- */
+
+/* The kernel tells no map's number of entries but by reading it: what the last read counted is
+ * kept here for dynmon's own metrics. Reads run on the event loop and in the worker. */
+static struct map_count {
+	const struct bpf_map *map;
+	size_t entries;
+} * counts;
+static size_t n_counts;
+static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note_entries(const struct bpf_map *map, size_t entries)
+{
+	struct map_count *c;
+
+	if (bpf_map__type(map) == BPF_MAP_TYPE_ARRAY ||
+	    bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY)
+		return; /* always full */
+	pthread_mutex_lock(&counts_lock);
+	for (size_t i = 0; i < n_counts; i++)
+		if (counts[i].map == map) {
+			counts[i].entries = entries;
+			goto out;
+		}
+	c = reallocarray(counts, n_counts + 1, sizeof(*counts));
+	if (c) {
+		counts = c;
+		counts[n_counts++] = (struct map_count){map, entries};
+	}
+out:
+	pthread_mutex_unlock(&counts_lock);
+}
+
+bool dm_map_last_entries(const struct bpf_map *map, size_t *ret)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&counts_lock);
+	for (size_t i = 0; i < n_counts && !found; i++)
+		if (counts[i].map == map) {
+			*ret = counts[i].entries;
+			found = true;
+		}
+	pthread_mutex_unlock(&counts_lock);
+	return found;
+}
+
+void dm_map_forget(const struct bpf_map *map)
+{
+	pthread_mutex_lock(&counts_lock);
+	for (size_t i = 0; i < n_counts; i++)
+		if (counts[i].map == map) {
+			counts[i] = counts[--n_counts];
+			break;
+		}
+	if (n_counts == 0) {
+		free(counts);
+		counts = NULL;
+	}
+	pthread_mutex_unlock(&counts_lock);
+}
+
+/* ---- Reads -------------------------------------------------------------------------------- */
+
 int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool empty,
 			 struct dm_map_snapshot **ret)
 {
@@ -426,8 +491,24 @@ int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool 
 		return k;
 
 	snapshot_set_btf(s, map, btf);
+	note_entries(map, s->n_entries);
 	*ret = s;
 	return 0;
+}
+
+/* A chunked read's callback, counting the entries on the way. */
+struct chunk_counter {
+	dm_map_chunk_fn fn;
+	void *userdata;
+	size_t entries;
+};
+
+static int count_chunk(const struct dm_map_snapshot *chunk, void *userdata)
+{
+	struct chunk_counter *c = userdata;
+
+	c->entries += chunk->n_entries;
+	return c->fn(chunk, c->userdata);
 }
 
 int dm_map_snapshot_shape(const struct bpf_map *map, const struct btf *btf,
@@ -461,7 +542,8 @@ int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool em
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *whole = NULL;
 	struct bpf_map_info info = {};
 	uint32_t len = sizeof(info);
-	struct reader r = {.empty = empty, .chunk_fn = fn, .userdata = userdata};
+	struct chunk_counter counter = {fn, userdata, 0};
+	struct reader r = {.empty = empty, .chunk_fn = count_chunk, .userdata = &counter};
 	int k;
 
 	r.fd = bpf_map__fd(map);
@@ -483,6 +565,8 @@ int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool em
 	snapshot_set_btf(whole, map, btf);
 	k = read_hash(&r);
 	if (k >= 0 && whole->n_entries > 0)
-		k = fn(whole, userdata);
+		k = count_chunk(whole, &counter);
+	if (k >= 0)
+		note_entries(map, counter.entries);
 	return k;
 }

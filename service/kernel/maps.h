@@ -40,5 +40,10 @@ typedef int (*dm_map_chunk_fn)(const struct dm_map_snapshot *chunk, void *userda
 int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool empty,
 		       dm_map_chunk_fn fn, void *userdata);
 
+/* How many entries the last read of `map` found (every map but arrays, which are always full):
+ * false when it was never read. dm_map_forget() when the map goes. */
+bool dm_map_last_entries(const struct bpf_map *map, size_t *ret);
+void dm_map_forget(const struct bpf_map *map);
+
 /* For tests only: read element by element, as on kernels without batch operations. */
 extern bool dm_maps_no_batch;

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sys/eventfd.h>
 
+#include "durations.h"
 #include "log.h"
 #include "swap.h"
 #include "util.h"
@@ -10,6 +11,7 @@
 struct dm_grace {
 	int outer_fd; /* ARRAY_OF_MAPS with one slot */
 	int inner_fd; /* what goes in the slot, again and again */
+	struct dm_durations waits;
 };
 
 int dm_grace_new(struct dm_grace **ret)
@@ -25,7 +27,7 @@ int dm_grace_new(struct dm_grace **ret)
 	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "dm_grace", 4, 4, 1, &opts);
 	if (outer < 0)
 		return -errno;
-	g = malloc(sizeof(*g));
+	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	g->outer_fd = TAKE_FD(outer);
@@ -36,9 +38,18 @@ int dm_grace_new(struct dm_grace **ret)
 
 int dm_grace_wait(struct dm_grace *g)
 {
+	uint64_t start = dm_now_ns();
 	__u32 key = 0;
+	int r;
 
-	return bpf_map_update_elem(g->outer_fd, &key, &g->inner_fd, BPF_ANY) < 0 ? -errno : 0;
+	r = bpf_map_update_elem(g->outer_fd, &key, &g->inner_fd, BPF_ANY) < 0 ? -errno : 0;
+	dm_durations_observe(&g->waits, start, r < 0);
+	return r;
+}
+
+const struct dm_durations *dm_grace_durations(const struct dm_grace *g)
+{
+	return &g->waits;
 }
 
 void dm_grace_free(struct dm_grace *g)

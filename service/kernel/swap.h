@@ -14,6 +14,9 @@ struct dm_grace;
 int dm_grace_new(struct dm_grace **ret);
 int dm_grace_wait(struct dm_grace *g); /* blocking; thread-safe */
 void dm_grace_free(struct dm_grace *g);
+/* How long the waits took (dynmon's own metrics). */
+struct dm_durations;
+const struct dm_durations *dm_grace_durations(const struct dm_grace *g);
 
 /* One thread that runs jobs in order; each job's `done` then runs on the event loop. */
 struct dm_worker;

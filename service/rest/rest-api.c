@@ -9,6 +9,7 @@
 #include "pcnlog.h"
 #include "polycube.h"
 #include "rest-api.h"
+#include "selfmetrics.h"
 
 /* ---- Request bodies ------------------------------------------------------------------------ */
 
@@ -620,6 +621,25 @@ static void part_failed(struct scrape_part *p, int r, dm_error *e)
 			  e && e->message ? e->message : strerror(-r));
 }
 
+/* dynmon's own families, after the monitors'. */
+static int scrape_add_self(struct scrape *sc, struct om_families *fs)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	f = open_memstream(&text, &size);
+	if (!f)
+		return -ENOMEM;
+	r = selfmetrics_write(rest_request_manager(sc->req), f);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = om_families_add(fs, text, NULL);
+	return r;
+}
+
 /* One document, each family once though several monitors export it. */
 static int scrape_document(struct scrape *sc, char **ret)
 {
@@ -640,6 +660,8 @@ static int scrape_document(struct scrape *sc, char **ret)
 			    "same name does not have, left out of /metrics.",
 			    sc->parts[i].monitor, dropped);
 	}
+	if (r >= 0)
+		r = scrape_add_self(sc, fs);
 	if (r < 0)
 		return r;
 	f = open_memstream(&text, &size);

@@ -419,6 +419,8 @@ assert_eq "socket activation: the first request starts dynmond, which answers it
 	"$HTTP_STATUS $HTTP_BODY"
 assert_eq "the process is dynmond now" "dynmond" "$(ps -o comm= -p "$DAEMON_PID")"
 http_port "$PORT_SA" GET /metrics -H 'Accept: application/openmetrics-text'
-assert_eq "it serves /metrics on the passed socket" "200 # EOF" "$HTTP_STATUS $HTTP_BODY"
+assert_eq "it serves /metrics on the passed socket: no monitor, dynmon's own families" \
+	"200 # TYPE dynmon_build_info gauge # EOF" \
+	"$HTTP_STATUS $(head -n 1 <<<"$HTTP_BODY") $(tail -n 1 <<<"$HTTP_BODY")"
 http GET "$M"
 assert_eq "it did not bind its --rest-address" "000" "$HTTP_STATUS"
