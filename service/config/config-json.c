@@ -143,6 +143,9 @@ static int extensions_to_json(const struct dm_metric_config *m, json_t *o)
 			 strv_to_json(m->value_fields, m->n_value_fields)) < 0 ||
 	    set_optional(o, "per-cpu", m->per_cpu_given,
 			 json_string(dm_per_cpu_to_string(m->per_cpu))) < 0 ||
+	    set_optional(o, "max-series", m->max_series_given, json_integer(m->max_series)) < 0 ||
+	    set_optional(o, "top-k", m->top_k > 0, json_integer(m->top_k)) < 0 ||
+	    set_optional(o, "top-k-by", m->top_k_by, json_string(strempty(m->top_k_by))) < 0 ||
 	    set_optional(o, "histogram", m->histogram,
 			 m->histogram ? histogram_to_json(m->histogram) : json_null()) < 0 ||
 	    set_optional(o, "summary", m->summary,

@@ -15,9 +15,10 @@ static const char *const metric_members[] = {"name", "map-name", "extraction-opt
 					     "open-metrics-metadata", NULL};
 static const char *const extraction_members[] = {"empty-on-read", "swap-on-read",
 						 "network-byte-order", NULL};
-static const char *const metadata_members[] = {
-    "help",	    "type",    "labels",    "unit",    "key-labels",
-    "value-fields", "per-cpu", "histogram", "summary", NULL};
+static const char *const metadata_members[] = {"help",	     "type",	     "labels",	"unit",
+					       "key-labels", "value-fields", "per-cpu", "histogram",
+					       "summary",    "max-series",   "top-k",	"top-k-by",
+					       NULL};
 static const char *const label_members[] = {"name", "value", NULL};
 static const char *const key_label_members[] = {"field", "label", "decoder", "map", NULL};
 static const char *const histogram_members[] = {
@@ -532,12 +533,36 @@ static int parse_unit(json_t *meta, const struct cfg_place *at, struct dm_metric
 	return cfg_dup_string(unit, &m->unit, e);
 }
 
+/* The series budget; that top-k-by names a number of the value is checked with the BTF. */
+static int parse_budget(json_t *meta, const struct cfg_place *at, struct dm_metric_config *m,
+			dm_error *e)
+{
+	int64_t max_series = -1, top_k = 0;
+	int r;
+
+	r = cfg_get_integer(meta, at, "max-series", 0, INT32_MAX, &max_series, e);
+	if (r >= 0)
+		r = cfg_get_integer(meta, at, "top-k", 1, INT32_MAX, &top_k, e);
+	if (r >= 0)
+		r = cfg_get_field_path(meta, at, "top-k-by", &m->top_k_by, e);
+	if (r < 0)
+		return r;
+	if (m->top_k_by && top_k == 0)
+		return cfg_bad(e, MEMBER(at, "top-k-by"), "only with top-k");
+	m->max_series_given = max_series >= 0;
+	m->max_series = max_series >= 0 ? max_series : 0;
+	m->top_k = top_k;
+	return 0;
+}
+
 static int parse_extensions(json_t *meta, const struct cfg_place *at, struct dm_metric_config *m,
 			    dm_error *e)
 {
 	int per_cpu = -1, r;
 
 	r = parse_unit(meta, at, m, e);
+	if (r >= 0)
+		r = parse_budget(meta, at, m, e);
 	if (r >= 0)
 		r = parse_key_labels(meta, at, m, e);
 	if (r >= 0)

@@ -178,6 +178,7 @@ static void metric_config_clear(struct dm_metric_config *m)
 	for (size_t i = 0; i < m->n_value_fields; i++)
 		free(m->value_fields[i]);
 	free(m->value_fields);
+	free(m->top_k_by);
 	histogram_config_free(m->histogram);
 	summary_config_free(m->summary);
 }

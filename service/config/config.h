@@ -135,7 +135,18 @@ struct dm_metric_config {
 	enum dm_per_cpu per_cpu;
 	struct dm_histogram_config *histogram; /* set for type histogram */
 	struct dm_summary_config *summary;     /* set when given */
+	/* The series budget (docs/OPENMETRICS.md): at most max_series entries exported, the rest
+	 * folded into one __overflow__ sample per family; 0 is no limit. Unless given,
+	 * DM_DEFAULT_MAX_SERIES. top_k (0: none) keeps the heaviest entries by top_k_by (a value
+	 * field; NULL: the first family's). */
+	bool max_series_given;
+	uint32_t max_series;
+	uint32_t top_k;
+	char *top_k_by;
 };
+
+/* The series budget of a metric that sets none. */
+#define DM_DEFAULT_MAX_SERIES 10000
 
 struct dm_path_config {
 	bool present; /* false for an absent or empty ({}) path */

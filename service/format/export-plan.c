@@ -663,6 +663,30 @@ static int plan_shape(struct dm_export *x, const struct dm_metric_config *m, con
 	return -EINVAL;
 }
 
+/* The series budget: top-k ranks the entries of a hash by one number of their value. */
+static int plan_budget(struct dm_export *x, const struct dm_metric_config *m, dm_error *e)
+{
+	int r;
+
+	x->limit = m->max_series_given ? m->max_series : DM_DEFAULT_MAX_SERIES;
+	if (m->top_k == 0)
+		return 0;
+	if (x->shape != SHAPE_VALUES || x->element != ELEMENT_KEY)
+		return fail(e, m, "top-k ranks the entries of a hash map of counters or gauges");
+	x->top_k = true;
+	x->limit = x->limit > 0 ? MIN(x->limit, (size_t)m->top_k) : m->top_k;
+	if (!m->top_k_by) {
+		x->top_by = x->families[0].value;
+		return 0;
+	}
+	if (dm_field_is_number(&x->value))
+		return fail(e, m, "top-k-by: the value is a number, not a struct");
+	r = find_field(&x->value, m->top_k_by, "value", m, &x->top_by, e);
+	if (r >= 0 && !dm_field_is_number(&x->top_by))
+		return fail(e, m, "top-k-by: field \"%s\" is not a number", m->top_k_by);
+	return r;
+}
+
 /* OpenMetrics: a unit "MUST be a suffix of the MetricFamily name separated by an underscore". */
 static int check_unit(const struct dm_export *x, const struct dm_metric_config *m, dm_error *e)
 {
@@ -687,8 +711,9 @@ static size_t labels_max(const struct dm_export *x)
 	size_t n = x->fixed_len + sizeof(",cpu=\"4294967295\"");
 
 	for (size_t i = 0; i < x->n_labels; i++)
-		n += strlen(x->labels[i].name) + sizeof(",=\"\"") + x->labels[i].max_len;
-	return n;
+		n += strlen(x->labels[i].name) + sizeof(",=\"\"") +
+		     MAX(x->labels[i].max_len, sizeof(DM_OVERFLOW_LABEL));
+	return n + sizeof(DM_OVERFLOW_LABEL); /* cpu="__overflow__" */
 }
 
 static enum shape shape_of(const struct dm_metric_config *m)
@@ -737,6 +762,8 @@ static int plan_new(struct dm_export *x, const struct dm_export_types *t,
 		r = plan_fixed_labels(x, m, e);
 	if (r >= 0)
 		r = check_unit(x, m, e);
+	if (r >= 0)
+		r = plan_budget(x, m, e);
 	x->labels_max = labels_max(x);
 	return r;
 }

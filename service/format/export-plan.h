@@ -7,6 +7,7 @@
 #include "fields.h"
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* A label taken from each entry: a key field, the whole key, or the entry's index. */
 struct key_label {
@@ -73,4 +74,20 @@ struct dm_export {
 	bool has_sum;
 	struct quantile *quantiles;
 	size_t n_quantiles;
+
+	/* The series budget (export-budget.c): at most `limit` entries (0: all), the rest folded
+	 * into one __overflow__ sample per family; with top_k, the heaviest by `top_by`. */
+	size_t limit;
+	bool top_k;
+	struct dm_field top_by;
 };
+
+/* The label value of the sample that folded entries add up to. */
+#define DM_OVERFLOW_LABEL "__overflow__"
+
+/* Which entries of `s` the budget folds: *ret_fold (NULL when none) has one byte per entry, 1
+ * for folded; *ret_n_folded counts them. */
+int dm_budget_select(const struct dm_export *x, const struct dm_map_snapshot *s, uint8_t **ret_fold,
+		     size_t *ret_n_folded);
+/* Remembers the folds of a rendering of metric `m` for dm_export_folded(). */
+void dm_budget_note(const struct dm_metric_config *m, size_t n_folded);

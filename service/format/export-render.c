@@ -24,6 +24,9 @@ struct render {
 	char *labels; /* scratch: an entry's labels */
 	size_t line_max;
 	struct dm_ifname_cache ifnames;
+	/* the series budget: entries folded into one __overflow__ sample per family */
+	uint8_t *fold; /* one byte per entry, 1 when folded; NULL when none is */
+	size_t n_folded;
 	/* histograms */
 	uint32_t n_buckets;
 	uint64_t *counts;
@@ -37,6 +40,12 @@ static void render_done(struct render *rd)
 	free(rd->labels);
 	free(rd->counts);
 	free(rd->le);
+	free(rd->fold);
+}
+
+static bool folded(const struct render *rd, size_t i)
+{
+	return rd->fold && rd->fold[i];
 }
 
 static char *format_value(char *p, const struct dm_number *v)
@@ -113,6 +122,25 @@ static size_t entry_labels(struct render *rd, size_t i, int cpu)
 	return p - start;
 }
 
+/* The labels of the overflow sample into rd->labels: every label an entry has of its own (key,
+ * index, cpu) reads __overflow__. Returns their length. */
+static size_t overflow_labels(struct render *rd)
+{
+	const struct dm_export *x = rd->x;
+	char *start = rd->labels, *p = start;
+
+	p = mempcpy(p, x->fixed, x->fixed_len);
+	for (size_t k = 0; rd->own_labels && k < x->n_labels; k++)
+		p = stpcpy(
+		    mempcpy(separate(p, start), x->labels[k].prefix, x->labels[k].prefix_len),
+		    DM_OVERFLOW_LABEL "\"");
+	if (x->cpu_label)
+		p = stpcpy(separate(p, start), "cpu=\"" DM_OVERFLOW_LABEL "\"");
+	if (rd->extra_len > 0)
+		p = mempcpy(separate(p, start), rd->extra, rd->extra_len);
+	return p - start;
+}
+
 static void number_add(struct dm_number *sum, const struct dm_number *x)
 {
 	switch (sum->kind) {
@@ -177,10 +205,24 @@ static int write_values(struct render *rd)
 	for (size_t k = 0; k < x->n_families; k++) {
 		const struct value_family *f = &x->families[k];
 
+		struct dm_number over = {.kind = DM_NUMBER_U64};
+		bool first = true;
+
 		r = write_descriptor(rd, f->name);
 		if (r < 0)
 			return r;
-		for (size_t i = 0; i < rd->s->n_entries; i++)
+		for (size_t i = 0; i < rd->s->n_entries; i++) {
+			if (folded(rd, i)) {
+				struct dm_number v;
+
+				entry_number(rd, &f->value, i, -1, &v);
+				if (first)
+					over = v;
+				else
+					number_add(&over, &v);
+				first = false;
+				continue;
+			}
 			for (int cpu = first_cpu(rd); cpu != INT32_MIN; cpu = next_cpu(rd, cpu)) {
 				struct dm_number v;
 				size_t n = entry_labels(rd, i, cpu);
@@ -190,6 +232,13 @@ static int write_values(struct render *rd)
 				if (r < 0)
 					return r;
 			}
+		}
+		if (rd->n_folded > 0) {
+			r = write_line(rd, f->name, suffix, rd->labels, overflow_labels(rd), NULL,
+				       &over);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -300,33 +349,57 @@ static int write_bucket_entries(struct render *rd)
 	return 0;
 }
 
-/* Entries holding a whole histogram each: the array's elements are the buckets. */
-static int write_bucket_arrays(struct render *rd)
+/* Adds entry i's buckets (of `cpu`, or all CPUs) to rd->counts, its sum to *sum. */
+static void count_bucket_array(struct render *rd, size_t i, int cpu, struct dm_number *sum,
+			       bool first)
 {
 	const struct dm_export *x = rd->x;
+	struct dm_number v;
+
+	for (uint32_t b = 0; b < x->bucket.n_elems; b++) {
+		struct dm_field elem = x->first_bucket;
+
+		elem.bit_offset += 8 * b * x->bucket.elem_size;
+		entry_number(rd, &elem, i, cpu, &v);
+		rd->counts[b < rd->n_buckets ? b : rd->n_buckets - 1] += as_count(&v);
+	}
+	if (!x->has_sum)
+		return;
+	entry_number(rd, &x->sum, i, cpu, &v);
+	if (first)
+		*sum = v;
+	else
+		number_add(sum, &v);
+}
+
+/* Entries holding a whole histogram each: the array's elements are the buckets. Folded ones
+ * add up to one overflow histogram, written last. */
+static int write_bucket_arrays(struct render *rd)
+{
+	struct dm_number sum = {.kind = DM_NUMBER_U64};
+	bool first = true;
+	int r;
 
 	for (size_t i = 0; i < rd->s->n_entries; i++)
-		for (int cpu = first_cpu(rd); cpu != INT32_MIN; cpu = next_cpu(rd, cpu)) {
-			struct dm_number sum = {.kind = DM_NUMBER_U64}, v;
+		for (int cpu = first_cpu(rd); !folded(rd, i) && cpu != INT32_MIN;
+		     cpu = next_cpu(rd, cpu)) {
 			size_t labels_len = entry_labels(rd, i, cpu);
-			int r;
 
 			memset(rd->counts, 0, rd->n_buckets * sizeof(*rd->counts));
-			for (uint32_t b = 0; b < x->bucket.n_elems; b++) {
-				struct dm_field elem = x->first_bucket;
-
-				elem.bit_offset += 8 * b * x->bucket.elem_size;
-				entry_number(rd, &elem, i, cpu, &v);
-				rd->counts[b < rd->n_buckets ? b : rd->n_buckets - 1] +=
-				    as_count(&v);
-			}
-			if (x->has_sum)
-				entry_number(rd, &x->sum, i, cpu, &sum);
+			count_bucket_array(rd, i, cpu, &sum, true);
 			r = write_histogram(rd, labels_len, &sum);
 			if (r < 0)
 				return r;
 		}
-	return 0;
+	if (rd->n_folded == 0)
+		return 0;
+	memset(rd->counts, 0, rd->n_buckets * sizeof(*rd->counts));
+	for (size_t i = 0; i < rd->s->n_entries; i++)
+		if (folded(rd, i)) {
+			count_bucket_array(rd, i, -1, &sum, first);
+			first = false;
+		}
+	return write_histogram(rd, overflow_labels(rd), &sum);
 }
 
 /* The "le" labels of the buckets, written once per rendering. */
@@ -354,13 +427,43 @@ static int prepare_buckets(struct render *rd)
 	return 0;
 }
 
+/* Quantiles of several entries cannot be added up: the overflow summary has _count and _sum. */
+static int write_summary_overflow(struct render *rd)
+{
+	const struct dm_export *x = rd->x;
+	struct dm_number count = {.kind = DM_NUMBER_U64}, sum = count, v;
+	bool first = true;
+	size_t n;
+	int r;
+
+	for (size_t i = 0; i < rd->s->n_entries; i++) {
+		if (!folded(rd, i))
+			continue;
+		entry_number(rd, &x->count, i, -1, &v);
+		if (first)
+			count = v;
+		else
+			number_add(&count, &v);
+		entry_number(rd, &x->sum, i, -1, &v);
+		if (first)
+			sum = v;
+		else
+			number_add(&sum, &v);
+		first = false;
+	}
+	n = overflow_labels(rd);
+	r = write_line(rd, x->family, "_count", rd->labels, n, NULL, &count);
+	return r < 0 ? r : write_line(rd, x->family, "_sum", rd->labels, n, NULL, &sum);
+}
+
 static int write_summaries(struct render *rd)
 {
 	const struct dm_export *x = rd->x;
 	char last[OM_NUMBER_MAX + sizeof("quantile=\"\"")];
 
 	for (size_t i = 0; i < rd->s->n_entries; i++)
-		for (int cpu = first_cpu(rd); cpu != INT32_MIN; cpu = next_cpu(rd, cpu)) {
+		for (int cpu = first_cpu(rd); !folded(rd, i) && cpu != INT32_MIN;
+		     cpu = next_cpu(rd, cpu)) {
 			size_t n = entry_labels(rd, i, cpu);
 			struct dm_number v;
 			int r = 0;
@@ -380,7 +483,7 @@ static int write_summaries(struct render *rd)
 			if (r < 0)
 				return r;
 		}
-	return 0;
+	return rd->n_folded > 0 ? write_summary_overflow(rd) : 0;
 }
 
 /* The caller's labels, written once: a="x",b="y". */
@@ -444,6 +547,8 @@ static int render_prepare(struct render *rd, FILE *f, const struct om_label *ext
 	rd->line_max = longest_family(x) + sizeof("_bucket{,}  \n") + labels_size +
 		       sizeof("quantile=\"\"") + 2 * OM_NUMBER_MAX;
 	r = x->shape == SHAPE_BUCKETS || x->shape == SHAPE_BUCKET_ARRAYS ? prepare_buckets(rd) : 0;
+	if (r >= 0 && rd->own_labels)
+		r = dm_budget_select(x, s, &rd->fold, &rd->n_folded);
 	return r < 0 ? r : om_buffer_init(&rd->out, f, rd->line_max);
 }
 
@@ -478,5 +583,7 @@ int dm_export_write(const struct dm_export *x, const struct dm_map_snapshot *s,
 	}
 	if (r >= 0)
 		r = om_buffer_flush(&rd.out);
+	if (r >= 0)
+		dm_budget_note(x->m, rd.n_folded);
 	return r;
 }

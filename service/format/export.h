@@ -58,3 +58,9 @@ bool dm_export_has_label(const struct dm_export *x, const char *name);
  * or extra labels clashing with the plan's; -errno of the stream. */
 int dm_export_write(const struct dm_export *x, const struct dm_map_snapshot *s,
 		    const struct om_label *extra, size_t n_extra, FILE *f, dm_error *error);
+
+/* Entries of metric `m` that its last rendering folded into __overflow__ samples (the series
+ * budget; dynmon's own metrics publish it): false before any rendering. dm_export_forget() when
+ * the configuration goes. Thread-safe. */
+bool dm_export_folded(const struct dm_metric_config *m, size_t *ret);
+void dm_export_forget(const struct dm_metric_config *m);

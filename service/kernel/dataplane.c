@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 
 #include "dataplane.h"
+#include "export.h"
 #include "dynmon-log.h"
 #include "log.h"
 #include "maps.h"
@@ -88,6 +89,9 @@ void dm_dataplane_unref(struct dm_dataplane *dp)
 		object_close(dp->paths[p].obj_b);
 		object_close(dp->paths[p].obj);
 	}
+	for (int p = 0; dp->config && p < _DM_PATH_MAX; p++)
+		for (size_t i = 0; i < dp->config->paths[p].n_metrics; i++)
+			dm_export_forget(&dp->config->paths[p].metrics[i]);
 	dm_config_free(dp->config);
 	pthread_mutex_destroy(&dp->swap_lock);
 	free(dp);

@@ -409,6 +409,7 @@ static const char extended_doc[] =
     "{'code': 'x', 'metrics': ["
     " {'name': 'flow', 'map-name': 'FLOWS', 'open-metrics-metadata': {'type': 'counter',"
     "  'unit': 'bytes', 'value-fields': ['bytes', 'hdr.len'], 'per-cpu': 'label',"
+    "  'max-series': 50, 'top-k': 10, 'top-k-by': 'hdr.len',"
     "  'key-labels': [{'field': 'saddr', 'label': 'source', 'decoder': 'ipv4'},"
     "                 {'field': 'hdr.proto'},"
     "                 {'field': 'state', 'decoder': 'map', 'map': {'1': 'open', '-1': 'gone',"
@@ -478,6 +479,12 @@ static void test_extensions(void **state)
 	assert_string_equal(m[4].summary->quantiles[1].field, "max");
 	assert_null(m[5].summary); /* defaults: count, sum, pNN */
 	assert_false(m[5].per_cpu_given);
+	assert_true(m[0].max_series_given);
+	assert_int_equal(m[0].max_series, 50);
+	assert_int_equal(m[0].top_k, 10);
+	assert_string_equal(m[0].top_k_by, "hdr.len");
+	assert_false(m[1].max_series_given); /* the default budget applies */
+	assert_int_equal(m[1].top_k, 0);
 }
 
 /* The normalized form has what was given, nothing more: a document without dynmon's members
@@ -495,7 +502,8 @@ static void test_extensions_normalized(void **state)
 	    "  {'field': 'hdr.proto'},"
 	    "  {'field': 'state', 'decoder': 'map', 'map': {'1': 'open', '-1': 'gone', '16':"
 	    "   'closed'}}],"
-	    " 'value-fields': ['bytes', 'hdr.len'], 'per-cpu': 'label'}");
+	    " 'value-fields': ['bytes', 'hdr.len'], 'per-cpu': 'label', 'max-series': 50,"
+	    " 'top-k': 10, 'top-k-by': 'hdr.len'}");
 	assert_json_equal_dq(
 	    json_object_get(json_object_get(json_array_get(metrics, 1), "open-metrics-metadata"),
 			    "histogram"),
@@ -568,7 +576,7 @@ static const struct bad_case {
      "extraction-options.network-byte-order: expected a boolean, got an integer"},
     {META("{'type': 'gauge', 'units': 'bytes'}"),
      "open-metrics-metadata.units: unknown field (expected help, type, labels, unit, "
-     "key-labels, value-fields, per-cpu, histogram or summary)"},
+     "key-labels, value-fields, per-cpu, histogram, summary, max-series, top-k or top-k-by)"},
     {LABELS("{'name': 'a', 'value': 'b', 'help': 'c'}"),
      "open-metrics-metadata.labels[0].help: unknown field (expected name or value)"},
 
@@ -702,6 +710,12 @@ static const struct bad_case {
     {META("{'type': 'gauge', 'value-fields': ['a b']}"), "value-fields[0]: invalid field"},
     {META("{'type': 'summary', 'value-fields': ['a']}"),
      "open-metrics-metadata.value-fields: a summary takes its fields from \"summary\""},
+    {META("{'type': 'gauge', 'max-series': -1}"),
+     "open-metrics-metadata.max-series: -1 is out of range (0 to 2147483647)"},
+    {META("{'type': 'gauge', 'top-k': 0}"),
+     "open-metrics-metadata.top-k: 0 is out of range (1 to 2147483647)"},
+    {META("{'type': 'gauge', 'top-k-by': 'bytes'}"),
+     "open-metrics-metadata.top-k-by: only with top-k"},
     {META("{'type': 'gauge', 'per-cpu': 'average'}"),
      "open-metrics-metadata.per-cpu: unknown per-cpu mode \"average\" (expected sum or label)"},
     {META("{'type': 'histogram'}"),

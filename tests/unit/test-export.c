@@ -91,6 +91,22 @@ static struct dm_map_snapshot *two_flows(void)
 	return s;
 }
 
+/* Three flows whose packets and bytes rank them differently. */
+static struct dm_map_snapshot *three_flows(void)
+{
+	struct dm_map_snapshot *s = two_flows();
+	struct dm_map_snapshot *t = snap("flows4", 3, 1);
+
+	memcpy(t->keys, s->keys, 2 * s->key_size);
+	*VALUE(t, 0, 0, struct flow_stats) = (struct flow_stats){10, 100};
+	*VALUE(t, 1, 0, struct flow_stats) = (struct flow_stats){1, 1500};
+	*KEY(t, 2, struct flow4_key) =
+	    (struct flow4_key){ip4("10.0.0.3"), ip4("10.0.0.4"), htons(123), htons(123), 17, 0, 7};
+	*VALUE(t, 2, 0, struct flow_stats) = (struct flow_stats){5, 50};
+	dm_map_snapshot_free(s);
+	return t;
+}
+
 static struct dm_map_snapshot *l2_frames(void)
 {
 	struct dm_map_snapshot *s = snap("l2", 1, 1);
@@ -313,7 +329,51 @@ struct render_case {
 	"saddr=\"192.0.2.1\",daddr=\"198.51.100.7\",sport=\"40000\",dport=\"443\",proto=\"tcp\""
 #define FLOW2 "saddr=\"10.0.0.1\",daddr=\"10.0.0.2\",sport=\"53\",dport=\"5353\",proto=\"udp\""
 
+#define FLOW3 "saddr=\"10.0.0.3\",daddr=\"10.0.0.4\",sport=\"123\",dport=\"123\",proto=\"udp\""
+#define OVERFLOW                                                                                   \
+	"saddr=\"__overflow__\",daddr=\"__overflow__\",sport=\"__overflow__\",dport=\"__overflow_" \
+	"_"                                                                                        \
+	"\",proto=\"__overflow__\""
+#define FLOWS_VALUE(budget)                                                                        \
+	"{'name': 'flow', 'map-name': 'flows4', 'open-metrics-metadata': {'type': 'gauge',"        \
+	" 'help': 'F.', 'value-fields': ['packets', 'bytes'], 'key-labels': [{'field': "           \
+	"'tcp_state', 'label': 'st'}, {'field': 'vlan', 'label': 'v'}], " budget "}}"
+
+#define FLOWS_ONE(field, budget)                                                                   \
+	"{'name': 'flow', 'map-name': 'flows4', 'open-metrics-metadata': {'type': 'gauge',"        \
+	" 'help': 'F.', 'value-fields': ['" field "'], 'key-labels': [{'field': "                  \
+	"'tcp_state', 'label': 'st'}, {'field': 'vlan', 'label': 'v'}], " budget "}}"
+
 static const struct render_case render_cases[] = {
+    {"top-k: the heaviest by the first family, the rest in one __overflow__ per family",
+     three_flows, FLOWS_VALUE("'top-k': 2"), true,
+     "# TYPE flow_packets gauge\n# HELP flow_packets F.\n"
+     "flow_packets{" FLOW1 ",st=\"4\",v=\"0\",monitor=\"m\"} 10\n"
+     "flow_packets{" FLOW3 ",st=\"0\",v=\"7\",monitor=\"m\"} 5\n"
+     "flow_packets{" OVERFLOW ",st=\"__overflow__\",v=\"__overflow__\",monitor=\"m\"} 1\n"
+     "# TYPE flow_bytes gauge\n# HELP flow_bytes F.\n"
+     "flow_bytes{" FLOW1 ",st=\"4\",v=\"0\",monitor=\"m\"} 100\n"
+     "flow_bytes{" FLOW3 ",st=\"0\",v=\"7\",monitor=\"m\"} 50\n"
+     "flow_bytes{" OVERFLOW ",st=\"__overflow__\",v=\"__overflow__\",monitor=\"m\"} 1500\n"},
+    {"top-k-by: the heaviest by the field named", three_flows,
+     FLOWS_VALUE("'top-k': 1, 'top-k-by': 'bytes'"), false,
+     "# TYPE flow_packets gauge\n# HELP flow_packets F.\n"
+     "flow_packets{" FLOW2 ",st=\"0\",v=\"100\"} 1\n"
+     "flow_packets{" OVERFLOW ",st=\"__overflow__\",v=\"__overflow__\"} 15\n"
+     "# TYPE flow_bytes gauge\n# HELP flow_bytes F.\n"
+     "flow_bytes{" FLOW2 ",st=\"0\",v=\"100\"} 1500\n"
+     "flow_bytes{" OVERFLOW ",st=\"__overflow__\",v=\"__overflow__\"} 150\n"},
+    {"max-series: the first entries in the map's order", three_flows,
+     FLOWS_ONE("bytes", "'max-series': 1"), false,
+     "# TYPE flow_bytes gauge\n# HELP flow_bytes F.\n"
+     "flow_bytes{" FLOW1 ",st=\"4\",v=\"0\"} 100\n"
+     "flow_bytes{" OVERFLOW ",st=\"__overflow__\",v=\"__overflow__\"} 1550\n"},
+    {"max-series 0: no limit; a budget not reached folds nothing", three_flows,
+     FLOWS_ONE("packets", "'max-series': 0"), false,
+     "# TYPE flow_packets gauge\n# HELP flow_packets F.\n"
+     "flow_packets{" FLOW1 ",st=\"4\",v=\"0\"} 10\n"
+     "flow_packets{" FLOW2 ",st=\"0\",v=\"100\"} 1\n"
+     "flow_packets{" FLOW3 ",st=\"0\",v=\"7\"} 5\n"},
     {"struct key and value: decoded labels, a family per field", two_flows,
      "{'name': 'flow_total', 'map-name': 'flows4', 'open-metrics-metadata': {'type': 'counter',"
      " 'help': 'Flows.', 'key-labels': [{'field': 'tcp_state', 'decoder': 'map',"
@@ -568,6 +628,115 @@ static void test_render(void **state)
 	om_check_document(document);
 }
 
+/* ---- the series budget at scale: totals stay exact */
+
+/* `n` flows, flow i with i + 1 packets and 64 (i + 1) bytes, keys all different. */
+static struct dm_map_snapshot *many_flows(size_t n)
+{
+	struct dm_map_snapshot *s = snap("flows4", n, 1);
+
+	for (size_t i = 0; i < n; i++) {
+		*KEY(s, i, struct flow4_key) =
+		    (struct flow4_key){htonl(0x0a000000 | (uint32_t)(i >> 16)),
+				       htonl(0xc0a80001),
+				       htons(i & 0xffff),
+				       htons(443),
+				       6,
+				       0,
+				       0};
+		*VALUE(s, i, 0, struct flow_stats) = (struct flow_stats){i + 1, 64 * (i + 1)};
+	}
+	return s;
+}
+
+struct family_sum {
+	size_t samples, overflow;
+	uint64_t sum, overflow_value, smallest_kept;
+};
+
+/* Adds up the samples of `sample` in `text`, the overflow apart. */
+static struct family_sum sum_family(const char *text, const char *sample)
+{
+	struct family_sum f = {.smallest_kept = UINT64_MAX};
+	size_t n = strlen(sample);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *end = strchr(p, '\n'), *value;
+		uint64_t v;
+
+		if (strncmp(p, sample, n) != 0 || p[n] != '{')
+			continue;
+		value = memrchr(p, ' ', end - p) + 1;
+		v = strtoull(value, NULL, 10);
+		f.samples++;
+		f.sum += v;
+		if (memmem(p, end - p, "__overflow__", 12)) {
+			f.overflow++;
+			f.overflow_value = v;
+		} else if (v < f.smallest_kept) {
+			f.smallest_kept = v;
+		}
+	}
+	return f;
+}
+
+/* The issue's case: a 1,000,000-entry flow map with top-k 100 is 100 flows and one overflow
+ * per family, the totals those of the map, the kept ones the heaviest. */
+static void test_budget_top_k_million(void **state)
+{
+	const size_t n = 1000000;
+	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = many_flows(n);
+	_cleanup_(dm_config_freep) struct dm_config *config = config_of(
+	    "{'name': 'flows_total', 'map-name': 'flows4', 'open-metrics-metadata': {'type': "
+	    "'counter', 'help': 'F.', 'top-k': 100}}");
+	const struct dm_metric_config *m = &config->paths[0].metrics[0];
+	_cleanup_free_ char *text = NULL;
+	struct family_sum packets, bytes;
+	dm_error e = DM_ERROR_NULL;
+	size_t folded = 0;
+
+	assert_int_equal(render(s, m, monitor, 1, &text, &e), 0);
+	packets = sum_family(text, "flows_packets_total");
+	bytes = sum_family(text, "flows_bytes_total");
+	assert_int_equal(packets.samples, 101);
+	assert_int_equal(packets.overflow, 1);
+	assert_int_equal(bytes.samples, 101);
+	assert_int_equal(packets.sum, (uint64_t)n * (n + 1) / 2); /* the map's own sums */
+	assert_int_equal(bytes.sum, 64 * ((uint64_t)n * (n + 1) / 2));
+	assert_int_equal(packets.smallest_kept, n - 99); /* the 100 heaviest */
+	assert_int_equal(packets.overflow_value, (uint64_t)(n - 100) * (n - 99) / 2);
+	assert_true(dm_export_folded(m, &folded));
+	assert_int_equal(folded, n - 100);
+	dm_export_forget(m);
+	(void)state;
+}
+
+/* With no budget set, the default caps a large map, and says how much it folded. */
+static void test_budget_default(void **state)
+{
+	const size_t n = DM_DEFAULT_MAX_SERIES + 5;
+	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = many_flows(n);
+	_cleanup_(dm_config_freep) struct dm_config *config = config_of(
+	    "{'name': 'flows_total', 'map-name': 'flows4', 'open-metrics-metadata': {'type': "
+	    "'counter', 'help': 'F.', 'value-fields': ['packets']}}");
+	const struct dm_metric_config *m = &config->paths[0].metrics[0];
+	_cleanup_free_ char *text = NULL;
+	struct family_sum packets;
+	dm_error e = DM_ERROR_NULL;
+	size_t folded = 0;
+
+	assert_int_equal(render(s, m, NULL, 0, &text, &e), 0);
+	packets = sum_family(text, "flows_packets_total");
+	assert_int_equal(packets.samples, DM_DEFAULT_MAX_SERIES + 1);
+	assert_int_equal(packets.sum, (uint64_t)n * (n + 1) / 2);
+	/* the first ones in the map's order are kept: the last five fold */
+	assert_int_equal(packets.overflow_value, 5 * (uint64_t)n - 10);
+	assert_true(dm_export_folded(m, &folded));
+	assert_int_equal(folded, 5);
+	dm_export_forget(m);
+	(void)state;
+}
+
 /* ---- what cannot be exported, and what the operator is told */
 
 struct refusal {
@@ -597,6 +766,10 @@ static const struct refusal refusals[] = {
     {FLOWS4, "{'type': 'gauge', 'value-fields': ['bites']}",
      "the value has no field \"bites\" (struct flow_stats: packets, bytes)"},
     {FLOWS4, "{'type': 'gauge', 'per-cpu': 'sum'}", "per-cpu: map flows4 is not a per-CPU map"},
+    {FLOWS4, "{'type': 'gauge', 'top-k': 10, 'top-k-by': 'bites'}",
+     "Metric \"m\": the value has no field \"bites\" (struct flow_stats: packets, bytes)"},
+    {"log2_hist", "{'type': 'counter', 'top-k': 10}",
+     "Metric \"m\": top-k ranks the entries of a hash map of counters or gauges"},
     {FLOWS4, "{'type': 'gauge', 'unit': 'seconds'}",
      "family \"m_packets\" does not end in \"_seconds\""},
     {FLOWS4, "{'type': 'summary'}", "the value has no field \"count\""},
@@ -1010,7 +1183,7 @@ static const char *dataplane_name(const struct dataplane_case *c)
 int main(void)
 {
 	struct CMUnitTest tests[ELEMENTSOF(render_cases) + ELEMENTSOF(refusals) +
-				ELEMENTSOF(dataplane_cases) + 8];
+				ELEMENTSOF(dataplane_cases) + 10];
 	size_t n = 0;
 
 	ADD_ROWS(tests, n, render_cases, test_render, render_name);
@@ -1021,5 +1194,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_write_errors);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_histogram_bounds);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_fields);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_top_k_million);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_default);
 	return _cmocka_run_group_tests("export", tests, n, group_setup, group_teardown);
 }
