@@ -301,12 +301,16 @@ static int fill_map(struct bench *b)
 	return 0;
 }
 
-/* The OpenMetrics metadata of a "flows" metric, as a user would configure it. */
+/* The OpenMetrics metadata of a "flows" metric, as a user would configure it, with no series
+ * budget (every entry a series: what is timed), and the same with "top-k": 100 (checked). */
 static const char config_text[] =
     "{\"ingress-path\": {\"name\": \"bench\", \"code\": \"unused\", \"metric-configs\": [{"
     "\"name\": \"flows\", \"map-name\": \"flows\", \"open-metrics-metadata\": {"
-    "\"help\": \"Packets and bytes per flow.\", \"type\": \"counter\", \"labels\": []}}]},"
-    " \"egress-path\": {}}";
+    "\"help\": \"Packets and bytes per flow.\", \"type\": \"counter\", \"labels\": [],"
+    " \"max-series\": 0}}, {"
+    "\"name\": \"top\", \"map-name\": \"flows\", \"open-metrics-metadata\": {"
+    "\"help\": \"The heaviest flows.\", \"type\": \"counter\", \"labels\": [],"
+    " \"top-k\": 100}}]}, \"egress-path\": {}}";
 
 /* Loads the object: its map new and sized, or (`map_id` set) the existing one reused. */
 static int bench_open(struct bench *b, const char *object, uint32_t map_id)
@@ -545,6 +549,71 @@ static int check_same_text(struct bench *b)
 	return print_openmetrics_sample(b, s);
 }
 
+/* Adds up the samples of `sample` in `text`: how many, their sum, how many are __overflow__. */
+static void sum_samples(const char *text, const char *sample, size_t *n, uint64_t *sum,
+			size_t *overflow)
+{
+	size_t len = strlen(sample);
+
+	*n = *overflow = 0;
+	*sum = 0;
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *end = strchrnul(p, '\n');
+
+		if (strncmp(p, sample, len) != 0 || p[len] != '{')
+			continue;
+		(*n)++;
+		*sum += strtoull(memrchr(p, ' ', end - p) + 1, NULL, 10);
+		*overflow += memmem(p, end - p, "__overflow__", 12) != NULL;
+	}
+}
+
+/* The series budget on the real map: "top-k": 100 gives 100 flows and one __overflow__ per
+ * family, whose totals are the map's. */
+static int check_top_k(struct bench *b)
+{
+	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = NULL;
+	_cleanup_free_ char *text = NULL;
+	uint64_t packets = 0, bytes = 0, got_packets, got_bytes, t0;
+	size_t size = 0, n_packets, n_bytes, over_packets, over_bytes;
+	FILE *f;
+	int r;
+
+	r = snapshot(b, &s);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < s->n_entries; i++) {
+		const struct flow_stats *v = dm_map_snapshot_value(s, i, 0);
+
+		packets += v->packets;
+		bytes += v->bytes;
+	}
+	f = open_memstream(&text, &size);
+	if (!f)
+		return -ENOMEM;
+	t0 = bench_now_ns();
+	r = dm_snapshot_write_openmetrics(f, s, &b->config->paths[DM_PATH_INGRESS].metrics[1], NULL,
+					  0);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	t0 = bench_now_ns() - t0;
+	sum_samples(text, "top_packets_total", &n_packets, &got_packets, &over_packets);
+	sum_samples(text, "top_bytes_total", &n_bytes, &got_bytes, &over_bytes);
+	printf("\nThe series budget on this map, \"top-k\": 100: %zu + %zu samples (%zu of them "
+	       "__overflow__), %zu bytes of text, rendered in %.0f ms from the snapshot; totals "
+	       "%" PRIu64 " packets and %" PRIu64 " bytes, the map's %s (%" PRIu64 " and %" PRIu64
+	       ").\n",
+	       n_packets, n_bytes, over_packets + over_bytes, size, (double)t0 / 1e6, got_packets,
+	       got_bytes, got_packets == packets && got_bytes == bytes ? "exactly" : "**NOT**",
+	       packets, bytes);
+	if (n_packets != 101 || n_bytes != 101 || over_packets != 1 || over_bytes != 1 ||
+	    got_packets != packets || got_bytes != bytes)
+		return -EBADMSG;
+	return 0;
+}
+
 static double mib(double bytes)
 {
 	return bytes / (1024.0 * 1024.0);
@@ -624,6 +693,8 @@ static int run(struct bench *b, const char *object, unsigned rounds)
 	printf("Filled %zu entries with bpf_map_update_batch in %.0f ms.\n", b->entries,
 	       (double)(bench_now_ns() - t0) / 1e6);
 	r = check_same_text(b);
+	if (r >= 0 && b->entries > 100)
+		r = check_top_k(b);
 	if (r >= 0)
 		r = time_rounds(b, rounds, res);
 	if (r >= 0)
