@@ -6,6 +6,7 @@
 
 #include "build-config.h"
 #include "durations.h"
+#include "export.h"
 #include "log.h"
 #include "manager.h"
 #include "maps.h"
@@ -303,6 +304,31 @@ static void read_families(struct manager *m, FILE *f)
 	}
 }
 
+/* What the series budget folded (docs/OPENMETRICS.md): per exported metric, once rendered. */
+static void folded_family(struct manager *m, FILE *f)
+{
+	family(f, "dynmon_series_folded", "gauge", NULL,
+	       "Entries of the metric that its last OpenMetrics rendering folded into __overflow__ "
+	       "samples (the series budget: max-series, top-k).");
+	for (size_t i = 0; i < m->n_monitors; i++) {
+		const struct dm_dataplane *dp = m->monitors[i]->dataplane;
+
+		for (int p = 0; dp && p < _DM_PATH_MAX; p++)
+			for (size_t k = 0; k < dp->config->paths[p].n_metrics; k++) {
+				const struct dm_metric_config *mc =
+				    &dp->config->paths[p].metrics[k];
+				size_t n;
+
+				if (mc->open_metrics && dm_export_folded(mc, &n))
+					sample_u64(f, "dynmon_series_folded",
+						   (const char *const[]){
+						       "monitor", m->monitors[i]->name, "path",
+						       path_names[p], "metric", mc->name, NULL},
+						   n);
+			}
+	}
+}
+
 int selfmetrics_write(struct manager *m, FILE *f)
 {
 	daemon_families(m, f);
@@ -311,6 +337,7 @@ int selfmetrics_write(struct manager *m, FILE *f)
 	map_family(m, f, false);
 	map_family(m, f, true);
 	read_families(m, f);
+	folded_family(m, f);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -48,7 +48,9 @@ char LICENSE[] SEC("license") = "GPL";
 """ % sys.argv[1]
 print(json.dumps({"ingress-path": {"name": "fill", "code": code, "metric-configs": [
     {"name": "sizes", "map-name": "SIZES",
-     "open-metrics-metadata": {"type": "counter", "help": "Packets by frame length.", "labels": []}}]}}))
+     "open-metrics-metadata": {"type": "counter", "help": "Packets by frame length.", "labels": []}},
+    {"name": "top", "map-name": "SIZES",
+     "open-metrics-metadata": {"type": "counter", "help": "The 2 commonest lengths.", "top-k": 2}}]}}))
 PYEOF
 
 # scrape ACCEPT: GET /metrics from namespace A into $TMPD/scrape.
@@ -100,6 +102,13 @@ assert_eq "one compile failed" 1 "$(om_value dynmon_compile_failures_total '')"
 assert_eq "the read of a scrape is counted" $((READS + 1)) \
 	"$(om_value dynmon_monitor_read_duration_seconds_count 'monitor="fill"')"
 assert_eq "no read failed" 0 "$(om_value dynmon_monitor_read_failures_total 'monitor="fill"')"
+assert_eq "the series budget folded nothing (8 entries, the default budget)" 0 \
+	"$(om_value dynmon_series_folded 'monitor="fill",path="ingress",metric="sizes"')"
+assert_eq "top-k 2 of the full map: $((MAX - 2)) entries folded" $((MAX - 2)) \
+	"$(om_value dynmon_series_folded 'monitor="fill",path="ingress",metric="top"')"
+assert_eq "... into one __overflow__ sample: 2 kept + 1, the same total as all 8" \
+	"3 $(awk '/^sizes_total/ {s += $2} END {print s}' "$TMPD/scrape")" \
+	"$(awk '/^top_total/ {n++; s += $2} END {print n, s}' "$TMPD/scrape")"
 assert_eq "build info" 1 "$(om_value dynmon_build_info "version=\"$("$DYNMOND" --version | awk '{print $NF}')\"")"
 
 scrape 'text/plain; version=0.0.4'
@@ -140,7 +149,8 @@ check "DynmonMapNearlyFull fires on the full map's series (promtool test rules)"
 "$PY" - "$TMPD/fill.json" >"$TMPD/swap.json" <<'PYEOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["ingress-path"]["metric-configs"][0]["extraction-options"] = {"swap-on-read": True}
+for m in c["ingress-path"]["metric-configs"]:
+    m["extraction-options"] = {"swap-on-read": True}
 print(json.dumps(c))
 PYEOF
 must dm add swapper
