@@ -3,7 +3,8 @@
 # Runs dynmon's benchmarks and prints their tables (Markdown), as docs/PERFORMANCE.md records
 # them. Benchmarks, not tests: nothing passes or fails here but the run itself.
 #
-#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|all]   (default: all, ≈ 2.5 min)
+#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|scrape|all]
+#                                                                  (default: all, ≈ 8 min)
 #
 #   wrapper  per-packet cost of the Polycube wrapper and of swap-on-read's pivot
 #            (build/bench/bench-wrapper)
@@ -16,6 +17,10 @@
 #   export   a 1,000,000-entry hash map (5-tuple key, packets and bytes) exported to JSON and
 #            OpenMetrics, against its raw batch read and `bpftool map dump -j`, with the peak
 #            memory of each (build/bench/bench-export; EXPORT_N entries, EXPORT_ROUNDS rounds)
+#   scrape   Prometheus's GET /metrics of 1, 10 and 100 monitors under wrk, and one monitor's
+#            JSON: this build's dynmond beside the one of commit SCRAPE_BEFORE (fc012fa; none:
+#            this build alone), requests/s and the daemon's CPU time per request
+#            (SCRAPE_SECONDS a run, SCRAPE_ROUNDS runs per daemon and row; needs wrk)
 #
 # BUILD_DIR (default: build) is a configured meson build directory; the targets needed are built
 # first. Everything this script makes (network namespaces with veth pairs, a private bus, the
@@ -62,17 +67,22 @@ stop_pid() {
 }
 
 cleanup() {
-	local pid
+	local i fs mounted=0
 	set +e
-	for pid in "${BG_PIDS[@]}"; do
-		stop_pid "$pid"
+	# The last started first: scrape's daemons before their buses.
+	for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${BG_PIDS[i]}"
 	done
 	stop_pid "$DAEMON_PID"
 	stop_pid "$DBUS_PID"
 	ip netns del "$NS_B" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	[[ -n $TMPD ]] && mountpoint -q "$TMPD/bpffs" && umount "$TMPD/bpffs"
-	[[ -n $TMPD ]] && ! mountpoint -q "$TMPD/bpffs" && rm -rf "$TMPD"
+	[[ -n $TMPD ]] || return
+	for fs in "$TMPD/bpffs" "$TMPD/before/bpffs" "$TMPD/after/bpffs"; do
+		mountpoint -q "$fs" && umount "$fs"
+		mountpoint -q "$fs" && mounted=1
+	done
+	((mounted)) || rm -rf "$TMPD"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -587,6 +597,197 @@ table_swap() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# scrape: Prometheus's /metrics under wrk, this build's dynmond beside the one of $SCRAPE_BEFORE
+# (built from `git archive` in our temporary directory), each daemon on a private bus of its
+# own, both in $NS, serving on its loopback. Their monitors carry
+# examples/packet_size_histogram.json (a histogram on each path, one family) and are attached
+# nowhere: what is timed is the read and the text, not traffic.
+
+SCRAPE_BEFORE=${SCRAPE_BEFORE-fc012fa}
+SCRAPE_SECONDS=${SCRAPE_SECONDS:-4}
+SCRAPE_ROUNDS=${SCRAPE_ROUNDS:-3}
+SCRAPE_EXAMPLE=$SRC/examples/packet_size_histogram.json
+# What Prometheus 2.42 sends when it scrapes, as tests/e2e/e2e-prometheus.sh has it.
+PROMETHEUS_ACCEPT='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+declare -A SCRAPE_BUILD SCRAPE_BUS SCRAPE_PORT SCRAPE_PID
+
+# scrape_build_before: dynmond and dynmonctl of $SCRAPE_BEFORE, in $TMPD/before.
+scrape_build_before() {
+	local rev
+	rev=$(git -C "$SRC" rev-parse --short "$SCRAPE_BEFORE^{commit}") ||
+		die "SCRAPE_BEFORE=$SCRAPE_BEFORE is no commit of $SRC"
+	mkdir -p "$TMPD/before/src"
+	git -C "$SRC" archive "$rev" | tar -x -C "$TMPD/before/src"
+	meson setup "$TMPD/before/build" "$TMPD/before/src" -Dtests=false >"$TMPD/before.log" 2>&1 &&
+		ninja -C "$TMPD/before/build" service/dynmond cli/dynmonctl >>"$TMPD/before.log" 2>&1 ||
+		die "building $rev failed: $(tail -n 20 "$TMPD/before.log")"
+	SCRAPE_BUILD[before]=$TMPD/before/build
+	SCRAPE_BEFORE_REV=$rev
+}
+
+# scrape_daemon WHICH PORT SOURCE: a bus and a dynmond (of build SCRAPE_BUILD[WHICH], with its
+# state and pinned maps under $TMPD/WHICH) listening on 127.0.0.1:PORT in $NS.
+scrape_daemon() {
+	local which=$1 port=$2 src=$3 dir=$TMPD/$1 build=${SCRAPE_BUILD[$1]} i
+	mkdir -p "$dir/bpffs"
+	mount -t bpf bpf "$dir/bpffs" || die "cannot mount a BPF file system on $dir/bpffs"
+	sed -e "s|@LISTEN_ADDRESS@|unix:path=$dir/bus|" \
+		-e "s|@DYNMON_POLICY@|$SRC/dbus/org.polycube.Dynmon.conf|" \
+		"$SRC/tests/dbus/system.conf" >"$dir/system.conf"
+	spawn dbus-daemon --config-file="$dir/system.conf" --nofork --nopidfile \
+		>>"$dir/dbus-daemon.log" 2>&1
+	SCRAPE_BUS[$which]=unix:path=$dir/bus
+	for ((i = 0; i < 100; i++)); do
+		DBUS_SYSTEM_BUS_ADDRESS=${SCRAPE_BUS[$which]} busctl call org.freedesktop.DBus \
+			/org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	SCRAPE_PORT[$which]=$port
+	spawn env DBUS_SYSTEM_BUS_ADDRESS="${SCRAPE_BUS[$which]}" \
+		ip netns exec "$NS" "$build/service/dynmond" --bpf-include-dir "$src/bpf/include" \
+		--state-dir="$dir/state" --pin-dir="$dir/bpffs/dynmon" \
+		--rest-address="127.0.0.1:$port" >>"$dir/dynmond.log" 2>&1
+	SCRAPE_PID[$which]=$SPAWNED
+	for ((i = 0; i < 100; i++)); do
+		scrape_dm "$which" list >/dev/null 2>&1 && return 0
+		kill -0 "$SPAWNED" 2>/dev/null || die "dynmond ($which) exited: $(cat "$dir/dynmond.log")"
+		sleep 0.1
+	done
+	die "dynmond ($which) did not answer within 10 s"
+}
+
+scrape_dm() {
+	DBUS_SYSTEM_BUS_ADDRESS=${SCRAPE_BUS[$1]} "${SCRAPE_BUILD[$1]}/cli/dynmonctl" "${@:2}"
+}
+
+# scrape_monitors WHICH N: monitors m0 ... m(N-1), each with the histogram example injected.
+scrape_monitors() {
+	local i=0
+	while scrape_dm "$1" show "m$i" >/dev/null 2>&1; do
+		i=$((i + 1))
+	done
+	for (( ; i < $2; i++)); do
+		scrape_dm "$1" add --config="$SCRAPE_EXAMPLE" "m$i" >/dev/null
+	done
+}
+
+# cpu_ticks PID: the user and system time of a process, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# scrape_wrk WHICH PATH ACCEPT: wrk, 2 threads and 4 connections for $SCRAPE_SECONDS against
+# http://127.0.0.1:PORT/PATH; prints "requests/s latency-avg cpu-ms-per-request", the last
+# being the daemon's own CPU time (user + system) per answer: what a request costs it,
+# whatever else the machine runs. Every answer must be a 200.
+scrape_wrk() {
+	local out rps lat n t0 t1 hz
+	hz=$(getconf CLK_TCK)
+	t0=$(cpu_ticks "${SCRAPE_PID[$1]}")
+	out=$(ip netns exec "$NS" wrk -t 2 -c 4 -d "${SCRAPE_SECONDS}s" ${3:+-H "Accept: $3"} \
+		"http://127.0.0.1:${SCRAPE_PORT[$1]}$2") || die "wrk failed: $out"
+	t1=$(cpu_ticks "${SCRAPE_PID[$1]}")
+	! grep -q -e 'Non-2xx' -e 'Socket errors' <<<"$out" || die "wrk saw errors: $out"
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	lat=$(awk '$1 == "Latency" { print $2 }' <<<"$out")
+	n=$(awk '/requests in/ { print $1 }' <<<"$out")
+	echo "$rps $lat $(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$n" \
+		'BEGIN { printf "%.3f", t * 1000 / hz / n }')"
+}
+
+# scrape_size WHICH PATH ACCEPT: the bytes of one answer.
+scrape_size() {
+	ip netns exec "$NS" curl -sS --max-time 30 ${3:+-H "Accept: $3"} -o /dev/null \
+		-w '%{size_download}' "http://127.0.0.1:${SCRAPE_PORT[$1]}$2"
+}
+
+# scrape_row LABEL PATH ACCEPT: $SCRAPE_ROUNDS rounds, each daemon once per round, the order
+# turning; one table row with the median requests/s of each, and the ratio.
+scrape_row() {
+	local label=$1 path=$2 accept=$3 which r rps lat cpu cells="" ratio
+	local -A all
+	for ((r = 0; r < SCRAPE_ROUNDS; r++)); do
+		for which in $(scrape_order "$r"); do
+			read -r rps lat cpu < <(scrape_wrk "$which" "$path" "$accept")
+			all[$which]+="$rps"$'\n'
+			all[$which.lat]+="$lat "
+			all[$which.cpu]+="$cpu"$'\n'
+		done
+	done
+	for which in "${SCRAPE_WHICH[@]}"; do
+		cells+=" $(printf '%s' "${all[$which]}" | summary | sed 's/\.[0-9]\b//g') |"
+		cells+=" ${all[$which.lat]% } |"
+		cells+=" $(printf '%s' "${all[$which.cpu]}" | sort -n | awk '{ v[NR] = $1 }
+			END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }') |"
+		cells+=" $(scrape_size "$which" "$path" "$accept") |"
+	done
+	ratio=""
+	if ((${#SCRAPE_WHICH[@]} == 2)); then
+		ratio=$(awk -v a="$(printf '%s' "${all[before]}" | summary | cut -d' ' -f1)" \
+			-v b="$(printf '%s' "${all[after]}" | summary | cut -d' ' -f1)" \
+			'BEGIN { printf " %.1f× |", b / a }')
+	fi
+	echo "| $label |$cells$ratio"
+}
+
+# scrape_order ROUND: the daemons in the order of that round.
+scrape_order() {
+	if ((${#SCRAPE_WHICH[@]} == 2 && $1 % 2 == 1)); then
+		echo "${SCRAPE_WHICH[1]} ${SCRAPE_WHICH[0]}"
+	else
+		echo "${SCRAPE_WHICH[*]}"
+	fi
+}
+
+table_scrape() {
+	local n which head sep
+	command -v wrk >/dev/null || die "no wrk (apt-get install wrk)"
+	SCRAPE_BUILD[after]=$BUILD
+	SCRAPE_WHICH=(after)
+	if [[ $SCRAPE_BEFORE != none ]]; then
+		scrape_build_before
+		SCRAPE_WHICH=(before after)
+	fi
+	[[ -z ${SCRAPE_BUILD[before]:-} ]] || scrape_daemon before 9101 "$TMPD/before/src"
+	scrape_daemon after 9102 "$SRC"
+	echo
+	echo "# load before: $(uptime)"
+	echo
+	echo "wrk (2 threads, 4 connections, ${SCRAPE_SECONDS} s a run) on the daemon's loopback;"
+	echo "$SCRAPE_ROUNDS runs per daemon and row, alternating. Each monitor carries"
+	echo "examples/packet_size_histogram.json, attached nowhere. Prometheus text = no Accept"
+	echo "header; OpenMetrics = the Accept header Prometheus sends. Daemon CPU = its user +"
+	echo "system time during the runs divided by the answers (the load other processes put on"
+	echo "the machine moves requests/s; it moves this much less)."
+	[[ -z ${SCRAPE_BEFORE_REV:-} ]] || echo "before = $SCRAPE_BEFORE_REV, after = this build"
+	echo
+	head="| what |"
+	sep="|---|"
+	for which in "${SCRAPE_WHICH[@]}"; do
+		head+=" $which, req/s median | min - max | latency avg per run |"
+		head+=" daemon CPU ms/request, median | bytes |"
+		sep+="---:|---:|---:|---:|---:|"
+	done
+	((${#SCRAPE_WHICH[@]} < 2)) || {
+		head+=" after ÷ before |"
+		sep+="---:|"
+	}
+	echo "$head"
+	echo "$sep"
+	for n in 1 10 100; do
+		for which in "${SCRAPE_WHICH[@]}"; do
+			scrape_monitors "$which" "$n"
+		done
+		[[ $n != 1 ]] || scrape_row "one monitor's JSON (GET .../dynmon/m0/metrics)" \
+			/polycube/v1/dynmon/m0/metrics ""
+		scrape_row "/metrics, $n monitor$( ((n == 1)) || echo s), Prometheus text" /metrics ""
+		scrape_row "/metrics, $n monitor$( ((n == 1)) || echo s), OpenMetrics" /metrics "$PROMETHEUS_ACCEPT"
+	done
+	echo
+	echo "# load after: $(uptime)"
+}
+
+# ---------------------------------------------------------------------------------------------
 
 table_wrapper() {
 	echo
@@ -601,8 +802,8 @@ table_export() {
 
 what=${1:-all}
 case $what in
-wrapper | phases | daemon | manual | swap | export | all) ;;
-*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export or all)" ;;
+wrapper | phases | daemon | manual | swap | export | scrape | all) ;;
+*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export, scrape or all)" ;;
 esac
 setup
 # The wrapper table holds the pivot's per-packet cost: swap's first part.
@@ -612,4 +813,5 @@ setup
 [[ $what == manual || $what == all ]] && table_manual
 [[ $what == swap || $what == all ]] && table_swap
 [[ $what == export || $what == all ]] && table_export
+[[ $what == scrape || $what == all ]] && table_scrape
 exit 0

@@ -44,6 +44,8 @@ packages=(
 	# in prometheus, which also installs (and on a systemd host starts) a Prometheus server;
 	# e2e-prometheus runs one of its own (/usr/bin/prometheus) that scrapes dynmond.
 	curl prometheus
+	# the benchmarks (bench/run.sh scrape): not the tests
+	wrk
 )
 
 missing=()
