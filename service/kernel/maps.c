@@ -316,6 +316,16 @@ static int read_queue(struct reader *r)
 	return k;
 }
 
+/* The first room a whole read makes: an array's entries all come (one more: the call that
+ * finds the end of a full map needs room too); a hash's room grows with what is live, which
+ * may be far below max_entries. */
+static size_t first_capacity(const struct bpf_map_info *info)
+{
+	size_t all = (size_t)info->max_entries + 1;
+
+	return dm_map_type_is_hash(info->type) && all > BATCH_CHUNK ? BATCH_CHUNK : all;
+}
+
 static int snapshot_new(const struct bpf_map_info *info, struct reader *r, size_t room)
 {
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = NULL;
@@ -368,24 +378,31 @@ static read_func read_func_for(enum bpf_map_type t)
 	}
 }
 
-int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret)
+/* What a read needs to know of a map: from libbpf, which knows its maps, rather than from
+ * the kernel, which costs a system call per read (as much as reading a small map). */
+static struct bpf_map_info info_of(const struct bpf_map *map)
 {
-	struct bpf_map_info info = {};
-	uint32_t len = sizeof(info);
+	return (struct bpf_map_info){
+	    .type = bpf_map__type(map),
+	    .key_size = bpf_map__key_size(map),
+	    .value_size = bpf_map__value_size(map),
+	    .max_entries = bpf_map__max_entries(map),
+	};
+}
+
+static int read_whole(int fd, const struct bpf_map_info *info, bool empty,
+		      struct dm_map_snapshot **ret)
+{
 	struct reader r = {.fd = fd, .empty = empty};
 	read_func read;
 	int k;
 
-	k = bpf_obj_get_info_by_fd(fd, &info, &len);
-	if (k < 0)
-		return k;
-	read = read_func_for(info.type);
+	read = read_func_for(info->type);
 	if (!read)
 		return -EOPNOTSUPP;
-	r.max_entries = info.max_entries;
+	r.max_entries = info->max_entries;
 
-	/* One more than the map holds: the call that finds the end of a full map needs room too. */
-	k = snapshot_new(&info, &r, (size_t)info.max_entries + 1);
+	k = snapshot_new(info, &r, first_capacity(info));
 	if (k < 0)
 		return k;
 	k = read(&r);
@@ -395,6 +412,18 @@ int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret)
 	}
 	*ret = r.s;
 	return 0;
+}
+
+int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	int k;
+
+	k = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (k < 0)
+		return k;
+	return read_whole(fd, &info, empty, ret);
 }
 
 static void snapshot_set_btf(struct dm_map_snapshot *s, const struct bpf_map *map,
@@ -479,6 +508,7 @@ void dm_map_forget(const struct bpf_map *map)
 int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool empty,
 			 struct dm_map_snapshot **ret)
 {
+	struct bpf_map_info info = info_of(map);
 	struct dm_map_snapshot *s;
 	int fd, k;
 
@@ -486,7 +516,7 @@ int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool 
 	if (fd < 0)
 		return fd;
 
-	k = dm_map_snapshot_read_fd(fd, empty, &s);
+	k = read_whole(fd, &info, empty, &s);
 	if (k < 0)
 		return k;
 
@@ -514,17 +544,10 @@ static int count_chunk(const struct dm_map_snapshot *chunk, void *userdata)
 int dm_map_snapshot_shape(const struct bpf_map *map, const struct btf *btf,
 			  struct dm_map_snapshot **ret)
 {
-	struct bpf_map_info info = {};
-	uint32_t len = sizeof(info);
+	struct bpf_map_info info = info_of(map);
 	struct reader r = {};
 	int k;
 
-	r.fd = bpf_map__fd(map);
-	if (r.fd < 0)
-		return r.fd;
-	k = bpf_obj_get_info_by_fd(r.fd, &info, &len);
-	if (k < 0)
-		return k;
 	k = snapshot_new(&info, &r, 0);
 	if (k < 0)
 		return k;
@@ -540,8 +563,7 @@ int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool em
 		       dm_map_chunk_fn fn, void *userdata)
 {
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *whole = NULL;
-	struct bpf_map_info info = {};
-	uint32_t len = sizeof(info);
+	struct bpf_map_info info = info_of(map);
 	struct chunk_counter counter = {fn, userdata, 0};
 	struct reader r = {.empty = empty, .chunk_fn = count_chunk, .userdata = &counter};
 	int k;
@@ -549,9 +571,6 @@ int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool em
 	r.fd = bpf_map__fd(map);
 	if (r.fd < 0)
 		return r.fd;
-	k = bpf_obj_get_info_by_fd(r.fd, &info, &len);
-	if (k < 0)
-		return k;
 	if (read_func_for(info.type) != read_hash) {
 		k = dm_map_snapshot_read(map, btf, empty, &whole);
 		return k < 0 ? k : fn(whole, userdata);
