@@ -22,12 +22,17 @@ enum {
 	ARG_INGRESS,
 	ARG_EGRESS,
 	ARG_COUNT,
+	ARG_POSITION,
+	ARG_BEFORE,
+	ARG_AFTER,
 };
 
 bool arg_json;
 bool arg_quiet;
 const char *arg_type;
 const char *arg_config;
+const char *arg_place_key; /* attach: "position", "before" or "after"; NULL: none given */
+const char *arg_place;
 enum metrics_direction arg_direction = METRICS_BOTH;
 const char *arg_output;
 double arg_interval = 1.0;
@@ -49,7 +54,8 @@ int do_help(sd_bus *bus, char **args)
 	       "  del NAME                 Delete a monitor (also: delete, rm)\n"
 	       "  show NAME                Show a monitor's interface, mode and configuration\n"
 	       "  inject NAME FILE|-       Inject a dataplane configuration (- reads stdin)\n"
-	       "  attach NAME IFACE        Attach a monitor to a network interface\n"
+	       "  attach NAME IFACE        Attach a monitor to a network interface, after the\n"
+	       "                           monitors already there (see --position)\n"
 	       "  detach NAME              Detach a monitor from its interface\n"
 	       "  metrics NAME [METRIC]    Show a monitor's metrics as JSON; with METRIC, only\n"
 	       "                           that metric's value\n"
@@ -66,6 +72,9 @@ int do_help(sd_bus *bus, char **args)
 	       "  -q --quiet               Print no header (list) and no object path (add)\n"
 	       "  -t --type=MODE           add: attach with TC, XDP_SKB or XDP_DRV\n"
 	       "  -c --config=FILE|-       add: inject this dataplane configuration at once\n"
+	       "     --position=WHERE      attach: first (nearest the wire), last or auto (last)\n"
+	       "     --before=MONITOR      attach: just before (nearer the wire than) MONITOR\n"
+	       "     --after=MONITOR       attach: just after MONITOR\n"
 	       "     --ingress             metrics, open-metrics, watch: ingress path only\n"
 	       "     --egress              metrics, open-metrics, watch: egress path only\n"
 	       "  -o --output=FILE         metrics, open-metrics: write to FILE instead\n"
@@ -95,6 +104,7 @@ enum {
 	VERB_PATH_OPTIONS = 1 << 2,   /* takes --ingress and --egress */
 	VERB_OUTPUT_OPTION = 1 << 3,  /* takes --output */
 	VERB_WATCH_OPTIONS = 1 << 4,  /* takes --interval and --count */
+	VERB_ATTACH_OPTIONS = 1 << 5, /* takes --position, --before and --after */
 };
 
 /* The commands: name, fewest and most arguments after the name, handler, flags. */
@@ -112,7 +122,7 @@ static const struct verb {
     {"rm", 1, 1, do_del},
     {"show", 1, 1, do_show},
     {"inject", 2, 2, do_inject},
-    {"attach", 2, 2, do_attach},
+    {"attach", 2, 2, do_attach, VERB_ATTACH_OPTIONS},
     {"detach", 1, 1, do_detach},
     {"metrics", 1, 2, do_metrics, VERB_PATH_OPTIONS | VERB_OUTPUT_OPTION},
     {"open-metrics", 1, 2, do_open_metrics, VERB_PATH_OPTIONS | VERB_OUTPUT_OPTION},
@@ -139,6 +149,8 @@ static int verb_find(int nargs, char **args, const struct verb **ret)
 	if (arg_direction != METRICS_BOTH && !(v->flags & VERB_PATH_OPTIONS))
 		return log_usage_error(
 		    "--ingress and --egress go with 'metrics', 'open-metrics' and 'watch' only.");
+	if (arg_place_key && !(v->flags & VERB_ATTACH_OPTIONS))
+		return log_usage_error("--position, --before and --after go with 'attach' only.");
 	if (arg_output && !(v->flags & VERB_OUTPUT_OPTION))
 		return log_usage_error("--output goes with 'metrics' and 'open-metrics' only.");
 	if ((arg_interval_given || arg_count) && !(v->flags & VERB_WATCH_OPTIONS))
@@ -210,6 +222,18 @@ static int parse_option(int c, const char *value)
 	case ARG_JSON:
 		arg_json = true;
 		return EXIT_OK;
+	case ARG_POSITION:
+	case ARG_BEFORE:
+	case ARG_AFTER:
+		/* As polycubectl's attach: one place, given one way. */
+		if (arg_place_key)
+			return log_usage_error(
+			    "--position, --before and --after exclude each other.");
+		arg_place_key = c == ARG_POSITION ? "position"
+				: c == ARG_BEFORE ? "before"
+						  : "after";
+		arg_place = value;
+		return EXIT_OK;
 	default:
 		return EXIT_USAGE;
 	}
@@ -232,6 +256,9 @@ static int parse_argv(int argc, char *argv[])
 	    {"output", required_argument, NULL, 'o'},
 	    {"interval", required_argument, NULL, 'n'},
 	    {"count", required_argument, NULL, ARG_COUNT},
+	    {"position", required_argument, NULL, ARG_POSITION},
+	    {"before", required_argument, NULL, ARG_BEFORE},
+	    {"after", required_argument, NULL, ARG_AFTER},
 	    {},
 	};
 	int c, r;

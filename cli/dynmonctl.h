@@ -14,6 +14,8 @@ extern bool arg_json;
 extern bool arg_quiet;
 extern const char *arg_type;
 extern const char *arg_config;
+extern const char *arg_place_key;
+extern const char *arg_place;
 extern enum metrics_direction arg_direction;
 extern const char *arg_output;
 extern double arg_interval;

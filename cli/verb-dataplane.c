@@ -31,7 +31,12 @@ int do_attach(sd_bus *bus, char **args)
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	int r;
 
-	r = monitor_call(bus, args[1], "Attach", 0, &error, "s", args[2]);
+	/* Plain Attach without a place: what older dynmonds know. */
+	if (arg_place_key)
+		r = monitor_call(bus, args[1], "AttachWithOptions", 0, &error, "sa{sv}", args[2], 1,
+				 arg_place_key, "s", arg_place);
+	else
+		r = monitor_call(bus, args[1], "Attach", 0, &error, "s", args[2]);
 	if (r < 0)
 		return log_bus_error(&error, r, "Failed to attach monitor %s to %s", args[1],
 				     args[2]);

@@ -167,7 +167,65 @@ static int method_attach(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 		return r;
 	if (r == 0)
 		return 1; /* polkit asked: dispatched again with its answer */
-	r = monitor_attach(mon, ifname, &e);
+	r = monitor_attach(mon, ifname, NULL, &e);
+	return reply(msg, r, &e, error);
+}
+
+/* a{sv}: "position" (auto, first, last), "before" or "after" (a monitor's name), each a string;
+ * polycubed's rules combine them. Unknown keys are refused: a typo must not pass for auto. */
+static int read_attach_options(sd_bus_message *msg, char **strs, dm_error *e)
+{
+	static const char *const keys[] = {"position", "before", "after"};
+	const char *key, *value;
+	int r;
+
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		size_t k = 0;
+
+		r = sd_bus_message_read(msg, "s", &key);
+		while (r >= 0 && k < ELEMENTSOF(keys) && !streq(keys[k], key))
+			k++;
+		if (r >= 0 && k == ELEMENTSOF(keys))
+			return dm_error_set(e, -EINVAL,
+					    "Unknown attach option \"%s\" (known: position, "
+					    "before, after).",
+					    key);
+		if (r >= 0 && sd_bus_message_read(msg, "v", "s", &value) < 0)
+			return dm_error_set(e, -EINVAL, "Attach option \"%s\" is not a string.",
+					    key);
+		if (r >= 0)
+			strs[k] = (char *)value;
+		if (r >= 0)
+			r = sd_bus_message_exit_container(msg);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	return r;
+}
+
+static int method_attach_with_options(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+	dm_error e = DM_ERROR_NULL;
+	char *opts[3] = {};
+	struct chain_position pos;
+	const char *ifname;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &ifname);
+	if (r < 0)
+		return r;
+	r = bus_verify_polkit_async(msg, DYNMON_ACTION_MANAGE, "attach monitors", error);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return 1; /* polkit asked: dispatched again with its answer */
+	r = read_attach_options(msg, opts, &e);
+	if (r >= 0)
+		r = chain_position_parse(opts[0], opts[1], opts[2], &pos, &e);
+	if (r >= 0)
+		r = monitor_attach(mon, ifname, &pos, &e);
 	return reply(msg, r, &e, error);
 }
 
@@ -471,6 +529,9 @@ static const sd_bus_vtable monitor_vtable[] = {
 			     SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("Attach", "s", SD_BUS_PARAM(interface), "", , method_attach,
 			     SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("AttachWithOptions", "sa{sv}",
+			     SD_BUS_PARAM(interface) SD_BUS_PARAM(options), "", ,
+			     method_attach_with_options, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("Detach", "", "", method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES(
 	"ReadMetrics", "sss", SD_BUS_PARAM(path) SD_BUS_PARAM(metric) SD_BUS_PARAM(format), "s",

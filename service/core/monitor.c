@@ -105,11 +105,19 @@ static bool path_on_xdp(const struct monitor *m, enum dm_path p)
 	return p == DM_PATH_INGRESS && m->mode != DM_MODE_TC;
 }
 
+static uint32_t tc_priority(const struct monitor *m, enum dm_path p)
+{
+	return chain_tc_priority(m->rank, p == DM_PATH_EGRESS);
+}
+
 /* Puts `fd` on the path's hook, replacing our `old_fd` (-1: none) atomically. */
 static int hook_set(struct monitor *m, enum dm_path p, int fd, int old_fd)
 {
 	if (path_on_xdp(m, p))
 		return xdp_prog_attach(m->ifindex, fd, old_fd, m->mode == DM_MODE_XDP_DRV);
+	/* A new filter goes at the priority of the monitor's place in the chain. */
+	if (m->tc[p].handle == 0)
+		m->tc[p].priority = tc_priority(m, p);
 	return tc_filter_attach(m->ifindex, p, fd, old_fd, &m->tc[p]);
 }
 
@@ -129,6 +137,12 @@ static int hook_error(struct monitor *m, enum dm_path p, int r, dm_error *error)
 	if (path_on_xdp(m, p) && (r == -EBUSY || r == -EEXIST))
 		return dm_error_set(error, -EBUSY, "Interface %s runs another XDP program already.",
 				    m->ifname);
+	if (r == -EBUSY)
+		return dm_error_set(
+		    error, r,
+		    "Another owner's tc filter sits at priority %u of %s's %s hook; "
+		    "dynmon leaves it alone.",
+		    tc_priority(m, p), m->ifname, dm_path_to_string(p));
 	return dm_error_set(error, r, "Cannot attach the %s program to %s: %s",
 			    dm_path_to_string(p), m->ifname, strerror(-r));
 }
@@ -450,9 +464,118 @@ static int hook_up(struct monitor *m, int ifindex, dm_error *error)
 	return r;
 }
 
-int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
+/* The other monitors of the interface called `ifname` (attached, or waiting for it), by rank:
+ * its chain. */
+static int chain_of(struct monitor *m, const char *ifname, struct monitor ***ret, size_t *ret_n)
 {
-	struct monitor *other;
+	struct manager *mgr = m->manager;
+	struct monitor **l;
+	size_t n = 0;
+
+	l = calloc(mgr->n_monitors + 1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < mgr->n_monitors; i++) {
+		struct monitor *o = mgr->monitors[i];
+
+		if (o == m || !o->ifname || !streq(o->ifname, ifname))
+			continue;
+		/* By rank: insertion, a chain is a handful of monitors. */
+		size_t at = n;
+		while (at > 0 && l[at - 1]->rank > o->rank)
+			at--;
+		memmove(l + at + 1, l + at, (n - at) * sizeof(*l));
+		l[at] = o;
+		n++;
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+/* Monitors share an interface on the same hooks: the same mode. And until libxdp's
+ * dispatcher chains XDP programs, one XDP monitor per interface. */
+static int chain_check_mode(const struct monitor *m, struct monitor *const *l, size_t n,
+			    const char *ifname, dm_error *error)
+{
+	if (n == 0)
+		return 0;
+	if (l[0]->mode != m->mode)
+		return dm_error_set(
+		    error, -EBUSY,
+		    "Interface %s carries %s monitors (%s); a %s monitor cannot join "
+		    "them.",
+		    ifname, dm_mode_to_string(l[0]->mode), l[0]->name, dm_mode_to_string(m->mode));
+	if (m->mode != DM_MODE_TC)
+		return dm_error_set(error, -EBUSY,
+				    "Interface %s is already probed by monitor %s: one XDP monitor "
+				    "per interface (several go on tc).",
+				    ifname, l[0]->name);
+	return 0;
+}
+
+struct rank_probe {
+	struct manager *manager;
+	int ifindex;
+};
+
+/* A rank is free when no filter of another owner sits at its priorities. */
+static int rank_is_free(uint32_t rank, void *userdata)
+{
+	struct rank_probe *pr = userdata;
+
+	if (pr->ifindex <= 0)
+		return 1;
+	for (int p = 0; p < _DM_PATH_MAX; p++)
+		if (tc_priority_in_use(pr->manager->nl, pr->ifindex, p,
+				       chain_tc_priority(rank, p == DM_PATH_EGRESS)) > 0)
+			return 0;
+	return 1;
+}
+
+/* The rank `pos` gives among the chain of `ifname`. */
+static int chain_place(struct monitor *m, const char *ifname, int ifindex,
+		       const struct chain_position *pos, uint32_t *ret, dm_error *error)
+{
+	_cleanup_free_ struct monitor **l = NULL;
+	_cleanup_free_ uint32_t *ranks = NULL;
+	struct rank_probe probe = {m->manager, ifindex};
+	size_t n, other = 0;
+	int r;
+
+	r = chain_of(m, ifname, &l, &n);
+	if (r < 0)
+		return r;
+	r = chain_check_mode(m, l, n, ifname, error);
+	if (r < 0)
+		return r;
+	ranks = calloc(n + 1, sizeof(*ranks));
+	if (!ranks)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		ranks[i] = l[i]->rank;
+	if (pos->where == CHAIN_BEFORE || pos->where == CHAIN_AFTER) {
+		while (other < n && !streq(l[other]->name, pos->other))
+			other++;
+		if (other == n && !manager_find_monitor(m->manager, pos->other))
+			return dm_error_set(error, -ENOENT, "No monitor named \"%s\".", pos->other);
+		if (other == n)
+			return dm_error_set(error, -ENOTCONN, "Monitor %s is not on %s.",
+					    pos->other, ifname);
+	}
+	r = chain_pick_rank(ranks, n, pos->where, other, rank_is_free, &probe, ret);
+	if (r == -ENOSPC)
+		return dm_error_set(error, r,
+				    "No room on %s %s %s: detach and attach the monitors again to "
+				    "spread them out.",
+				    ifname, chain_where_to_string(pos->where), pos->other ?: "");
+	return r;
+}
+
+int monitor_attach(struct monitor *m, const char *ifname, const struct chain_position *pos,
+		   dm_error *error)
+{
+	uint32_t rank;
 	int ifindex, r;
 
 	if (m->ifindex > 0)
@@ -462,13 +585,13 @@ int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
 	ifindex = if_nametoindex(ifname);
 	if (ifindex == 0)
 		return dm_error_set(error, -ENODEV, "No network interface named \"%s\".", ifname);
-	other = manager_find_monitor_by_ifindex(m->manager, ifindex);
-	if (other)
-		return dm_error_set(error, -EBUSY, "Interface %s is already probed by monitor %s.",
-				    ifname, other->name);
+	r = chain_place(m, ifname, ifindex, pos ?: &CHAIN_POSITION_AUTO, &rank, error);
+	if (r < 0)
+		return r;
 	r = free_and_strdup(&m->ifname, ifname);
 	if (r < 0)
 		return r;
+	m->rank = rank;
 
 	r = hook_up(m, ifindex, error);
 	if (r < 0) {
@@ -476,6 +599,7 @@ int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
 		 */
 		free(m->ifname);
 		m->ifname = NULL;
+		m->rank = 0;
 		return r;
 	}
 	r = manager_monitor_commit(m->manager, m, MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE,
@@ -484,7 +608,7 @@ int monitor_attach(struct monitor *m, const char *ifname, dm_error *error)
 		monitor_unhook(m);
 		return r;
 	}
-	log_info("Monitor %s: attached to %s.", m->name, ifname);
+	log_info("Monitor %s: attached to %s (rank %u).", m->name, ifname, rank);
 	return 0;
 }
 
@@ -513,6 +637,7 @@ int monitor_detach(struct monitor *m, dm_error *error)
 		log_info("Monitor %s: no longer waiting for %s.", m->name, m->ifname);
 		free(m->ifname);
 		m->ifname = NULL;
+		m->rank = 0;
 		manager_monitor_changed(m->manager, m,
 					MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE);
 		return 0;
@@ -539,6 +664,7 @@ int monitor_detach(struct monitor *m, dm_error *error)
 	m->clsact_created = false;
 	free(m->ifname);
 	m->ifname = NULL;
+	m->rank = 0;
 	manager_monitor_changed(m->manager, m, MONITOR_CHANGED_INTERFACE | MONITOR_CHANGED_STATE);
 	return 0;
 }
@@ -577,12 +703,9 @@ void monitor_link_gone(struct monitor *m)
 
 int monitor_link_appeared(struct monitor *m, int ifindex, dm_error *error)
 {
-	struct monitor *other = manager_find_monitor_by_ifindex(m->manager, ifindex);
 	int r;
 
-	if (other)
-		return dm_error_set(error, -EBUSY, "Interface %s is already probed by monitor %s.",
-				    m->ifname, other->name);
+	/* Its rank kept its place in the chain: the others come back around it. */
 	r = hook_up(m, ifindex, error);
 	if (r < 0)
 		return r;
@@ -612,6 +735,7 @@ int monitor_to_state(const struct monitor *m, struct state_monitor *ret)
 	    .config = m->dataplane ? monitor_config_json(m) : NULL,
 	    .ifname = m->ifname ? strdup(m->ifname) : NULL,
 	    .clsact_created = m->clsact_created,
+	    .rank = m->rank,
 	};
 
 	for (int p = 0; p < _DM_PATH_MAX; p++)
@@ -670,6 +794,8 @@ static int hooks_adopt(struct monitor *m, int ifindex, const struct state_monito
 			r = xdp_prog_adopt(ifindex, fd, old_xdp, m->mode == DM_MODE_XDP_DRV);
 		else {
 			m->tc[p] = s->tc[p];
+			if (m->tc[p].handle == 0)
+				m->tc[p].priority = tc_priority(m, p);
 			r = tc_filter_adopt(ifindex, p, fd, saved_prog_id(ifindex, p, s),
 					    &m->tc[p]);
 		}
@@ -695,28 +821,51 @@ static void monitor_unhook(struct monitor *m)
 	m->clsact_created = false;
 	free(m->ifname);
 	m->ifname = NULL;
+	m->rank = 0;
+}
+
+/* A saved monitor takes its saved place in the chain of its interface; one saved before
+ * chains existed takes the last. */
+static int chain_rejoin(struct monitor *m, const struct state_monitor *s, int ifindex,
+			dm_error *error)
+{
+	_cleanup_free_ struct monitor **l = NULL;
+	size_t n;
+	int r;
+
+	if (s->rank == 0)
+		return chain_place(m, s->ifname, ifindex, &CHAIN_POSITION_AUTO, &m->rank, error);
+	r = chain_of(m, s->ifname, &l, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (l[i]->rank == s->rank)
+			return dm_error_set(error, -EBUSY, "Monitor %s holds its place on %s.",
+					    l[i]->name, s->ifname);
+	r = chain_check_mode(m, l, n, s->ifname, error);
+	if (r >= 0)
+		m->rank = s->rank;
+	return r;
 }
 
 static void monitor_reattach_saved(struct monitor *m, const struct state_monitor *s)
 {
 	dm_error e = DM_ERROR_NULL;
 	int ifindex, r;
-	struct monitor *other;
 
 	if (free_and_strdup(&m->ifname, s->ifname) < 0) {
 		log_oom();
 		return;
 	}
 	ifindex = if_nametoindex(s->ifname);
-	if (ifindex == 0) {
+	r = chain_rejoin(m, s, ifindex, &e);
+	if (r >= 0 && ifindex == 0) {
 		log_notice("Monitor %s: interface %s is not there; waiting for it.", m->name,
 			   s->ifname);
 		return;
 	}
-	other = manager_find_monitor_by_ifindex(m->manager, ifindex);
-	r = other ? dm_error_set(&e, -EBUSY, "Interface %s is already probed by monitor %s.",
-				 s->ifname, other->name)
-		  : hooks_adopt(m, ifindex, s, &e);
+	if (r >= 0)
+		r = hooks_adopt(m, ifindex, s, &e);
 	if (r < 0) {
 		log_error_errno(r, "Monitor %s: cannot attach to %s again, leaving it detached: %s",
 				m->name, s->ifname, e.message ?: strerror(-r));

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "chain.h"
 #include "dataplane.h"
 #include "errors.h"
 #include "openmetrics.h"
@@ -56,6 +57,9 @@ struct monitor {
 	bool hooked[_DM_PATH_MAX];	 /* a filter of ours sits on the path's hook */
 	struct tc_slot tc[_DM_PATH_MAX]; /* where, on tc */
 	struct monitor_stats stats;
+	/* Its place among the monitors of the interface (chain.h), kept while it waits for the
+	 * interface; 0 when detached. */
+	uint32_t rank;
 };
 
 const char *dm_mode_to_string(enum dm_mode m);
@@ -94,7 +98,9 @@ int monitor_busy(const struct monitor *m, dm_error *error);
 /* Stops a compilation in progress: its `done` gets `r` and `why` now (the monitor is deleted,
  * the daemon stops). */
 void monitor_cancel_build(struct monitor *m, int r, const char *why);
-int monitor_attach(struct monitor *m, const char *ifname, dm_error *error);
+/* Attaches to `ifname` at `pos` among the monitors already there (NULL: auto). */
+int monitor_attach(struct monitor *m, const char *ifname, const struct chain_position *pos,
+		   dm_error *error);
 /* Detaches; a waiting monitor stops waiting. */
 int monitor_detach(struct monitor *m, dm_error *error);
 

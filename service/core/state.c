@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "chain.h"
 #include "state.h"
 
 #define STATE_VERSION 1
@@ -118,6 +119,9 @@ static json_t *monitor_to_json(const struct state_monitor *s)
 		goto fail;
 	if (j && json_object_set_new(j, "tc", tc_to_json(s)) < 0)
 		goto fail;
+	/* Its place among the monitors of its interface (chain.h). */
+	if (j && s->rank && json_object_set_new(j, "chain-rank", json_integer(s->rank)) < 0)
+		goto fail;
 	return j;
 fail:
 	json_decref(j);
@@ -144,13 +148,19 @@ static int monitor_from_json(json_t *j, struct state_monitor *s, json_error_t *w
 {
 	const char *name = NULL, *type = NULL, *loglevel = NULL, *ifname = NULL;
 	json_t *config = NULL, *tc = NULL;
+	json_int_t rank = 0;
 	int clsact = 0;
 
 	*s = (struct state_monitor){};
-	if (json_unpack_ex(j, why, 0, "{s:s, s:s, s:s, s?o, s?s, s?b, s?o}", "name", &name, "type",
-			   &type, "loglevel", &loglevel, "dataplane-config", &config, "interface",
-			   &ifname, "clsact-created", &clsact, "tc", &tc) < 0)
+	if (json_unpack_ex(j, why, 0, "{s:s, s:s, s:s, s?o, s?s, s?b, s?o, s?I}", "name", &name,
+			   "type", &type, "loglevel", &loglevel, "dataplane-config", &config,
+			   "interface", &ifname, "clsact-created", &clsact, "tc", &tc, "chain-rank",
+			   &rank) < 0)
 		return -EBADMSG;
+	if (rank < 0 || rank > CHAIN_RANK_MAX) {
+		snprintf(why->text, sizeof(why->text), "chain-rank is out of range");
+		return -EBADMSG;
+	}
 	tc_from_json(json_is_object(tc) ? tc : NULL, s);
 	if (config && !json_is_object(config) && !json_is_null(config)) {
 		snprintf(why->text, sizeof(why->text), "dataplane-config is not an object");
@@ -162,6 +172,7 @@ static int monitor_from_json(json_t *j, struct state_monitor *s, json_error_t *w
 	s->ifname = ifname && *ifname ? strdup(ifname) : NULL;
 	s->config = json_is_object(config) ? json_incref(config) : NULL;
 	s->clsact_created = clsact;
+	s->rank = (uint32_t)rank;
 	if (!s->name || !s->type || !s->loglevel || (ifname && *ifname && !s->ifname)) {
 		state_monitor_done(s);
 		return -ENOMEM;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tc.h"
 #include "util.h"
@@ -25,6 +26,7 @@ struct state_monitor {
 	struct tc_slot tc[_DM_PATH_MAX];
 	uint32_t tc_prog_id[_DM_PATH_MAX];
 	bool tc_legacy; /* saved before dynmon recorded them: at its fixed place, ours */
+	uint32_t rank;	/* its place among the interface's monitors (chain.h); 0: none */
 };
 
 void state_monitor_done(struct state_monitor *s);

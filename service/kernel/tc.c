@@ -120,6 +120,22 @@ static void hook_init(struct bpf_tc_hook *hook, int ifindex, enum dm_path path)
 	hook->attach_point = path == DM_PATH_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
+int tc_priority_in_use(struct nl_sock *sk, int ifindex, enum dm_path path, uint32_t priority)
+{
+	_cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+	uint32_t parent =
+	    TC_H_MAKE(TC_H_CLSACT, path == DM_PATH_INGRESS ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+	int r;
+
+	r = rtnl_cls_alloc_cache(sk, ifindex, parent, &cache);
+	if (r < 0)
+		return nl_to_errno(r);
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+		if (rtnl_cls_get_prio((struct rtnl_cls *)o) == priority)
+			return 1;
+	return 0;
+}
+
 uint32_t tc_prog_id(int prog_fd)
 {
 	struct bpf_prog_info info = {};
@@ -154,9 +170,11 @@ static int attach_free_slot(int ifindex, enum dm_path path, int prog_fd, struct 
 {
 	struct bpf_tc_hook hook;
 	int r = -EEXIST;
+	/* A priority asked for (the monitor's place in a chain) is kept: only handles step. */
+	uint32_t first = ret->priority ?: DM_TC_PRIORITY, n = ret->priority ? 1 : TC_SLOTS_TRIED;
 
 	hook_init(&hook, ifindex, path);
-	for (uint32_t prio = DM_TC_PRIORITY; prio < DM_TC_PRIORITY + TC_SLOTS_TRIED; prio++)
+	for (uint32_t prio = first; prio < first + n; prio++)
 		for (uint32_t handle = DM_TC_HANDLE; handle < DM_TC_HANDLE + TC_SLOTS_TRIED;
 		     handle++) {
 			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio,

@@ -9,8 +9,8 @@
 
 #include "config.h"
 
-/* dynmon's filter: first in line (priority 1), with a handle of its own so that it replaces
- * only itself. */
+/* Where dynmon's filter goes when no place is asked for: first in line (priority 1), with a
+ * handle of its own. Monitors ask for their chain's priority (core/chain.h). */
 #define DM_TC_PRIORITY 1
 #define DM_TC_HANDLE 0xd7
 
@@ -29,6 +29,9 @@ struct tc_slot {
 /* How many priorities, and handles per priority, dynmon tries for a free place. */
 #define TC_SLOTS_TRIED 16
 
+/* 1 when some filter (anyone's) sits at `priority` on the path's hook, else 0. */
+int tc_priority_in_use(struct nl_sock *sk, int ifindex, enum dm_path path, uint32_t priority);
+
 /* The id of a program (0 when `prog_fd` is -1 or unknown): what says a filter is ours. */
 uint32_t tc_prog_id(int prog_fd);
 /* The id of the program of the filter at `slot`; 0 when there is none (or not a BPF one). */
@@ -36,8 +39,10 @@ uint32_t tc_slot_prog_id(int ifindex, enum dm_path path, const struct tc_slot *s
 
 /* Puts `prog_fd` on the path's hook. When our filter is at `slot` running `old_prog_fd` it is
  * replaced there atomically: no packet passes unprobed in between. Otherwise (none, or the
- * filter there is no longer ours) the program goes to the first free place from priority 1,
- * handle 0xd7 on, and `slot` says where: a filter dynmon did not put is never replaced. */
+ * filter there is no longer ours) the program goes to the first free place at `slot`'s
+ * priority when it names one (the monitor's place in its chain: only the handle steps from 0xd7
+ * on), else from priority 1 on; `slot` says where. A filter dynmon did not put is never
+ * replaced. */
 int tc_filter_attach(int ifindex, enum dm_path path, int prog_fd, int old_prog_fd,
 		     struct tc_slot *slot);
 /* The same with the old program known by its id (a restarted daemon's, from the state). */

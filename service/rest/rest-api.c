@@ -354,26 +354,21 @@ static void handle_config_put(struct rest_request *req)
 
 /* ---- Attachments --------------------------------------------------------------------------- */
 
-/* Polycube's "position" orders services on a port; a monitor is alone on its hooks (and
- * transparent to other tc filters), so only the values that ask for no particular place are
- * accepted, and ignored. */
-static int check_position(json_t *j, dm_error *e)
+/* Polycube's place on the port: "position" (auto, first, last), or "before"/"after" a cube;
+ * polycubed's rules combine them (chain.h). */
+static int attach_position(json_t *j, struct chain_position *ret, dm_error *e)
 {
-	static const char *const positions[] = {"auto", "first", "last", NULL};
-	const char *position;
+	const char *position = NULL, *before = NULL, *after = NULL;
 	int r;
 
-	if (json_object_get(j, "before") || json_object_get(j, "after"))
-		return dm_error_set(e, -EINVAL,
-				    "\"before\" and \"after\" are not supported: a "
-				    "monitor is the only dynmon program on its hooks.");
 	r = body_string(j, "position", false, &position, EINVAL, e);
-	if (r < 0)
-		return r;
-	if (position && !strv_contains(positions, position))
-		return dm_error_set(
-		    e, -EINVAL, "Unknown position \"%s\" (known: auto, first, last).", position);
-	return 0;
+	if (r >= 0)
+		r = body_string(j, "before", false, &before, EINVAL, e);
+	if (r >= 0)
+		r = body_string(j, "after", false, &after, EINVAL, e);
+	if (r >= 0)
+		r = chain_position_parse(position, before, after, ret, e);
+	return r;
 }
 
 /* {"cube": NAME, "port": IFACE}: the monitor and the interface. */
@@ -402,15 +397,16 @@ static void handle_attach(struct rest_request *req)
 	static const char *const fields[] = {"cube", "port", "position", "before", "after", NULL};
 	json_auto_t *j = NULL;
 	dm_error e = DM_ERROR_NULL;
+	struct chain_position pos;
 	struct monitor *mon;
 	const char *port;
 	int r;
 
 	r = attachment_parse(req, fields, &j, &mon, &port, &e);
 	if (r >= 0)
-		r = check_position(j, &e);
+		r = attach_position(j, &pos, &e);
 	if (r >= 0)
-		r = monitor_attach(mon, port, &e);
+		r = monitor_attach(mon, port, &pos, &e);
 	if (r < 0) {
 		rest_reply_error(req, r, &e);
 		return;

@@ -220,12 +220,12 @@ assert_eq "no filter left on $VETH_A ingress" "" "$(tc_filters "$NS_A" "$VETH_A"
 http POST /polycube/v1/attach -d "{\"cube\": \"mon0\", \"port\": \"$VETH_A\", \"position\": \"middle\"}"
 assert_rest_error "attach at an unknown position" 400 InvalidArgument
 http POST /polycube/v1/attach -d "{\"cube\": \"mon0\", \"port\": \"$VETH_A\", \"before\": \"x\"}"
-assert_rest_error "attach before another service" 400 InvalidArgument
+assert_rest_error "attach before a monitor that does not exist" 404 NoSuchMonitor
 http POST /polycube/v1/attach -d '{"cube": "mon0", "port": "nosuchif0"}'
 assert_rest_error "attach to an unknown interface" 404 NoSuchInterface
 assert_eq "nothing attached by the failures" "" "$(tc_filters "$NS_A" "$VETH_A" ingress)"
 http POST /polycube/v1/attach -d "{\"cube\": \"mon0\", \"port\": \"$VETH_A\", \"position\": \"auto\"}"
-assert_http "attach with position auto (accepted, ignored)" 200 application/json
+assert_http "attach with position auto" 200 application/json
 send_udp "$NS_B" "$IP_A" 5000 4
 http GET "$M/mon0/metrics/ingress-metrics/packets_total/value"
 assert_eq "attached again, it counts on ([8] + 4)" "[12]" "$HTTP_BODY"

@@ -8,7 +8,8 @@
 #
 # The test's own filter is a cls_bpf program in direct-action mode that counts packets in an array
 # map and returns TC_ACT_OK (matchall and gact are not in every kernel; cls_bpf is, since dynmon
-# needs it). It runs after dynmon's filter: dynmon's is at pref 1, ours at pref 100.
+# needs it). It runs after dynmon's filter: dynmon's monitors take prefs 2..98 (the first one
+# 50), ours is at pref 100.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -86,7 +87,7 @@ has_clsact() {
 	if tc_qdiscs "$NS_A" "$VETH_A" | grep -q '^qdisc clsact '; then echo yes; else echo no; fi
 }
 
-DYNMON_FILTER="1 bpf 0xd7"
+DYNMON_FILTER="50 bpf 0xd7"
 OUR_FILTER="$OUR_PREF bpf 0x1"
 
 # --- ingress: dynmon's probe, then ours -------------------------------------------------------
@@ -96,7 +97,7 @@ must dm inject mon0 "$EXAMPLES/packet_counter.json"
 must dm attach mon0 "$VETH_A"
 assert_eq "dynmon created the clsact qdisc of $VETH_A" yes "$(has_clsact)"
 add_ours ingress
-assert_eq "ingress: dynmon's filter at pref 1 (handle 0xd7), then ours at pref $OUR_PREF" \
+assert_eq "ingress: dynmon's filter at pref 50 (handle 0xd7), then ours at pref $OUR_PREF" \
 	"$DYNMON_FILTER"$'\n'"$OUR_FILTER" "$(filters ingress)"
 assert_eq "ingress: our filter has seen nothing yet" 0 "$(seen ingress)"
 
@@ -108,7 +109,7 @@ assert_eq "ingress: the filter after dynmon's saw the same 50 packets" 50 "$(see
 # --- egress too, with the ingress+egress counter ----------------------------------------------
 must dm inject mon0 "$EXAMPLES/ingress_egress_counter.json"
 add_ours egress
-assert_eq "egress: dynmon's filter at pref 1 (handle 0xd7), then ours at pref $OUR_PREF" \
+assert_eq "egress: dynmon's filter at pref 50 (handle 0xd7), then ours at pref $OUR_PREF" \
 	"$DYNMON_FILTER"$'\n'"$OUR_FILTER" "$(filters egress)"
 assert_eq "ingress: re-injecting left our filter in place, after dynmon's" \
 	"$DYNMON_FILTER"$'\n'"$OUR_FILTER" "$(filters ingress)"
