@@ -624,6 +624,23 @@ static int save_detached(struct monitor *m, dm_error *error)
 	return r;
 }
 
+/* The clsact qdisc dynmon added goes with the last monitor of the interface: one that leaves
+ * before hands it to another still there. */
+static bool clsact_hand_over(struct monitor *m)
+{
+	_cleanup_free_ struct monitor **l = NULL;
+	size_t n;
+
+	if (chain_of(m, m->ifname, &l, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (l[i]->ifindex == m->ifindex) {
+			l[i]->clsact_created = true;
+			return true;
+		}
+	return false;
+}
+
 int monitor_detach(struct monitor *m, dm_error *error)
 {
 	int r;
@@ -653,7 +670,7 @@ int monitor_detach(struct monitor *m, dm_error *error)
 					    dm_path_to_string(p), m->ifname, strerror(-r));
 		m->hooked[p] = false;
 	}
-	if (m->clsact_created) {
+	if (m->clsact_created && !clsact_hand_over(m)) {
 		r = tc_clsact_remove_if_unused(m->manager->nl, m->ifindex);
 		if (r < 0)
 			log_warning_errno(

@@ -5,12 +5,16 @@
 # Each monitor lets a packet on unless its code drops it, so the monitors ahead of a dropping one
 # see what it drops and those behind it do not. Real packets count it exactly: B sends to A's
 # port 5000 (every monitor lets it on) and to port 5002 (the monitor "drop" drops it). Re-inject,
-# detach and a restart of the daemon keep the other monitors in place and counting.
+# detach and a restart of the daemon keep the other monitors in place and counting. Another
+# owner's filter sits where the first monitor would go (pref 50, dynmon's handle 0xd7): dynmon
+# takes another place and never replaces or removes it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 PORT=9102
-command -v curl >/dev/null || die "missing tool: curl (run data/install-deps.sh)"
+for tool in curl clang; do
+	command -v "$tool" >/dev/null || die "missing tool: $tool (run data/install-deps.sh)"
+done
 E2E_DAEMON_ARGS=(--rest-address="127.0.0.1:$PORT" --rest-allow-writes)
 e2e_setup
 start_sink a "$NS_A" "$IP_A" 5000
@@ -53,6 +57,28 @@ for p in count drop; do
 		>"$TMPD/$p.json" || die "mkconfig $p"
 done
 
+# Another owner's filter: transparent too (TC_ACT_UNSPEC), at the place dynmon's first monitor
+# would take.
+cat >"$TMPD/foreign.c" <<'EOF'
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+SEC("tc")
+int foreign(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+EOF
+MULTIARCH=$(clang -print-multiarch 2>/dev/null || true)
+must clang -O2 -g -target bpf ${MULTIARCH:+-idirafter "/usr/include/$MULTIARCH"} \
+	-c "$TMPD/foreign.c" -o "$TMPD/foreign.o"
+must ip netns exec "$NS_A" tc qdisc add dev "$VETH_A" clsact
+must ip netns exec "$NS_A" tc filter add dev "$VETH_A" ingress pref 50 handle 0xd7 \
+	bpf direct-action obj "$TMPD/foreign.o" sec tc
+
 # seen NAME...: what each monitor counted, space-separated.
 seen() {
 	local out=() m
@@ -78,15 +104,19 @@ must bus call org.polycube.Dynmon "$(monitor_path back)" org.polycube.Dynmon.Mon
 # dynmonctl: before another monitor.
 must dm attach front "$VETH_A" --before drop
 
-# The filters' priorities: front, drop, back on ingress.
+# prefs [DIRECTION] [PROGRAM]: the priorities of the filters running PROGRAM (dynmon's
+# dynmon_ingress by default), in order.
 prefs() {
-	ip netns exec "$NS_A" tc -j filter show dev "$VETH_A" ingress | "$PY" -c '
+	ip netns exec "$NS_A" tc -j filter show dev "$VETH_A" "${1:-ingress}" | "$PY" -c '
 import json, sys
 print(" ".join(str(f["pref"]) for f in sorted(json.load(sys.stdin), key=lambda f: f["pref"])
-               if "options" in f))'
+               if f.get("options", {}).get("prog", {}).get("name") == sys.argv[1]))' \
+		"${2:-dynmon_ingress}"
 }
 PREFS=$(prefs)
 assert_match "three dynmon filters on ingress" '^[0-9]+ [0-9]+ [0-9]+$' "$PREFS"
+assert_no_match "none of them at the other owner's pref 50" '\b50\b' "$PREFS"
+assert_eq "the other owner's filter is still at pref 50" 50 "$(prefs ingress foreign)"
 
 traffic 50 20
 assert_eq "front sees all 70, drop all 70, back only the 50 drop let on" "70 70 50" \
@@ -158,9 +188,24 @@ traffic 10 5
 assert_eq "after the restart: the order holds (drop, back, front)" "120 75 100" \
 	"$(seen front drop back)"
 
-# Deleting them all takes every filter and the clsact qdisc dynmon added.
-for m in front drop back extra; do must dm del "$m"; done
-assert_eq "no filter left on ingress" "" "$(prefs)"
+# Deleting them all takes every filter of dynmon's, and only those.
+for m in drop extra; do must dm del "$m"; done
+must dm detach front
+must dm detach back
+assert_eq "no filter of dynmon's left on ingress" "" "$(prefs)"
+assert_eq "the other owner's filter stayed through it all" 50 "$(prefs ingress foreign)"
+must ip netns exec "$NS_A" tc qdisc del dev "$VETH_A" clsact
+
+# The clsact qdisc dynmon adds goes with the last monitor of the interface, whichever leaves first.
+must dm attach front "$VETH_A"
+must dm attach back "$VETH_A"
+must dm detach front
+assert_match "front left first: the clsact qdisc stays for back" clsact \
+	"$(tc_qdiscs "$NS_A" "$VETH_A")"
+must dm detach back
+assert_no_match "back left last: the clsact qdisc went with it" clsact \
+	"$(tc_qdiscs "$NS_A" "$VETH_A")"
+for m in front back; do must dm del "$m"; done
 
 stop_sink a
 assert_eq "A's port 5000 got every datagram sent to it" "100 0" "$SINK_RECEIVED $SINK_DROPS"
