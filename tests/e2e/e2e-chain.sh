@@ -188,24 +188,30 @@ traffic 10 5
 assert_eq "after the restart: the order holds (drop, back, front)" "120 75 100" \
 	"$(seen front drop back)"
 
-# Deleting them all takes every filter of dynmon's, and only those.
+assert_eq "the other owner's filter stayed through it all" 50 "$(prefs ingress foreign)"
+stop_sink a
+assert_eq "A's port 5000 got every datagram sent to it" "100 0" "$SINK_RECEIVED $SINK_DROPS"
+
+# --- hot-plug: the interface goes and comes back; the chain comes back in order -------------------
+ip -n "$NS_A" link del "$VETH_A"
+veth_pair "$VETH_A" "$VETH_B" "$IP_A" "$IP_B" "$MAC_A" "$MAC_B"
+for ((i = 0; i < 50; i++)); do
+	[[ $(prefs) == "$PREFS" ]] && break
+	sleep 0.1
+done
+assert_eq "the interface is back: the same three priorities" "$PREFS" "$(prefs)"
+traffic 10 5
+assert_eq "the interface is back: the order holds, the counters went on" "130 90 110" \
+	"$(seen front drop back)"
+
+# Deleting them all takes every filter of dynmon's; the clsact qdisc dynmon added (when the
+# interface came back) goes with the last monitor of the interface, whichever leaves first.
 for m in drop extra; do must dm del "$m"; done
 must dm detach front
-must dm detach back
-assert_eq "no filter of dynmon's left on ingress" "" "$(prefs)"
-assert_eq "the other owner's filter stayed through it all" 50 "$(prefs ingress foreign)"
-must ip netns exec "$NS_A" tc qdisc del dev "$VETH_A" clsact
-
-# The clsact qdisc dynmon adds goes with the last monitor of the interface, whichever leaves first.
-must dm attach front "$VETH_A"
-must dm attach back "$VETH_A"
-must dm detach front
-assert_match "front left first: the clsact qdisc stays for back" clsact \
+assert_match "front left: the clsact qdisc stays for back" clsact \
 	"$(tc_qdiscs "$NS_A" "$VETH_A")"
 must dm detach back
+assert_eq "no filter of dynmon's left on ingress" "" "$(prefs)"
 assert_no_match "back left last: the clsact qdisc went with it" clsact \
 	"$(tc_qdiscs "$NS_A" "$VETH_A")"
 for m in front back; do must dm del "$m"; done
-
-stop_sink a
-assert_eq "A's port 5000 got every datagram sent to it" "100 0" "$SINK_RECEIVED $SINK_DROPS"
