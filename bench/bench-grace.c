@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The kernel's part of a swap-on-read: the RCU grace period that dynmond waits for after
  * pointing the pivot at the standby copy, with the daemon's own dm_grace_wait()
- * (service/kernel/swap.c: an update of an ARRAY_OF_MAPS element, which returns after one). A swap read
- * cannot be faster than this; the rest of its time is the daemon's and the bus's.
+ * (service/kernel/swap.c: an update of an ARRAY_OF_MAPS element, which returns after one). A swap
+ * read cannot be faster than this; the rest of its time is the daemon's and the bus's.
  *
  *   bench-grace [--ready FILE] [--samples FILE] [--max-seconds S]
  *
