@@ -11,6 +11,8 @@ packages=(
 	# tests/check-format.sh
 	clang-format git
 	libsystemd-dev libnl-3-dev libnl-route-3-dev libjansson-dev
+	# precompiled objects: SHA-256 and Ed25519 (libcrypto); the tests make keys with openssl
+	libssl-dev openssl
 	# the REST API
 	libmicrohttpd-dev
 	# dynmon-injector (REST client)

@@ -18,6 +18,15 @@ const struct dm_error_entry dm_error_table[] = {
      "the injected code asks to pin a map; dynmon pins a monitor's maps itself"},
     {EKEYREJECTED, "VerifierRejected", 422,
      "the kernel refused to load the program; the message holds the verifier's log"},
+    {EILSEQ, "ObjectMismatch", 422,
+     "a precompiled object is damaged (its ELF is not the one its sha256 names) or was not "
+     "compiled from the path's code for this monitor's hook and log level"},
+    {ENOKEY, "ObjectUnsigned", 403,
+     "trusted keys are configured and the object is unsigned, or the path carries source "
+     "code only (--allow-source not given)"},
+    {EKEYREVOKED, "SignatureRejected", 403,
+     "the object's signature is by a key the daemon does not trust, or does not match the "
+     "object and its metrics"},
     {ENOENT, "NoSuchMonitor", 404, "no monitor of that name exists"},
     {EEXIST, "MonitorExists", 409, "a monitor of that name exists already"},
     {ENODEV, "NoSuchInterface", 404, "no network interface of that name exists"},

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "config.h"
+#include "object.h"
 
 /* ---- the normalized form. json_object_set_new() and json_array_append_new() take a NULL
  * value from a failed allocation and fail themselves, so errors just flow upwards. */
@@ -184,20 +185,28 @@ static json_t *metric_to_json(const struct dm_metric_config *m)
 	return TAKE_PTR(o);
 }
 
+json_t *dm_path_metrics_to_json(const struct dm_path_config *p)
+{
+	_cleanup_(json_decrefp) json_t *metrics = json_array();
+
+	for (size_t i = 0; metrics && i < p->n_metrics; i++)
+		if (json_array_append_new(metrics, metric_to_json(&p->metrics[i])) < 0)
+			return NULL;
+	return TAKE_PTR(metrics);
+}
+
 static json_t *path_to_json(const struct dm_path_config *p)
 {
-	_cleanup_(json_decrefp) json_t *o = json_object(), *metrics = json_array();
+	_cleanup_(json_decrefp) json_t *o = json_object();
 
-	if (!o || !metrics)
+	if (!o)
 		return NULL;
 	if (!p->present)
 		return TAKE_PTR(o);
-	for (size_t i = 0; i < p->n_metrics; i++)
-		if (json_array_append_new(metrics, metric_to_json(&p->metrics[i])) < 0)
-			return NULL;
 	if (json_object_set_new(o, "name", json_string(strempty(p->name))) < 0 ||
 	    json_object_set_new(o, "code", json_string(p->code)) < 0 ||
-	    json_object_set_new(o, "metric-configs", TAKE_PTR(metrics)) < 0)
+	    (p->object && json_object_set_new(o, "object", dm_object_to_json(p->object)) < 0) ||
+	    json_object_set_new(o, "metric-configs", dm_path_metrics_to_json(p)) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }

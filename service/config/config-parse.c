@@ -6,10 +6,11 @@
 #include <inttypes.h>
 
 #include "config-check.h"
+#include "object.h"
 #include "config.h"
 
 /* The members each object may have: anything else is an error. */
-static const char *const v10_members[] = {"name", "code", "metrics", NULL};
+static const char *const v10_members[] = {"name", "code", "object", "metrics", NULL};
 static const char *const v11_members[] = {"ingress-path", "egress-path", NULL};
 static const char *const metric_members[] = {"name", "map-name", "extraction-options",
 					     "open-metrics-metadata", NULL};
@@ -736,8 +737,9 @@ static int parse_metrics(json_t *o, const struct cfg_place *at, const char *key,
 static int parse_path(json_t *o, const struct cfg_place *at, const char *metrics_member,
 		      struct dm_path_config *p, dm_error *e)
 {
-	const char *const members[] = {"name", "code", metrics_member, NULL};
+	const char *const members[] = {"name", "code", "object", metrics_member, NULL};
 	const char *name, *code;
+	json_t *object;
 	int r;
 
 	if (json_object_size(o) == 0)
@@ -756,6 +758,9 @@ static int parse_path(json_t *o, const struct cfg_place *at, const char *metrics
 	r = cfg_dup_string(name, &p->name, e);
 	if (r >= 0)
 		r = cfg_dup_string(code, &p->code, e);
+	object = json_object_get(o, "object");
+	if (r >= 0 && object)
+		r = dm_object_parse(object, MEMBER(at, "object"), &p->object, e);
 	if (r >= 0)
 		r = parse_metrics(o, at, metrics_member, p, e);
 	if (r >= 0)

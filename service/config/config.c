@@ -2,6 +2,7 @@
 /* The dataplane configuration's types: the names of their enums, the names they must have,
  * and freeing them. Parsing is in config-parse.c, the JSON form in config-json.c. */
 #include "config.h"
+#include "object.h"
 
 static const char *const path_names[_DM_PATH_MAX] = {
     [DM_PATH_INGRESS] = "ingress",
@@ -187,6 +188,7 @@ static void path_config_clear(struct dm_path_config *p)
 {
 	free(p->name);
 	free(p->code);
+	dm_object_free(p->object);
 	for (size_t i = 0; i < p->n_metrics; i++)
 		metric_config_clear(&p->metrics[i]);
 	free(p->metrics);

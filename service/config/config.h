@@ -152,6 +152,7 @@ struct dm_path_config {
 	bool present; /* false for an absent or empty ({}) path */
 	char *name;
 	char *code;
+	struct dm_object *object; /* "object": precompiled by dynmonctl compile; NULL: none */
 	struct dm_metric_config *metrics;
 	size_t n_metrics;
 };
@@ -170,6 +171,8 @@ int dm_config_from_json(json_t *root, struct dm_config **ret, dm_error *error);
 /* The normalized v1.1 document: {"ingress-path": {...}, "egress-path": {...}}; an absent
  * path is {}. dm_config_parse(dump(to_json(c))) gives back an equal configuration. */
 json_t *dm_config_to_json(const struct dm_config *c);
+/* A path's normalized "metric-configs" array (what an object's signature covers). */
+json_t *dm_path_metrics_to_json(const struct dm_path_config *p);
 
 void dm_config_free(struct dm_config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_config *, dm_config_free);
