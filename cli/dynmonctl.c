@@ -25,6 +25,10 @@ enum {
 	ARG_POSITION,
 	ARG_BEFORE,
 	ARG_AFTER,
+	ARG_SIGN,
+	ARG_CLANG,
+	ARG_INCLUDE_DIR,
+	ARG_LOG_LEVEL,
 };
 
 bool arg_json;
@@ -38,6 +42,10 @@ const char *arg_output;
 double arg_interval = 1.0;
 static bool arg_interval_given;
 unsigned arg_count; /* 0: until a signal */
+const char *arg_sign_key;
+const char *arg_clang;
+const char *arg_include_dir;
+const char *arg_log_level;
 
 #define log_usage_error(...) log_usage_error_of("dynmonctl", __VA_ARGS__)
 
@@ -63,6 +71,9 @@ int do_help(sd_bus *bus, char **args)
 	       "                           Show a monitor's metrics in OpenMetrics text; with\n"
 	       "                           METRIC, only that metric's families\n"
 	       "  watch NAME [METRIC]      Show a monitor's metrics live, with per-second rates\n"
+	       "  compile CONFIG|-         Compile a configuration's code here, without dynmond:\n"
+	       "                           the same configuration with each path's object\n"
+	       "                           (see --sign, --type, --log-level, -o)\n"
 	       "  help                     Show this help\n"
 	       "\n"
 	       "Options:\n"
@@ -77,7 +88,13 @@ int do_help(sd_bus *bus, char **args)
 	       "     --after=MONITOR       attach: just after MONITOR\n"
 	       "     --ingress             metrics, open-metrics, watch: ingress path only\n"
 	       "     --egress              metrics, open-metrics, watch: egress path only\n"
-	       "  -o --output=FILE         metrics, open-metrics: write to FILE instead\n"
+	       "  -o --output=FILE         metrics, open-metrics, compile: write to FILE instead\n"
+	       "     --sign=KEY            compile: sign the objects with this Ed25519 private\n"
+	       "                           key (PEM)\n"
+	       "     --log-level=LEVEL     compile: the monitor's pcn_log level (default OFF);\n"
+	       "                           --type: its mode (default TC)\n"
+	       "     --clang=PATH          compile: the compiler\n"
+	       "     --bpf-include-dir=DIR compile: dynmon's headers\n"
 	       "  -n --interval=SEC        watch: read every SEC seconds (default 1, >= 0.1)\n"
 	       "     --count=N             watch: stop after N refreshes (default: at Ctrl-C)\n"
 	       "\n"
@@ -86,7 +103,8 @@ int do_help(sd_bus *bus, char **args)
 	       "  1  any other failure\n"
 	       "  2  usage error\n"
 	       "  3  input rejected (InvalidConfig, CompileFailed, VerifierRejected,\n"
-	       "     IncludeRefused, MapTooLarge, PinRefused, InvalidArgument, or a file\n"
+	       "     IncludeRefused, MapTooLarge, PinRefused, ObjectMismatch,\n"
+	       "     ObjectUnsigned, SignatureRejected, InvalidArgument, or a file\n"
 	       "     that is not UTF-8 text)\n"
 	       "  4  no such monitor, interface or metric (NoSuchMonitor,\n"
 	       "     NoSuchInterface)\n"
@@ -100,11 +118,12 @@ int do_help(sd_bus *bus, char **args)
 
 enum {
 	VERB_NO_BUS = 1 << 0,
-	VERB_CREATE_OPTIONS = 1 << 1, /* takes --type and --config */
-	VERB_PATH_OPTIONS = 1 << 2,   /* takes --ingress and --egress */
-	VERB_OUTPUT_OPTION = 1 << 3,  /* takes --output */
-	VERB_WATCH_OPTIONS = 1 << 4,  /* takes --interval and --count */
-	VERB_ATTACH_OPTIONS = 1 << 5, /* takes --position, --before and --after */
+	VERB_CREATE_OPTIONS = 1 << 1,  /* takes --type and --config */
+	VERB_PATH_OPTIONS = 1 << 2,    /* takes --ingress and --egress */
+	VERB_OUTPUT_OPTION = 1 << 3,   /* takes --output */
+	VERB_WATCH_OPTIONS = 1 << 4,   /* takes --interval and --count */
+	VERB_ATTACH_OPTIONS = 1 << 5,  /* takes --position, --before and --after */
+	VERB_COMPILE_OPTIONS = 1 << 6, /* takes --sign, --clang, --bpf-include-dir, --log-level */
 };
 
 /* The commands: name, fewest and most arguments after the name, handler, flags. */
@@ -127,6 +146,7 @@ static const struct verb {
     {"metrics", 1, 2, do_metrics, VERB_PATH_OPTIONS | VERB_OUTPUT_OPTION},
     {"open-metrics", 1, 2, do_open_metrics, VERB_PATH_OPTIONS | VERB_OUTPUT_OPTION},
     {"watch", 1, 2, do_watch, VERB_PATH_OPTIONS | VERB_WATCH_OPTIONS},
+    {"compile", 1, 1, do_compile, VERB_NO_BUS | VERB_OUTPUT_OPTION | VERB_COMPILE_OPTIONS},
     {"help", 0, 0, do_help, VERB_NO_BUS},
 };
 
@@ -144,15 +164,22 @@ static int verb_find(int nargs, char **args, const struct verb **ret)
 		return log_usage_error("Too few arguments for '%s'.", v->name);
 	if (nargs - 1 > v->max_args)
 		return log_usage_error("Too many arguments for '%s'.", v->name);
-	if ((arg_type || arg_config) && !(v->flags & VERB_CREATE_OPTIONS))
-		return log_usage_error("--type and --config go with 'add' only.");
+	if (arg_config && !(v->flags & VERB_CREATE_OPTIONS))
+		return log_usage_error("--config goes with 'add' only.");
+	if (arg_type && !(v->flags & (VERB_CREATE_OPTIONS | VERB_COMPILE_OPTIONS)))
+		return log_usage_error("--type goes with 'add' and 'compile' only.");
+	if ((arg_sign_key || arg_clang || arg_include_dir || arg_log_level) &&
+	    !(v->flags & VERB_COMPILE_OPTIONS))
+		return log_usage_error(
+		    "--sign, --clang, --bpf-include-dir and --log-level go with 'compile' only.");
 	if (arg_direction != METRICS_BOTH && !(v->flags & VERB_PATH_OPTIONS))
 		return log_usage_error(
 		    "--ingress and --egress go with 'metrics', 'open-metrics' and 'watch' only.");
 	if (arg_place_key && !(v->flags & VERB_ATTACH_OPTIONS))
 		return log_usage_error("--position, --before and --after go with 'attach' only.");
 	if (arg_output && !(v->flags & VERB_OUTPUT_OPTION))
-		return log_usage_error("--output goes with 'metrics' and 'open-metrics' only.");
+		return log_usage_error(
+		    "--output goes with 'metrics', 'open-metrics' and 'compile' only.");
 	if ((arg_interval_given || arg_count) && !(v->flags & VERB_WATCH_OPTIONS))
 		return log_usage_error("--interval and --count go with 'watch' only.");
 	*ret = v;
@@ -222,6 +249,18 @@ static int parse_option(int c, const char *value)
 	case ARG_JSON:
 		arg_json = true;
 		return EXIT_OK;
+	case ARG_SIGN:
+		arg_sign_key = value;
+		return EXIT_OK;
+	case ARG_CLANG:
+		arg_clang = value;
+		return EXIT_OK;
+	case ARG_INCLUDE_DIR:
+		arg_include_dir = value;
+		return EXIT_OK;
+	case ARG_LOG_LEVEL:
+		arg_log_level = value;
+		return EXIT_OK;
 	case ARG_POSITION:
 	case ARG_BEFORE:
 	case ARG_AFTER:
@@ -259,6 +298,10 @@ static int parse_argv(int argc, char *argv[])
 	    {"position", required_argument, NULL, ARG_POSITION},
 	    {"before", required_argument, NULL, ARG_BEFORE},
 	    {"after", required_argument, NULL, ARG_AFTER},
+	    {"sign", required_argument, NULL, ARG_SIGN},
+	    {"clang", required_argument, NULL, ARG_CLANG},
+	    {"bpf-include-dir", required_argument, NULL, ARG_INCLUDE_DIR},
+	    {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
 	    {},
 	};
 	int c, r;

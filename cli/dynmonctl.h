@@ -19,7 +19,11 @@ extern const char *arg_place;
 extern enum metrics_direction arg_direction;
 extern const char *arg_output;
 extern double arg_interval;
-extern unsigned arg_count; /* 0: until a signal */
+extern unsigned arg_count;	    /* 0: until a signal */
+extern const char *arg_sign_key;    /* compile --sign */
+extern const char *arg_clang;	    /* compile --clang */
+extern const char *arg_include_dir; /* compile --bpf-include-dir */
+extern const char *arg_log_level;   /* compile --log-level */
 
 /* verb-monitors.c */
 int do_list(sd_bus *bus, char **args);
@@ -31,6 +35,9 @@ int do_show(sd_bus *bus, char **args);
 int do_inject(sd_bus *bus, char **args);
 int do_attach(sd_bus *bus, char **args);
 int do_detach(sd_bus *bus, char **args);
+
+/* verb-compile.c */
+int do_compile(sd_bus *bus, char **args);
 
 /* verb-metrics.c */
 int do_metrics(sd_bus *bus, char **args);

@@ -16,6 +16,9 @@ static const struct {
     {DM_ERROR_PREFIX "IncludeRefused", EXIT_REJECTED},
     {DM_ERROR_PREFIX "MapTooLarge", EXIT_REJECTED},
     {DM_ERROR_PREFIX "PinRefused", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "ObjectMismatch", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "ObjectUnsigned", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "SignatureRejected", EXIT_REJECTED},
     {DM_ERROR_PREFIX "NoSuchMonitor", EXIT_NOT_FOUND},
     {DM_ERROR_PREFIX "NoSuchInterface", EXIT_NOT_FOUND},
     /* The monitor went away between GetMonitor and the call on its object. */

@@ -10,12 +10,14 @@
 #include "errors.h"
 #include "log.h"
 #include "manager.h"
+#include "object.h"
 #include "pin.h"
 #include "rest-api.h"
 #include "state.h"
 
 struct options {
 	struct manager_options manager;
+	const char *trusted_keys; /* --trusted-keys=DIR */
 	const char *rest_address; /* NULL: REST_DEFAULT_ADDRESS (rest.h); "none": no REST */
 	bool rest_allow_writes;	  /* POST, PUT and DELETE over HTTP */
 };
@@ -29,6 +31,10 @@ static void help(void)
 	       "  --bpf-include-dir=DIR   compatibility headers for injected code\n"
 	       "                          (default " DYNMON_BPF_INCLUDE_DIR ")\n"
 	       "  --compile-timeout=SEC   limit for one compilation (default 60)\n"
+	       "  --clang=PATH            the compiler (default " DYNMON_CLANG ")\n"
+	       "  --trusted-keys=DIR      inject only objects signed by one of the Ed25519 keys\n"
+	       "                          (*.pem) in DIR (dynmonctl compile --sign)\n"
+	       "  --allow-source          with --trusted-keys, compile source code all the same\n"
 	       "  --state-dir=DIR         where the monitors are saved (default $STATE_DIRECTORY,\n"
 	       "                          else " STATE_DEFAULT_DIR ")\n"
 	       "  --pin-dir=DIR           where their maps are pinned, on a BPF file system\n"
@@ -82,10 +88,16 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 		ARG_PIN_DIR,
 		ARG_REST_ADDRESS,
 		ARG_REST_ALLOW_WRITES,
+		ARG_CLANG,
+		ARG_TRUSTED_KEYS,
+		ARG_ALLOW_SOURCE,
 	};
 	static const struct option options[] = {
 	    {"bpf-include-dir", required_argument, NULL, ARG_INCLUDE},
 	    {"compile-timeout", required_argument, NULL, ARG_TIMEOUT},
+	    {"clang", required_argument, NULL, ARG_CLANG},
+	    {"trusted-keys", required_argument, NULL, ARG_TRUSTED_KEYS},
+	    {"allow-source", no_argument, NULL, ARG_ALLOW_SOURCE},
 	    {"state-dir", required_argument, NULL, ARG_STATE_DIR},
 	    {"pin-dir", required_argument, NULL, ARG_PIN_DIR},
 	    {"rest-address", required_argument, NULL, ARG_REST_ADDRESS},
@@ -116,6 +128,15 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 			break;
 		case ARG_STATE_DIR:
 			o->manager.state_dir = optarg;
+			break;
+		case ARG_CLANG:
+			o->manager.clang = optarg;
+			break;
+		case ARG_TRUSTED_KEYS:
+			o->trusted_keys = optarg;
+			break;
+		case ARG_ALLOW_SOURCE:
+			o->manager.allow_source = true;
 			break;
 		case ARG_PIN_DIR:
 			o->manager.pin_dir = optarg;
@@ -150,12 +171,27 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 /* The manager, then its doors: the bus name is taken once every saved monitor is back. */
 static int run(const struct options *o)
 {
+	_cleanup_(dm_trust_freep) struct dm_trust *trust = NULL; /* outlives the manager */
 	_cleanup_(manager_freep) struct manager *m = NULL;
 	_cleanup_(bus_door_freep) struct bus_door *bus = NULL;
 	_cleanup_(rest_server_freep) struct rest_server *rest = NULL;
+	struct manager_options mo = o->manager;
 	int r;
 
-	r = manager_new(&o->manager, &m);
+	if (o->trusted_keys) {
+		dm_error e = DM_ERROR_NULL;
+
+		r = dm_trust_load(o->trusted_keys, &trust, &e);
+		if (r < 0) {
+			log_error("%s", strempty(e.message));
+			dm_error_done(&e);
+			return r;
+		}
+		log_info("Injected objects must be signed by one of %zu trusted keys%s.",
+			 dm_trust_count(trust), mo.allow_source ? " (source code allowed)" : "");
+		mo.trust = trust;
+	}
+	r = manager_new(&mo, &m);
 	if (r < 0)
 		return r;
 	r = bus_door_new(m, &bus);

@@ -12,6 +12,7 @@
 #include "selfmetrics.h"
 #include "pcnlog.h"
 #include "pin.h"
+#include "objects.h"
 #include "state.h"
 #include "swap.h"
 
@@ -23,6 +24,7 @@ static void on_link(const struct link_event *ev, void *userdata);
 /* The state and pin directories: made if missing; the pins must be on a bpffs. */
 static int manager_setup_dirs(struct manager *m, const struct manager_options *o)
 {
+	_cleanup_free_ char *objects = NULL;
 	int r;
 
 	m->state_dir = o->state_dir ? strdup(o->state_dir) : state_default_dir();
@@ -41,6 +43,14 @@ static int manager_setup_dirs(struct manager *m, const struct manager_options *o
 		    m->pin_dir);
 	if (r < 0)
 		return log_error_errno(r, "Cannot use %s as the pin directory: %m", m->pin_dir);
+	/* The compile cache's objects beside the saved monitors (docs/OBJECTS.md). */
+	objects = strdup_printf("%s/objects", m->state_dir);
+	r = objects ? dm_objcache_new(objects, &m->compiler.cache) : -ENOMEM;
+	if (r < 0)
+		log_warning_errno(r, "Cannot keep compiled objects in %s, caching in memory: %m",
+				  strempty(objects));
+	if (r < 0 && dm_objcache_new(NULL, &m->compiler.cache) < 0)
+		return log_oom();
 	return 0;
 }
 
@@ -53,7 +63,9 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	if (!m)
 		return log_oom();
 	m->compiler = (struct dm_compiler){
-	    .clang = DYNMON_CLANG,
+	    .clang = o->clang ?: DYNMON_CLANG,
+	    .trust = o->trust,
+	    .allow_source = o->allow_source,
 	    .include_dir = o->bpf_include_dir,
 	    .multiarch_include = DYNMON_MULTIARCH_INCLUDE,
 	    .timeout_sec = o->compile_timeout_sec,
@@ -119,6 +131,7 @@ void manager_free(struct manager *m)
 	free(m->state_dir);
 	free(m->pin_dir);
 	dm_grace_free(m->grace);
+	dm_objcache_free(m->compiler.cache);
 	if (m->stats.bpf_stats_fd >= 0)
 		close(m->stats.bpf_stats_fd);
 	free(m->observers);

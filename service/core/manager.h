@@ -21,6 +21,10 @@ struct manager_options {
 	const char *state_dir; /* NULL: $STATE_DIRECTORY, else /var/lib/dynmon (state.h) */
 	const char *pin_dir;   /* NULL: PIN_DEFAULT_DIR (pin.h); must be on a bpffs */
 	bool bpf_stats;	       /* the kernel's BPF run-time statistics on (selfmetrics.h) */
+	/* Precompiled objects (docs/OBJECTS.md). */
+	const char *clang;	      /* NULL: the one found at build time */
+	const struct dm_trust *trust; /* objects must be signed by one of these; NULL: no */
+	bool allow_source;	      /* with `trust`, source code is compiled all the same */
 };
 
 /* The daemon's counters for its own metrics (selfmetrics.h). */

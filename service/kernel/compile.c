@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -26,6 +28,97 @@
  * /proc/self/fd even where it could not walk the path (a source tree under /root). */
 #define INCLUDE_FD 3
 #define INCLUDE_PATH "/proc/self/fd/3"
+
+static int read_all(int fd, size_t max, char **ret, size_t *ret_size);
+
+/* The child of dm_compiler_version(): clang --version as the unprivileged user. */
+static _Noreturn void version_exec(const struct dm_compiler *c, int out)
+{
+	static char *const envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", NULL};
+	char *argv[] = {(char *)c->clang, "--version", NULL};
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (dup2(out, STDOUT_FILENO) < 0 || (null >= 0 && dup2(null, STDERR_FILENO) < 0))
+		_exit(EXIT_SETUP_FAILED);
+	if (geteuid() == 0 && (syscall(SYS_setgroups, 0, NULL) < 0 ||
+			       syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0 ||
+			       syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0))
+		_exit(EXIT_SETUP_FAILED);
+	execve(argv[0], argv, envp);
+	_exit(EXIT_SETUP_FAILED);
+}
+
+int dm_compiler_version(const struct dm_compiler *c, char **ret)
+{
+	_cleanup_close_ int out = memfd_create("dynmon-version", MFD_CLOEXEC);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int status = 0, r;
+	pid_t pid;
+
+	if (out < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		version_exec(c, out);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -ENOENT;
+	r = read_all(out, 4096, &text, &len);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = '\0';
+	if (!text[0])
+		return -ENOENT;
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+static void hash_file(EVP_MD_CTX *ctx, int dirfd, const char *name)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	char buf[8192];
+	ssize_t n;
+
+	EVP_DigestUpdate(ctx, name, strlen(name) + 1);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+}
+
+int dm_compiler_headers_id(const struct dm_compiler *c, char **ret)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	_cleanup_close_ int dirfd = open(c->include_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent **names = NULL;
+	unsigned char md[32];
+	unsigned len = 0;
+	char hex[72] = "sha256:";
+	int n;
+
+	if (!ctx)
+		return -ENOMEM;
+	if (dirfd < 0 || (n = scandir(c->include_dir, &names, NULL, alphasort)) < 0) {
+		EVP_MD_CTX_free(ctx);
+		return -errno;
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.')
+			hash_file(ctx, dirfd, names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	hash_file(ctx, AT_FDCWD, "/usr/include/linux/version.h");
+	EVP_DigestFinal_ex(ctx, md, &len);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned i = 0; i < 32; i++)
+		sprintf(hex + 7 + 2 * i, "%02x", md[i]);
+	*ret = strdup(hex);
+	return *ret ? 0 : -ENOMEM;
+}
 
 void dm_compiler_set_user(struct dm_compiler *c)
 {

@@ -18,6 +18,12 @@
 #define DM_COMPILE_OUTPUT_MAX (64ULL * 1024 * 1024)   /* any file it writes: the object */
 
 struct dm_durations;
+struct dm_objcache;
+struct dm_trust;
+
+/* What the compiler is given besides the code (build_argv() in compile.c): part of a compile
+ * cache key (objects.h). */
+#define DM_COMPILE_FLAGS "-O2 -g -target bpf -D__TARGET_ARCH_x86 -x c"
 
 struct dm_compiler {
 	const char *clang;	       /* the compiler binary */
@@ -31,7 +37,21 @@ struct dm_compiler {
 	gid_t gid;
 	struct dm_durations
 	    *durations; /* each compile counted there (selfmetrics.h); may be NULL */
+	/* Precompiled objects (docs/OBJECTS.md): the compile cache (NULL: none), the keys an
+	 * object must be signed by (NULL: none required), and whether source code is still
+	 * compiled when keys are required. */
+	struct dm_objcache *cache;
+	const struct dm_trust *trust;
+	bool allow_source;
 };
+
+/* The compiler's version: the first line of `clang --version` (blocking, a few ms). */
+int dm_compiler_version(const struct dm_compiler *c, char **ret);
+
+/* What identifies the headers the code is compiled against: "sha256:" and the SHA-256 of the
+ * names and contents of dynmon's include directory's files and of <linux/version.h> (the
+ * kernel headers' release). */
+int dm_compiler_headers_id(const struct dm_compiler *c, char **ret);
 
 /* Fills in the unprivileged user (the uid and gid of "nobody", 65534 when there is none). */
 void dm_compiler_set_user(struct dm_compiler *c);

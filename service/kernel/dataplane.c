@@ -8,6 +8,7 @@
 #include "dynmon-log.h"
 #include "log.h"
 #include "maps.h"
+#include "objects.h"
 #include "export-metrics.h"
 #include "pin.h"
 #include "pivot.skel.h"
@@ -756,7 +757,13 @@ int dm_dataplane_load(const struct dm_compiler *compiler, const char *monitor_na
 		r = unit ? path_prepare(dp, p, path_hook(p, ingress_hook), &builds[p], &code, error)
 			 : -ENOMEM;
 		if (r >= 0)
+			r = dm_object_resolve(compiler, p, &config->paths[p], code, &elf, &size,
+					      error);
+		if (r == 0) {
 			r = dm_compile(compiler, code, unit, &elf, &size, error);
+			if (r >= 0)
+				dm_objcache_put(compiler, code, elf, size);
+		}
 		if (r >= 0)
 			r = path_open(monitor_name, dp, p, path_hook(p, ingress_hook), elf, size,
 				      &builds[p], error);
@@ -776,9 +783,11 @@ struct build_slot {
 	struct dm_dataplane_build *build;
 	enum dm_path path;
 	struct dm_compile_job *job;
+	char *code; /* what clang compiles: the cache's key when it is done */
 };
 
 struct dm_dataplane_build {
+	const struct dm_compiler *compiler;
 	struct dm_dataplane *dp;
 	struct path_build builds[_DM_PATH_MAX];
 	struct build_slot slots[_DM_PATH_MAX];
@@ -801,6 +810,7 @@ void dm_dataplane_build_free(struct dm_dataplane_build *b)
 		return;
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
 		dm_compile_job_free(b->slots[p].job);
+		free(b->slots[p].code);
 		path_build_done(&b->builds[p]);
 		free(b->elf[p]);
 	}
@@ -851,6 +861,7 @@ static void on_compiled(int r, void *elf, size_t size, dm_error *error, void *us
 			}
 	}
 	if (r >= 0) {
+		dm_objcache_put(b->compiler, slot->code, elf, size);
 		b->elf[p] = elf;
 		b->elf_size[p] = size;
 	}
@@ -888,6 +899,7 @@ int dm_dataplane_build_start(const struct dm_compiler *compiler, sd_event *event
 	if (!b->monitor_name || (pin_dir && !b->pin_dir))
 		return -ENOMEM;
 	b->inherit = inherit ? dm_dataplane_ref(inherit) : NULL;
+	b->compiler = compiler;
 	b->done = done;
 	b->userdata = userdata;
 	for (int p = 0; p < _DM_PATH_MAX; p++) {
@@ -901,10 +913,18 @@ int dm_dataplane_build_start(const struct dm_compiler *compiler, sd_event *event
 					error)
 			 : -ENOMEM;
 		if (r >= 0)
-			r = dm_compile_start(compiler, event, code, unit, on_compiled, &b->slots[p],
-					     &b->slots[p].job, error);
+			r = dm_object_resolve(compiler, p, &config->paths[p], code, &b->elf[p],
+					      &b->elf_size[p], error);
+		if (r != 0) {
+			if (r < 0)
+				return r;
+			continue; /* no clang needed */
+		}
+		r = dm_compile_start(compiler, event, code, unit, on_compiled, &b->slots[p],
+				     &b->slots[p].job, error);
 		if (r < 0)
 			return r;
+		b->slots[p].code = TAKE_PTR(code);
 		b->n_compiling++;
 	}
 	if (b->n_compiling == 0) {
