@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "object.h"
 
 static char *read_data(const char *name)
 {
@@ -539,6 +540,13 @@ static void test_extensions_normalized(void **state)
 #define HIST(h) META("{'type': 'histogram', 'histogram': " h "}")
 #define SUMMARY(s) META("{'type': 'summary', 'summary': " s "}")
 
+/* "\x7fELF" is the object, "int x;" its code. */
+#define ELF_SHA "3bdbb4fe8397cd2b842430b39ccff01a8663c751945ef5e9a09e267fb8b1d359"
+#define CODE_SHA "e13e332bd08e13cbe2aee094e130ed23878b3b554be5b9a665a83e63caa987ae"
+#define GOOD_OBJECT                                                                                \
+	"'elf-base64': 'f0VMRg==', 'sha256': '" ELF_SHA "', 'source-sha256': '" CODE_SHA "'"
+#define OBJECT(members) "{'ingress-path': {'code': 'int x;', 'object': {" members "}}}"
+
 static const struct bad_case {
 	const char *doc;
 	const char *message; /* a part of the error message */
@@ -564,9 +572,27 @@ static const struct bad_case {
      "ingress-path.\"the code\": unknown field"},
     {"{'': 1}", "\"\": unknown field"},
     {"{'ingress-path': {'code': 'c', 'metrics': []}}",
-     "ingress-path.metrics: unknown field (expected name, code or metric-configs)"},
+     "ingress-path.metrics: unknown field (expected name, code, object or metric-configs)"},
     {"{'code': 'c', 'metric-configs': []}",
-     "metric-configs: unknown field (expected name, code or metrics)"},
+     "metric-configs: unknown field (expected name, code, object or metrics)"},
+
+    /* a precompiled object (docs/OBJECTS.md): its shape; whether it fits is checked later */
+    {OBJECT(GOOD_OBJECT ", 'elf': 'x'"),
+     "ingress-path.object.elf: unknown field (expected elf-base64, sha256, source-sha256, hook, "
+     "log-level, compiler, headers or signature)"},
+    {OBJECT("'sha256': '" ELF_SHA "', 'source-sha256': '" CODE_SHA "'"),
+     "ingress-path.object.elf-base64"},
+    {OBJECT("'elf-base64': 'f0VMRg==', 'sha256': 'ABC', 'source-sha256': '" CODE_SHA "'"),
+     "ingress-path.object.sha256: expected 64 lower-case hex digits"},
+    {OBJECT("'elf-base64': 'f0VMRg=', 'sha256': '" ELF_SHA "', 'source-sha256': '" CODE_SHA "'"),
+     "ingress-path.object.elf-base64: not valid base64"},
+    {OBJECT(GOOD_OBJECT ", 'hook': 'xdp_drv'"), "ingress-path.object.hook"},
+    {OBJECT(GOOD_OBJECT ", 'log-level': 9"), "ingress-path.object.log-level"},
+    {OBJECT(GOOD_OBJECT ", 'signature': {'key-id': '0123456789abcdef', 'ed25519': 'AAAA'}"),
+     "ingress-path.object.signature.ed25519: expected an Ed25519 signature (64 bytes) in base64"},
+    {OBJECT(GOOD_OBJECT ", 'signature': {'key-id': 'k', 'ed25519': 'AAAA', 'by': 'me'}"),
+     "ingress-path.object.signature.by: unknown field (expected key-id or ed25519)"},
+    {"{'code': 'int x;', 'object': []}", "object: expected an object, got an array"},
     {METRIC(", 'map': 'X'"), "ingress-path.metric-configs[0].map: unknown field (expected name, "
 			     "map-name, extraction-options or open-metrics-metadata)"},
     {OPTIONS("{'empty_on_read': true}"),
@@ -914,6 +940,39 @@ static void test_type_and_path_names(void **state)
 	assert_null(dm_path_to_string(_DM_PATH_MAX));
 }
 
+/* An object is parsed, kept through the normalized form, and checked against its code. */
+static void test_object(void **state)
+{
+	_cleanup_(dm_config_freep) struct dm_config *c = parse_dq(OBJECT(
+	    GOOD_OBJECT ", 'hook': 'xdp', 'log-level': 3, 'compiler': 'clang 14', 'headers': 'h',"
+			" 'signature': {'key-id': '0123456789abcdef', 'ed25519': "
+			"'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			"AAAAAAAAAAAAAAAAAAAAAA=='}"));
+	const struct dm_object *o = c->paths[DM_PATH_INGRESS].object;
+	dm_error e = DM_ERROR_NULL;
+
+	assert_non_null(o);
+	assert_int_equal(o->size, 4);
+	assert_memory_equal(o->elf,
+			    "\x7f"
+			    "ELF",
+			    4);
+	assert_int_equal(o->hook, DM_HOOK_XDP);
+	assert_int_equal(o->log_level, 3);
+	assert_string_equal(o->key_id, "0123456789abcdef");
+	assert_int_equal(o->signature_size, 64);
+	check_round_trip(c);
+
+	assert_int_equal(dm_object_check(o, "int x;", &e), 0);
+	assert_int_equal(dm_object_check(o, "int y;", &e), -EILSEQ);
+	assert_non_null(strstr(e.message, "source-sha256 is " CODE_SHA));
+	dm_error_done(&e);
+	((char *)o->elf)[1] = 'e';
+	assert_int_equal(dm_object_check(o, "int x;", &e), -EILSEQ);
+	assert_non_null(strstr(e.message, "The object is damaged"));
+	dm_error_done(&e);
+}
+
 static void test_free_null(void **state)
 {
 	dm_config_free(NULL);
@@ -929,6 +988,7 @@ int main(void)
 	    cmocka_unit_test(test_optional_fields),
 	    cmocka_unit_test(test_metric_names_are_per_path),
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_object),
 	    cmocka_unit_test(test_normalized_form),
 	    cmocka_unit_test(test_normalized_empty),
 	    cmocka_unit_test(test_extensions),
