@@ -3,7 +3,7 @@
 # Runs dynmon's benchmarks and prints their tables (Markdown), as docs/PERFORMANCE.md records
 # them. Benchmarks, not tests: nothing passes or fails here but the run itself.
 #
-#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|scrape|all]
+#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|scrape|objects|all]
 #                                                                  (default: all, ≈ 8 min)
 #
 #   wrapper  per-packet cost of the Polycube wrapper and of swap-on-read's pivot
@@ -21,6 +21,9 @@
 #            JSON: this build's dynmond beside the one of commit SCRAPE_BEFORE (fc012fa; none:
 #            this build alone), requests/s and the daemon's CPU time per request
 #            (SCRAPE_SECONDS a run, SCRAPE_ROUNDS runs per daemon and row; needs wrk)
+#   objects  the compile cache: an unchanged re-inject, and a restart with OBJECTS_N (100)
+#            saved monitors until ListMonitors shows them all, then counting; this build beside
+#            the one of commit OBJECTS_BEFORE (a4ab317; none: this build alone). Not in all.
 #
 # BUILD_DIR (default: build) is a configured meson build directory; the targets needed are built
 # first. Everything this script makes (network namespaces with veth pairs, a private bus, the
@@ -643,17 +646,25 @@ scrape_daemon() {
 		sleep 0.1
 	done
 	SCRAPE_PORT[$which]=$port
-	spawn env DBUS_SYSTEM_BUS_ADDRESS="${SCRAPE_BUS[$which]}" \
-		ip netns exec "$NS" "$build/service/dynmond" --bpf-include-dir "$src/bpf/include" \
-		--state-dir="$dir/state" --pin-dir="$dir/bpffs/dynmon" \
-		--rest-address="127.0.0.1:$port" >>"$dir/dynmond.log" 2>&1
-	SCRAPE_PID[$which]=$SPAWNED
+	scrape_dynmond "$which" "$src"
 	for ((i = 0; i < 100; i++)); do
 		scrape_dm "$which" list >/dev/null 2>&1 && return 0
 		kill -0 "$SPAWNED" 2>/dev/null || die "dynmond ($which) exited: $(cat "$dir/dynmond.log")"
 		sleep 0.1
 	done
 	die "dynmond ($which) did not answer within 10 s"
+}
+
+# scrape_dynmond WHICH SOURCE: starts that dynmond (its bus and port set up by scrape_daemon),
+# without waiting for it.
+scrape_dynmond() {
+	local which=$1 src=$2 dir=$TMPD/$1
+	spawn env DBUS_SYSTEM_BUS_ADDRESS="${SCRAPE_BUS[$which]}" \
+		ip netns exec "$NS" "${SCRAPE_BUILD[$which]}/service/dynmond" \
+		--bpf-include-dir "$src/bpf/include" \
+		--state-dir="$dir/state" --pin-dir="$dir/bpffs/dynmon" \
+		--rest-address="127.0.0.1:${SCRAPE_PORT[$which]}" >>"$dir/dynmond.log" 2>&1
+	SCRAPE_PID[$which]=$SPAWNED
 }
 
 scrape_dm() {
@@ -788,6 +799,145 @@ table_scrape() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# objects: the compile cache (docs/OBJECTS.md), this build's dynmond beside the one of
+# $OBJECTS_BEFORE (a4ab317, main before the cache; built and run as scrape does). Each daemon
+# gets $OBJECTS_N monitors, each with examples/packet_counter.json made distinct by a comment
+# (so that each is an object of its own, not one shared cache entry), all attached to one veth
+# (a TC chain). Timed: an unchanged re-inject of m0 (dynmonctl inject, the CLI's own start
+# included), $WARM times; and a restart (SIGTERM, then a new dynmond on the same state) until
+# ListMonitors answers with all $OBJECTS_N, then a check that they count: 10 frames into the
+# veth, +10 on the first and the last monitor.
+
+OBJECTS_BEFORE=${OBJECTS_BEFORE-a4ab317}
+OBJECTS_N=${OBJECTS_N:-100}
+
+objects_configs() {
+	mkdir -p "$TMPD/objects"
+	"$PY" - "$LIBBPF_EXAMPLE" "$TMPD/objects" "$OBJECTS_N" <<'PYEOF'
+import json, sys
+for i in range(int(sys.argv[3])):
+    doc = json.load(open(sys.argv[1]))
+    for path in doc.values():
+        if path.get("code"):
+            path["code"] += f"\n/* monitor m{i} */\n"
+    json.dump(doc, open(f"{sys.argv[2]}/m{i}.json", "w"))
+PYEOF
+}
+
+# objects_frames N: N Ethernet frames sent on the veth's peer: they arrive on its ingress.
+objects_frames() {
+	ip netns exec "$NS" "$PY" - "db${ID}obp" "$1" <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+frame = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x88\xb5" + b"\x00" * 50
+for _ in range(int(sys.argv[2])):
+    s.send(frame)
+PYEOF
+}
+
+objects_count() { # WHICH MONITOR: its packets_total on ingress
+	scrape_dm "$1" --json metrics "$2" | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print([m["value"] for m in d["ingress-metrics"] if m["name"] == "packets_total"][0][0])'
+}
+
+# objects_inject_stats WHICH: "SUM COUNT" of the daemon's own dynmon_inject_duration_seconds.
+objects_inject_stats() {
+	DBUS_SYSTEM_BUS_ADDRESS=${SCRAPE_BUS[$1]} busctl --json=short get-property \
+		org.polycube.Dynmon /org/polycube/Dynmon org.polycube.Dynmon.Manager SelfMetrics |
+		"$PY" -c 'import json, sys
+v = {}
+for line in json.load(sys.stdin)["data"].splitlines():
+    f = line.split()
+    if len(f) >= 2 and f[0] in ("dynmon_inject_duration_seconds_sum", "dynmon_inject_duration_seconds_count"):
+        v[f[0]] = float(f[1])
+print(v["dynmon_inject_duration_seconds_sum"], v["dynmon_inject_duration_seconds_count"])'
+}
+
+# objects_restart WHICH SOURCE: prints the ms from the new dynmond's start to a ListMonitors
+# with all $OBJECTS_N monitors.
+objects_restart() {
+	local which=$1 t0 t1 n=0
+	stop_pid "${SCRAPE_PID[$which]}"
+	t0=${EPOCHREALTIME/[.,]/}
+	scrape_dynmond "$which" "$2"
+	while :; do
+		n=$(DBUS_SYSTEM_BUS_ADDRESS=${SCRAPE_BUS[$which]} busctl --json=short call \
+			org.polycube.Dynmon /org/polycube/Dynmon org.polycube.Dynmon.Manager \
+			ListMonitors 2>/dev/null | "$PY" -c 'import json, sys
+print(len(json.load(sys.stdin)["data"][0]))' 2>/dev/null) || n=0
+		[[ $n == "$OBJECTS_N" ]] && break
+		kill -0 "${SCRAPE_PID[$which]}" 2>/dev/null || die "dynmond ($which) exited"
+		sleep 0.01
+	done
+	t1=${EPOCHREALTIME/[.,]/}
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) / 1000 }'
+}
+
+table_objects() {
+	local which src i before0 beforeN port=9110 sum0 count0 sum1 count1
+	local -A reinject=() restart_ms=() counting=() daemon_ms=() list_ms=()
+	SCRAPE_BUILD[after]=$BUILD
+	SCRAPE_WHICH=(after)
+	if [[ $OBJECTS_BEFORE != none ]]; then
+		SCRAPE_BEFORE=$OBJECTS_BEFORE
+		scrape_build_before
+		SCRAPE_WHICH=(before after)
+	fi
+	veth "db${ID}ob"
+	# Only the frames sent here cross it: no IPv6 (router solicitations, MLD) on either end.
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.db${ID}ob.disable_ipv6=1" \
+		"net.ipv6.conf.db${ID}obp.disable_ipv6=1"
+	objects_configs
+	for which in "${SCRAPE_WHICH[@]}"; do
+		src=$SRC
+		[[ $which == after ]] || src=$TMPD/before/src
+		scrape_daemon "$which" $((port++)) "$src"
+		for ((i = 0; i < OBJECTS_N; i++)); do
+			scrape_dm "$which" add --config="$TMPD/objects/m$i.json" "m$i" >/dev/null
+			scrape_dm "$which" attach "m$i" "db${ID}ob" >/dev/null
+		done
+		read -r sum0 count0 < <(objects_inject_stats "$which")
+		warm_runs "$TMPD/reinject" scrape_dm "$which" inject m0 "$TMPD/objects/m0.json"
+		reinject[$which]=$(summary <"$TMPD/reinject")
+		read -r sum1 count1 < <(objects_inject_stats "$which")
+		daemon_ms[$which]=$(awk -v a="$sum0" -v b="$sum1" -v n=$((${count1%.*} - ${count0%.*})) \
+			'BEGIN { printf "%.1f", (b - a) * 1000 / n }')
+		warm_runs "$TMPD/list" scrape_dm "$which" list
+		list_ms[$which]=$(summary <"$TMPD/list" | cut -d' ' -f1)
+		before0=$(objects_count "$which" m0)
+		beforeN=$(objects_count "$which" "m$((OBJECTS_N - 1))")
+		restart_ms[$which]=$(objects_restart "$which" "$src")
+		objects_frames 10
+		counting[$which]="m0 +$(($(objects_count "$which" m0) - before0)),"
+		counting[$which]+=" m$((OBJECTS_N - 1)) +$(($(objects_count "$which" "m$((OBJECTS_N - 1))") - beforeN))"
+		# The monitors go, or the next daemon's chain would sit behind these filters.
+		for ((i = 0; i < OBJECTS_N; i++)); do
+			scrape_dm "$which" del "m$i" >/dev/null
+		done
+		stop_pid "${SCRAPE_PID[$which]}"
+	done
+	echo
+	echo "# load: $(uptime)"
+	echo
+	[[ -z ${SCRAPE_BEFORE_REV:-} ]] || echo "before = $SCRAPE_BEFORE_REV, after = this build"
+	echo
+	echo "| what | before | after | goal |"
+	echo "|---|---:|---:|---:|"
+	echo "| unchanged re-inject (dynmonctl inject), ms: median \| min - max of $WARM |" \
+		"${reinject[before]:--} | ${reinject[after]} | ≤ 20 |"
+	echo "| the same re-injects, the daemon's own time (dynmon_inject_duration_seconds), ms mean |" \
+		"${daemon_ms[before]:--} | ${daemon_ms[after]} | ≤ 20 |"
+	echo "| for scale: dynmonctl list (the CLI and the bus alone), ms median |" \
+		"${list_ms[before]:--} | ${list_ms[after]} | |"
+	echo "| restart with $OBJECTS_N saved monitors until ListMonitors shows all, ms |" \
+		"${restart_ms[before]:--} | ${restart_ms[after]} | ≤ 2000 |"
+	echo "| then 10 frames into the veth: counted by |" \
+		"${counting[before]:--} | ${counting[after]} | +10, +10 |"
+}
+
+# ---------------------------------------------------------------------------------------------
 
 table_wrapper() {
 	echo
@@ -802,8 +952,8 @@ table_export() {
 
 what=${1:-all}
 case $what in
-wrapper | phases | daemon | manual | swap | export | scrape | all) ;;
-*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export, scrape or all)" ;;
+wrapper | phases | daemon | manual | swap | export | scrape | objects | all) ;;
+*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export, scrape, objects or all)" ;;
 esac
 setup
 # The wrapper table holds the pivot's per-packet cost: swap's first part.
@@ -814,4 +964,6 @@ setup
 [[ $what == swap || $what == all ]] && table_swap
 [[ $what == export || $what == all ]] && table_export
 [[ $what == scrape || $what == all ]] && table_scrape
+# Not in `all`: it builds and runs a daemon of its own on scrape's directories.
+[[ $what == objects ]] && table_objects
 exit 0
