@@ -802,11 +802,11 @@ table_scrape() {
 # objects: the compile cache (docs/OBJECTS.md), this build's dynmond beside the one of
 # $OBJECTS_BEFORE (a4ab317, main before the cache; built and run as scrape does). Each daemon
 # gets $OBJECTS_N monitors, each with examples/packet_counter.json made distinct by a comment
-# (so that each is an object of its own, not one shared cache entry), all attached to one veth
-# (a TC chain). Timed: an unchanged re-inject of m0 (dynmonctl inject, the CLI's own start
+# (so that each is an object of its own, not one shared cache entry), each attached to a veth
+# of its own. Timed: an unchanged re-inject of m0 (dynmonctl inject, the CLI's own start
 # included), $WARM times; and a restart (SIGTERM, then a new dynmond on the same state) until
 # ListMonitors answers with all $OBJECTS_N, then a check that they count: 10 frames into the
-# veth, +10 on the first and the last monitor.
+# first and into the last veth, +10 on their monitors.
 
 OBJECTS_BEFORE=${OBJECTS_BEFORE-a4ab317}
 OBJECTS_N=${OBJECTS_N:-100}
@@ -824,9 +824,9 @@ for i in range(int(sys.argv[3])):
 PYEOF
 }
 
-# objects_frames N: N Ethernet frames sent on the veth's peer: they arrive on its ingress.
+# objects_frames PEER N: N Ethernet frames sent on a veth's peer: they arrive on its ingress.
 objects_frames() {
-	ip netns exec "$NS" "$PY" - "db${ID}obp" "$1" <<'PYEOF'
+	ip netns exec "$NS" "$PY" - "$1" "$2" <<'PYEOF'
 import socket, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))
@@ -885,10 +885,12 @@ table_objects() {
 		scrape_build_before
 		SCRAPE_WHICH=(before after)
 	fi
-	veth "db${ID}ob"
-	# Only the frames sent here cross it: no IPv6 (router solicitations, MLD) on either end.
-	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.db${ID}ob.disable_ipv6=1" \
-		"net.ipv6.conf.db${ID}obp.disable_ipv6=1"
+	# A veth each (a TC chain holds a few monitors, not 100). Only the frames sent here cross
+	# them: no IPv6 (router solicitations, MLD) on either end.
+	ip netns exec "$NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	for ((i = 0; i < OBJECTS_N; i++)); do
+		veth "db${ID}o$i"
+	done
 	objects_configs
 	for which in "${SCRAPE_WHICH[@]}"; do
 		src=$SRC
@@ -896,7 +898,7 @@ table_objects() {
 		scrape_daemon "$which" $((port++)) "$src"
 		for ((i = 0; i < OBJECTS_N; i++)); do
 			scrape_dm "$which" add --config="$TMPD/objects/m$i.json" "m$i" >/dev/null
-			scrape_dm "$which" attach "m$i" "db${ID}ob" >/dev/null
+			scrape_dm "$which" attach "m$i" "db${ID}o$i" >/dev/null
 		done
 		read -r sum0 count0 < <(objects_inject_stats "$which")
 		warm_runs "$TMPD/reinject" scrape_dm "$which" inject m0 "$TMPD/objects/m0.json"
@@ -909,7 +911,8 @@ table_objects() {
 		before0=$(objects_count "$which" m0)
 		beforeN=$(objects_count "$which" "m$((OBJECTS_N - 1))")
 		restart_ms[$which]=$(objects_restart "$which" "$src")
-		objects_frames 10
+		objects_frames "db${ID}o0p" 10
+		objects_frames "db${ID}o$((OBJECTS_N - 1))p" 10
 		counting[$which]="m0 +$(($(objects_count "$which" m0) - before0)),"
 		counting[$which]+=" m$((OBJECTS_N - 1)) +$(($(objects_count "$which" "m$((OBJECTS_N - 1))") - beforeN))"
 		# The monitors go, or the next daemon's chain would sit behind these filters.

@@ -77,6 +77,19 @@ int dm_compiler_version(const struct dm_compiler *c, char **ret)
 	return 0;
 }
 
+int dm_compiler_file_id(const struct dm_compiler *c, char **ret)
+{
+	_cleanup_free_ char *path = realpath(c->clang, NULL);
+	struct stat st;
+
+	if (!path || stat(path, &st) < 0)
+		return -errno;
+	*ret = strdup_printf("%s size %lld inode %llu mtime %lld.%09ld", path,
+			     (long long)st.st_size, (unsigned long long)st.st_ino,
+			     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	return *ret ? 0 : -ENOMEM;
+}
+
 static void hash_file(EVP_MD_CTX *ctx, int dirfd, const char *name)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);

@@ -48,6 +48,11 @@ struct dm_compiler {
 /* The compiler's version: the first line of `clang --version` (blocking, a few ms). */
 int dm_compiler_version(const struct dm_compiler *c, char **ret);
 
+/* What identifies the compiler's binary without running it: its real path, size, inode and
+ * modification time (a package upgrade changes them). For the compile cache's key: a restart
+ * with saved monitors need not start clang once. */
+int dm_compiler_file_id(const struct dm_compiler *c, char **ret);
+
 /* What identifies the headers the code is compiled against: "sha256:" and the SHA-256 of the
  * names and contents of dynmon's include directory's files and of <linux/version.h> (the
  * kernel headers' release). */

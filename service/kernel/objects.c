@@ -16,7 +16,7 @@ struct cache_entry {
 struct dm_objcache {
 	char *dir;
 	bool identified; /* compiler and headers asked for (they may have failed: NULL) */
-	char *compiler;
+	char *compiler;	 /* dm_compiler_file_id() */
 	char *headers;
 	struct cache_entry entries[DM_OBJCACHE_MAX]; /* a ring: `next` is the oldest when full */
 	size_t next;
@@ -52,7 +52,7 @@ void dm_objcache_free(struct dm_objcache *c)
 	free(c);
 }
 
-/* The key: SHA-256 of the compiler's version, the headers' id, the flags and the code. */
+/* The key: SHA-256 of the compiler binary's identity, the headers' id, the flags and the code. */
 static int cache_key(const struct dm_compiler *comp, const char *code, char key[DM_SHA256_HEX_SIZE])
 {
 	struct dm_objcache *c = comp->cache;
@@ -60,7 +60,7 @@ static int cache_key(const struct dm_compiler *comp, const char *code, char key[
 
 	if (!c->identified) {
 		c->identified = true;
-		if (dm_compiler_version(comp, &c->compiler) < 0 ||
+		if (dm_compiler_file_id(comp, &c->compiler) < 0 ||
 		    dm_compiler_headers_id(comp, &c->headers) < 0)
 			log_notice("Cannot tell the compiler's version or headers: no compile "
 				   "cache.");

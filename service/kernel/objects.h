@@ -14,8 +14,9 @@
 
 struct dm_objcache;
 
-/* A cache kept in `dir` (made if missing; NULL: in memory only). The compiler's version and
- * headers, part of every key, are asked for once, at the first use. */
+/* A cache kept in `dir` (made if missing; NULL: in memory only). The compiler's identity
+ * (dm_compiler_file_id()) and the headers', part of every key, are taken once, at the first
+ * use: a compiler or headers changed while the daemon runs are seen at its next start. */
 int dm_objcache_new(const char *dir, struct dm_objcache **ret);
 void dm_objcache_free(struct dm_objcache *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_objcache *, dm_objcache_free);
