@@ -902,7 +902,7 @@ table_objects() {
 		done
 		read -r sum0 count0 < <(objects_inject_stats "$which")
 		warm_runs "$TMPD/reinject" scrape_dm "$which" inject m0 "$TMPD/objects/m0.json"
-		reinject[$which]=$(summary <"$TMPD/reinject")
+		reinject[$which]=$(summary <"$TMPD/reinject" | sed 's/ | / (/; s/$/)/')
 		read -r sum1 count1 < <(objects_inject_stats "$which")
 		daemon_ms[$which]=$(awk -v a="$sum0" -v b="$sum1" -v n=$((${count1%.*} - ${count0%.*})) \
 			'BEGIN { printf "%.1f", (b - a) * 1000 / n }')
