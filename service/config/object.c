@@ -198,30 +198,6 @@ json_t *dm_object_to_json(const struct dm_object *o)
 	return j;
 }
 
-struct dm_object *dm_object_dup(const struct dm_object *o)
-{
-	_cleanup_(dm_object_freep) struct dm_object *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	*c = *o;
-	c->elf = c->compiler = c->headers = c->key_id = c->signature = NULL;
-	c->elf = malloc(o->size ?: 1);
-	c->compiler = strdup(strempty(o->compiler));
-	c->headers = strdup(strempty(o->headers));
-	if (o->key_id) {
-		c->key_id = strdup(o->key_id);
-		c->signature = malloc(o->signature_size);
-		if (!c->key_id || !c->signature)
-			return NULL;
-		memcpy(c->signature, o->signature, o->signature_size);
-	}
-	if (!c->elf || !c->compiler || !c->headers)
-		return NULL;
-	memcpy(c->elf, o->elf, o->size);
-	return TAKE_PTR(c);
-}
-
 int dm_object_new(const void *elf, size_t size, const char *source, enum dm_hook hook,
 		  int log_level, const char *compiler, const char *headers, struct dm_object **ret)
 {

@@ -34,7 +34,6 @@ struct dm_object {
 struct cfg_place;
 int dm_object_parse(json_t *o, const struct cfg_place *at, struct dm_object **ret, dm_error *e);
 json_t *dm_object_to_json(const struct dm_object *o);
-struct dm_object *dm_object_dup(const struct dm_object *o);
 void dm_object_free(struct dm_object *o);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct dm_object *, dm_object_free);
 
