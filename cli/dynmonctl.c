@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* dynmonctl: the command-line front end of dynmond. Every verb is a D-Bus call or two; the logic
  * lives in the daemon, so that dynmonctl, busctl and the REST API cannot disagree.
+ * `compile` alone runs here, without the daemon (on a build host), with the daemon's own code.
  * This file holds the command line: the options, the table of verbs, and running one. The verbs
- * live in verb-monitors.c, verb-dataplane.c and verb-metrics.c. */
+ * live in verb-monitors.c, verb-dataplane.c, verb-metrics.c and verb-compile.c. */
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
