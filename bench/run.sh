@@ -928,7 +928,7 @@ table_objects() {
 	echo
 	echo "| what | before | after | goal |"
 	echo "|---|---:|---:|---:|"
-	echo "| unchanged re-inject (dynmonctl inject), ms: median \| min - max of $WARM |" \
+	echo "| unchanged re-inject (dynmonctl inject), ms: median (min - max) of $WARM |" \
 		"${reinject[before]:--} | ${reinject[after]} | ≤ 20 |"
 	echo "| the same re-injects, the daemon's own time (dynmon_inject_duration_seconds), ms mean |" \
 		"${daemon_ms[before]:--} | ${daemon_ms[after]} | ≤ 20 |"
