@@ -54,6 +54,8 @@ static int base64_decode(const char *s, void **ret, size_t *ret_size)
 		return -EINVAL;
 	/* The block coder counts the padding as zero bytes. */
 	n -= (s[len - 1] == '=') + (s[len - 2] == '=');
+	if (n < 0)
+		return -EINVAL;
 	*ret = TAKE_PTR(out);
 	*ret_size = n;
 	return 0;
