@@ -34,6 +34,7 @@ static const struct {
     {DM_ERROR_PREFIX "MonitorExists", EXIT_CONFLICT},
     {DM_ERROR_PREFIX "NotAttached", EXIT_CONFLICT},
     {DM_ERROR_PREFIX "Busy", EXIT_CONFLICT},
+    {DM_ERROR_PREFIX "DeclaredInFile", EXIT_CONFLICT},
 };
 
 int exit_status_for_error(const char *name, int fallback)

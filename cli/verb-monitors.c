@@ -17,7 +17,9 @@ struct monitor_info {
 	char *interface; /* "" when detached */
 	char *state;	 /* "detached", "attached", "waiting" (for the interface to come back) */
 	char *mode;
-	char *config; /* show only */
+	char *source;	/* "file" (monitors.d) or "runtime" (the API) */
+	char *template; /* "" unless an instance of a file's template */
+	char *config;	/* show only */
 };
 
 static void monitor_info_done(struct monitor_info *m)
@@ -27,6 +29,8 @@ static void monitor_info_done(struct monitor_info *m)
 	free(m->interface);
 	free(m->state);
 	free(m->mode);
+	free(m->source);
+	free(m->template);
 	free(m->config);
 	*m = (struct monitor_info){};
 }
@@ -41,7 +45,23 @@ static int monitor_info_get(sd_bus *bus, struct monitor_info *m, sd_bus_error *e
 	r = monitor_property(bus, m->path, "State", error, &m->state);
 	if (r < 0)
 		return r;
+	r = monitor_property(bus, m->path, "Source", error, &m->source);
+	if (r < 0)
+		return r;
+	r = monitor_property(bus, m->path, "Template", error, &m->template);
+	if (r < 0)
+		return r;
 	return monitor_property(bus, m->path, "Mode", error, &m->mode);
+}
+
+/* "runtime", "file", or "file:TEMPLATE" for a template's instance. */
+static char *monitor_info_source(const struct monitor_info *m)
+{
+	char *s = NULL;
+
+	if (isempty(m->template))
+		return strdup(m->source);
+	return asprintf(&s, "%s:%s", m->source, m->template) < 0 ? NULL : s;
 }
 
 static json_t *monitor_info_to_json(const struct monitor_info *m, bool with_config)
@@ -52,6 +72,10 @@ static json_t *monitor_info_to_json(const struct monitor_info *m, bool with_conf
 
 	if (j)
 		json_object_set_new(j, "state", json_string(m->state));
+	if (j)
+		json_object_set_new(j, "source", json_string(m->source));
+	if (j && !isempty(m->template))
+		json_object_set_new(j, "template", json_string(m->template));
 	if (j && with_config)
 		json_object_set_new(j, "config", json_from_daemon(m->config));
 	return j;
@@ -79,12 +103,15 @@ static void print_list_table(const struct monitor_info *monitors, size_t n)
 			wstate = strlen(monitors[i].state);
 	}
 	if (!arg_quiet)
-		printf("%-*s  %-*s  %-*s  %s\n", wname, "NAME", wiface, "INTERFACE", wstate,
-		       "STATE", "MODE");
-	for (size_t i = 0; i < n; i++)
-		printf("%-*s  %-*s  %-*s  %s\n", wname, monitors[i].name, wiface,
+		printf("%-*s  %-*s  %-*s  %-7s  %s\n", wname, "NAME", wiface, "INTERFACE", wstate,
+		       "STATE", "MODE", "SOURCE");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *source = monitor_info_source(&monitors[i]);
+
+		printf("%-*s  %-*s  %-*s  %-7s  %s\n", wname, monitors[i].name, wiface,
 		       isempty(monitors[i].interface) ? "-" : monitors[i].interface, wstate,
-		       monitors[i].state, monitors[i].mode);
+		       monitors[i].state, monitors[i].mode, source ?: "-");
+	}
 }
 
 struct monitor_list {
@@ -247,6 +274,9 @@ static void print_show_text(const struct monitor_info *m)
 	printf("Interface: %s\n", isempty(m->interface) ? "-" : m->interface);
 	printf("State:     %s\n", m->state);
 	printf("Mode:      %s\n", m->mode);
+	printf("Source:    %s\n", m->source);
+	if (!isempty(m->template))
+		printf("Template:  %s\n", m->template);
 	printf("Path:      %s\n", m->path);
 	if (isempty(m->config)) {
 		printf("Config:    -\n");

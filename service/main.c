@@ -8,6 +8,7 @@
 #include "build-config.h"
 #include "bus-manager.h"
 #include "errors.h"
+#include "files.h"
 #include "log.h"
 #include "manager.h"
 #include "object.h"
@@ -37,6 +38,8 @@ static void help(void)
 	       "  --allow-source          with --trusted-keys, compile source code all the same\n"
 	       "  --state-dir=DIR         where the monitors are saved (default $STATE_DIRECTORY,\n"
 	       "                          else " STATE_DEFAULT_DIR ")\n"
+	       "  --config-dir=DIR        monitors declared in DIR/*.json, applied at start\n"
+	       "                          and on SIGHUP (default " FILES_DEFAULT_DIR ")\n"
 	       "  --pin-dir=DIR           where their maps are pinned, on a BPF file system\n"
 	       "                          (default " PIN_DEFAULT_DIR ")\n"
 	       "  --rest-address=ADDR:PORT\n"
@@ -86,6 +89,7 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 		ARG_BPF_STATS,
 		ARG_STATE_DIR,
 		ARG_PIN_DIR,
+		ARG_CONFIG_DIR,
 		ARG_REST_ADDRESS,
 		ARG_REST_ALLOW_WRITES,
 		ARG_CLANG,
@@ -100,6 +104,7 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 	    {"allow-source", no_argument, NULL, ARG_ALLOW_SOURCE},
 	    {"state-dir", required_argument, NULL, ARG_STATE_DIR},
 	    {"pin-dir", required_argument, NULL, ARG_PIN_DIR},
+	    {"config-dir", required_argument, NULL, ARG_CONFIG_DIR},
 	    {"rest-address", required_argument, NULL, ARG_REST_ADDRESS},
 	    {"rest-allow-writes", no_argument, NULL, ARG_REST_ALLOW_WRITES},
 	    {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
@@ -137,6 +142,9 @@ static int parse_argv(int argc, char *argv[], struct options *o)
 			break;
 		case ARG_ALLOW_SOURCE:
 			o->manager.allow_source = true;
+			break;
+		case ARG_CONFIG_DIR:
+			o->manager.config_dir = optarg;
 			break;
 		case ARG_PIN_DIR:
 			o->manager.pin_dir = optarg;
@@ -232,6 +240,7 @@ int main(int argc, char *argv[])
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

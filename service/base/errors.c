@@ -31,6 +31,8 @@ const struct dm_error_entry dm_error_table[] = {
     {EEXIST, "MonitorExists", 409, "a monitor of that name exists already"},
     {ENODEV, "NoSuchInterface", 404, "no network interface of that name exists"},
     {ENOTCONN, "NotAttached", 409, "the monitor is not attached to an interface"},
+    {EUCLEAN, "DeclaredInFile", 409,
+     "the monitor is declared in a file of monitors.d: change the file and reload"},
     {EBUSY, "Busy", 409, "the monitor or the interface is in use (already attached)"},
     {EPERM, "PermissionDenied", 403, "the caller is not root and polkit did not authorize it"},
     {EOPNOTSUPP, "NotSupported", 501, "the kernel, the driver or dynmon cannot do what was asked"},

@@ -4,6 +4,7 @@
 #include "build-config.h"
 #include "bus-manager.h"
 #include "bus-util.h"
+#include "files.h"
 #include "log.h"
 #include "manager.h"
 #include "selfmetrics.h"
@@ -182,6 +183,42 @@ static int method_list_monitors(sd_bus_message *msg, void *userdata, sd_bus_erro
 	return r;
 }
 
+/* Reload's reply, once every change the files asked for is in: the problems, by file. */
+static void on_reloaded(const struct files_problem *p, size_t n, void *userdata)
+{
+	sd_bus_message *msg = userdata, *reply = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(ss)");
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = sd_bus_message_append(reply, "(ss)", p[i].file, p[i].message);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Cannot answer Reload: %m");
+	sd_bus_message_unref(reply);
+	sd_bus_message_unref(msg);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	int r;
+
+	r = bus_verify_polkit_async(msg, DYNMON_ACTION_MANAGE, "reload the monitors' files", error);
+	if (r <= 0)
+		return r < 0 ? r : 1;
+	r = files_reload(userdata, on_reloaded, sd_bus_message_ref(msg));
+	if (r < 0) {
+		sd_bus_message_unref(msg);
+		return r;
+	}
+	return 1;
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
 				const char *property, sd_bus_message *reply, void *userdata,
 				sd_bus_error *error)
@@ -216,6 +253,8 @@ static const sd_bus_vtable manager_vtable[] = {
 			     method_get_monitor, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("ListMonitors", "", , "a(so)", SD_BUS_PARAM(monitors),
 			     method_list_monitors, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Reload", "", , "a(ss)", SD_BUS_PARAM(problems), method_reload,
+			     SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END,
 };
 

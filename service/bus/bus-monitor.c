@@ -280,6 +280,22 @@ static int property_get_mode(sd_bus *bus, const char *path, const char *interfac
 	return sd_bus_message_append(reply, "s", dm_mode_to_string(mon->mode));
 }
 
+static int property_get_source(sd_bus *bus, const char *path, const char *interface,
+			       const char *property, sd_bus_message *reply, void *userdata,
+			       sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", monitor_source(userdata));
+}
+
+static int property_get_template(sd_bus *bus, const char *path, const char *interface,
+				 const char *property, sd_bus_message *reply, void *userdata,
+				 sd_bus_error *error)
+{
+	struct monitor *mon = userdata;
+
+	return sd_bus_message_append(reply, "s", mon->template_name ?: "");
+}
+
 static int property_get_log_level(sd_bus *bus, const char *path, const char *interface,
 				  const char *property, sd_bus_message *reply, void *userdata,
 				  sd_bus_error *error)
@@ -520,6 +536,8 @@ static const sd_bus_vtable monitor_vtable[] = {
 		    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Mode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Source", "s", property_get_source, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Template", "s", property_get_template, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Config", "s", property_get_config, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", property_get_log_level, property_set_log_level, 0,
 			     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED),

@@ -6,6 +6,7 @@
 
 #include "build-config.h"
 #include "dataplane.h"
+#include "files.h"
 #include "link.h"
 #include "log.h"
 #include "manager.h"
@@ -19,6 +20,15 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct monitor *, monitor_free);
 
 static void manager_restore(struct manager *m);
+
+/* SIGHUP (systemctl reload): monitors.d again; what went wrong is in the log. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	log_info("SIGHUP: reloading the monitors declared in files.");
+	(void)files_reload(userdata, NULL, NULL);
+	return 0;
+}
+
 static void on_link(const struct link_event *ev, void *userdata);
 
 /* The state and pin directories: made if missing; the pins must be on a bpffs. */
@@ -29,7 +39,8 @@ static int manager_setup_dirs(struct manager *m, const struct manager_options *o
 
 	m->state_dir = o->state_dir ? strdup(o->state_dir) : state_default_dir();
 	m->pin_dir = strdup(o->pin_dir ?: PIN_DEFAULT_DIR);
-	if (!m->state_dir || !m->pin_dir)
+	m->config_dir = strdup(o->config_dir ?: FILES_DEFAULT_DIR);
+	if (!m->state_dir || !m->pin_dir || !m->config_dir)
 		return log_oom();
 	r = state_dir_prepare(m->state_dir);
 	if (r < 0)
@@ -79,6 +90,7 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 		return log_error_errno(r, "Failed to allocate the event loop: %m");
 	(void)sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
 	(void)sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+	(void)sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
 
 	m->nl = nl_socket_alloc();
 	if (!m->nl)
@@ -111,6 +123,8 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 		return log_error_errno(r, "Failed to watch the network interfaces: %m");
 	/* Before any door opens: callers see every saved monitor from the start. */
 	manager_restore(m);
+	/* Then the files: what they declare and the state brought back is left as it runs. */
+	(void)files_reload(m, NULL, NULL);
 
 	*ret = TAKE_PTR(m);
 	return 0;
@@ -130,6 +144,11 @@ void manager_free(struct manager *m)
 	state_monitors_free(m->unrestored, m->n_unrestored);
 	free(m->state_dir);
 	free(m->pin_dir);
+	free(m->config_dir);
+	files_specs_free(m->file_specs, m->n_file_specs);
+	for (char **i = m->files_broken; i && *i; i++)
+		free(*i);
+	free(m->files_broken);
 	dm_grace_free(m->grace);
 	dm_objcache_free(m->compiler.cache);
 	if (m->stats.bpf_stats_fd >= 0)
@@ -242,6 +261,14 @@ static bool name_being_created(struct manager *m, const char *name)
 	return false;
 }
 
+struct monitor *manager_find_creating(struct manager *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_creating; i++)
+		if (streq(m->creating[i]->monitor->name, name))
+			return m->creating[i]->monitor;
+	return NULL;
+}
+
 static void creation_free(struct manager *m, struct creation *c)
 {
 	for (size_t i = 0; i < m->n_creating; i++)
@@ -346,6 +373,9 @@ int manager_delete_monitor(struct manager *m, const char *name, dm_error *error)
 	if (!found)
 		return dm_error_set(error, -ENOENT, "No monitor named \"%s\".", name);
 	mon = m->monitors[pos];
+	r = monitor_check_changeable(mon, error);
+	if (r < 0)
+		return r;
 	/* Saved without it first: if that fails, nothing happens. */
 	r = manager_save_or_fail(m, mon, error);
 	if (r < 0)
@@ -502,6 +532,10 @@ static int restore_monitor(struct manager *m, const struct state_monitor *s, dm_
 	if (r < 0)
 		return r;
 	mon->log_level = level;
+	if ((s->source_file && !(mon->source_file = strdup(s->source_file))) ||
+	    (s->template_name && !(mon->template_name = strdup(s->template_name))) ||
+	    (s->file_place && !(mon->file_place = strdup(s->file_place))))
+		return -ENOMEM;
 	r = monitor_restore(mon, s, error);
 	if (r < 0)
 		return r;
@@ -619,8 +653,12 @@ static void on_link(const struct link_event *ev, void *userdata)
 
 	if (!ev) {
 		recheck_links(m);
+		files_recheck(m);
 		return;
 	}
+	/* A template's instance goes with its interface (files.h). */
+	if (!ev->present)
+		files_link_gone(m, ev->ifindex);
 	for (size_t i = 0; i < m->n_monitors; i++) {
 		struct monitor *mon = m->monitors[i];
 
@@ -633,4 +671,6 @@ static void on_link(const struct link_event *ev, void *userdata)
 			 streq(mon->ifname, ev->ifname))
 			link_appeared(mon, ev->ifindex);
 	}
+	if (ev->present && ev->ifname)
+		files_link_appeared(m, ev->ifname);
 }

@@ -25,6 +25,7 @@ struct manager_options {
 	const char *clang;	      /* NULL: the one found at build time */
 	const struct dm_trust *trust; /* objects must be signed by one of these; NULL: no */
 	bool allow_source;	      /* with `trust`, source code is compiled all the same */
+	const char *config_dir; /* monitors.d (files.h); NULL: FILES_DEFAULT_DIR */
 };
 
 /* The daemon's counters for its own metrics (selfmetrics.h). */
@@ -54,6 +55,15 @@ struct manager {
 	struct link_watch *links; /* interfaces that come and go (link.h) */
 
 	struct manager_stats stats;
+
+	/* Monitors declared in files (files.h): the declarations in force, the files broken at
+	 * the last reload, and whether the files' own changes are being made (the doors may not
+	 * change a file's monitor: monitor_check_changeable()). */
+	char *config_dir;
+	struct file_spec *file_specs;
+	size_t n_file_specs;
+	char **files_broken;
+	bool applying_files;
 
 	const struct manager_observer **observers; /* the doors watching (manager_add_observer) */
 	size_t n_observers;
@@ -96,6 +106,8 @@ int manager_create_monitor(struct manager *m, const char *name, enum dm_mode mod
 int manager_delete_monitor(struct manager *m, const char *name, dm_error *error);
 
 struct monitor *manager_find_monitor(struct manager *m, const char *name);
+/* A monitor being created (manager_create_monitor() with a configuration), or NULL. */
+struct monitor *manager_find_creating(struct manager *m, const char *name);
 struct monitor *manager_find_monitor_by_ifindex(struct manager *m, int ifindex);
 /* Like manager_find_monitor, with the NoSuchMonitor error. */
 int manager_get_monitor(struct manager *m, const char *name, struct monitor **ret, dm_error *error);

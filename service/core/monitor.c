@@ -97,7 +97,24 @@ void monitor_free(struct monitor *m)
 	free(m->pin_dir);
 	free(m->ifname);
 	free(m->name);
+	free(m->source_file);
+	free(m->template_name);
+	free(m->file_place);
 	free(m);
+}
+
+int monitor_check_changeable(const struct monitor *m, dm_error *error)
+{
+	if (!m->source_file || m->manager->applying_files)
+		return 0;
+	return dm_error_set(error, -EUCLEAN,
+			    "Monitor %s is declared in %s: change or remove the file, then reload.",
+			    m->name, m->source_file);
+}
+
+const char *monitor_source(const struct monitor *m)
+{
+	return m->source_file ? "file" : "runtime";
 }
 
 static bool path_on_xdp(const struct monitor *m, enum dm_path p)
@@ -399,6 +416,9 @@ int monitor_inject(struct monitor *m, const char *config_text, monitor_done_fn d
 	struct dm_config *config = NULL;
 	int r;
 
+	r = monitor_check_changeable(m, error);
+	if (r < 0)
+		return r;
 	if (m->build)
 		return monitor_busy(m, error);
 	r = dm_config_parse(config_text, &config, error);
@@ -418,6 +438,9 @@ int monitor_set_log_level(struct monitor *m, int level, monitor_done_fn done, vo
 	struct dm_config *copy = NULL;
 	int r;
 
+	r = monitor_check_changeable(m, error);
+	if (r < 0)
+		return r;
 	if (m->build)
 		return monitor_busy(m, error);
 	if (!m->dataplane || level == m->log_level) {
@@ -578,6 +601,9 @@ int monitor_attach(struct monitor *m, const char *ifname, const struct chain_pos
 	uint32_t rank;
 	int ifindex, r;
 
+	r = monitor_check_changeable(m, error);
+	if (r < 0)
+		return r;
 	if (m->ifindex > 0)
 		return dm_error_set(error, -EBUSY,
 				    "Monitor %s is already attached to %s; detach it first.",
@@ -645,6 +671,9 @@ int monitor_detach(struct monitor *m, dm_error *error)
 {
 	int r;
 
+	r = monitor_check_changeable(m, error);
+	if (r < 0)
+		return r;
 	if (m->ifname) {
 		r = save_detached(m, error);
 		if (r < 0)
@@ -753,6 +782,9 @@ int monitor_to_state(const struct monitor *m, struct state_monitor *ret)
 	    .ifname = m->ifname ? strdup(m->ifname) : NULL,
 	    .clsact_created = m->clsact_created,
 	    .rank = m->rank,
+	    .source_file = m->source_file ? strdup(m->source_file) : NULL,
+	    .template_name = m->template_name ? strdup(m->template_name) : NULL,
+	    .file_place = m->file_place ? strdup(m->file_place) : NULL,
 	};
 
 	for (int p = 0; p < _DM_PATH_MAX; p++)
@@ -761,7 +793,8 @@ int monitor_to_state(const struct monitor *m, struct state_monitor *ret)
 			s.tc_prog_id[p] = tc_prog_id(dm_dataplane_prog_fd(m->dataplane, p));
 		}
 	if (!s.name || !s.type || !s.loglevel || (m->dataplane && !s.config) ||
-	    (m->ifname && !s.ifname)) {
+	    (m->ifname && !s.ifname) || (m->source_file && !s.source_file) ||
+	    (m->template_name && !s.template_name) || (m->file_place && !s.file_place)) {
 		state_monitor_done(&s);
 		return -ENOMEM;
 	}
@@ -967,16 +1000,28 @@ static void read_job_free(struct read_job *j)
 	free(j);
 }
 
-static int read_job_copy_extra(struct read_job *j, const struct monitor_read_what *what)
+/* The caller's extra labels, and for a template's instance (files.h) the interface it runs on:
+ * its samples are told apart from its siblings' whatever door reads them. */
+static int read_job_copy_extra(struct read_job *j, const struct monitor *m,
+			       const struct monitor_read_what *what)
 {
-	if (what->n_extra == 0)
+	bool iface =
+	    m->template_name && m->ifname &&
+	    (what->format == MONITOR_READ_OPENMETRICS || what->format == MONITOR_READ_FAMILIES);
+	size_t n = what->n_extra + iface;
+
+	j->what.n_extra = 0;
+	if (n == 0)
 		return 0;
-	j->extra = calloc(what->n_extra, sizeof(*j->extra));
+	j->extra = calloc(n, sizeof(*j->extra));
 	if (!j->extra)
 		return -ENOMEM;
-	for (size_t i = 0; i < what->n_extra; i++) {
-		j->extra[i].name = strdup(what->extra[i].name);
-		j->extra[i].value = strdup(what->extra[i].value);
+	j->what.n_extra = n;
+	for (size_t i = 0; i < n; i++) {
+		bool own = i == what->n_extra;
+
+		j->extra[i].name = strdup(own ? "interface" : what->extra[i].name);
+		j->extra[i].value = strdup(own ? m->ifname : what->extra[i].value);
 		if (!j->extra[i].name || !j->extra[i].value)
 			return -ENOMEM;
 	}
@@ -1001,7 +1046,8 @@ static int read_job_new(struct monitor *m, const struct monitor_read_what *what,
 	    .done = done,
 	    .userdata = userdata,
 	};
-	if (!j->monitor || (what->sel.metric && !j->metric) || read_job_copy_extra(j, what) < 0) {
+	if (!j->monitor || (what->sel.metric && !j->metric) ||
+	    read_job_copy_extra(j, m, what) < 0) {
 		read_job_free(j);
 		return -ENOMEM;
 	}

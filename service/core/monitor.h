@@ -60,6 +60,11 @@ struct monitor {
 	/* Its place among the monitors of the interface (chain.h), kept while it waits for the
 	 * interface; 0 when detached. */
 	uint32_t rank;
+	/* Declared in monitors.d (files.h): the file's name, the template it is an instance of
+	 * (NULL: none) and the place it was asked for; source_file NULL: made through the API. */
+	char *source_file;
+	char *template_name;
+	char *file_place;
 };
 
 const char *dm_mode_to_string(enum dm_mode m);
@@ -93,6 +98,11 @@ int monitor_inject(struct monitor *m, const char *config_text, monitor_done_fn d
  * (returns 0, `done` tells the end); without, sets it now and returns 1. */
 int monitor_set_log_level(struct monitor *m, int level, monitor_done_fn done, void *userdata,
 			  dm_error *error);
+/* A monitor declared in a file changes only through its file: -EUCLEAN (DeclaredInFile) for
+ * a door's change, unless the files themselves are being applied (files.h). */
+int monitor_check_changeable(const struct monitor *m, dm_error *error);
+/* "file" or "runtime": where the monitor was declared. */
+const char *monitor_source(const struct monitor *m);
 /* -EBUSY, "Monitor X is busy...". */
 int monitor_busy(const struct monitor *m, dm_error *error);
 /* Stops a compilation in progress: its `done` gets `r` and `why` now (the monitor is deleted,

@@ -17,6 +17,9 @@ void state_monitor_done(struct state_monitor *s)
 	free(s->loglevel);
 	json_decref(s->config);
 	free(s->ifname);
+	free(s->source_file);
+	free(s->template_name);
+	free(s->file_place);
 }
 
 void state_monitors_free(struct state_monitor *l, size_t n)
@@ -108,6 +111,27 @@ static void tc_from_json(json_t *tc, struct state_monitor *s)
 	}
 }
 
+/* "declared": {"file", "template", "place"} for a monitor of monitors.d; absent otherwise. */
+static json_t *declared_to_json(const struct state_monitor *s)
+{
+	return json_pack("{s:s, s:s?, s:s?}", "file", s->source_file, "template", s->template_name,
+			 "place", s->file_place);
+}
+
+static int declared_from_json(json_t *j, struct state_monitor *s)
+{
+	const char *file = NULL, *tpl = NULL, *place = NULL;
+
+	if (!json_is_object(j) ||
+	    json_unpack(j, "{s:s, s?s, s?s}", "file", &file, "template", &tpl, "place", &place) < 0)
+		return 0; /* not declared: a monitor of the API */
+	s->source_file = strdup(file);
+	s->template_name = tpl ? strdup(tpl) : NULL;
+	s->file_place = place ? strdup(place) : NULL;
+	return !s->source_file || (tpl && !s->template_name) || (place && !s->file_place) ? -ENOMEM
+											  : 0;
+}
+
 static json_t *monitor_to_json(const struct state_monitor *s)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:b}", "name", s->name, "type", s->type, "loglevel",
@@ -121,6 +145,8 @@ static json_t *monitor_to_json(const struct state_monitor *s)
 		goto fail;
 	/* Its place among the monitors of its interface (chain.h). */
 	if (j && s->rank && json_object_set_new(j, "chain-rank", json_integer(s->rank)) < 0)
+		goto fail;
+	if (j && s->source_file && json_object_set_new(j, "declared", declared_to_json(s)) < 0)
 		goto fail;
 	return j;
 fail:
@@ -173,7 +199,8 @@ static int monitor_from_json(json_t *j, struct state_monitor *s, json_error_t *w
 	s->config = json_is_object(config) ? json_incref(config) : NULL;
 	s->clsact_created = clsact;
 	s->rank = (uint32_t)rank;
-	if (!s->name || !s->type || !s->loglevel || (ifname && *ifname && !s->ifname)) {
+	if (!s->name || !s->type || !s->loglevel || (ifname && *ifname && !s->ifname) ||
+	    declared_from_json(json_object_get(j, "declared"), s) < 0) {
 		state_monitor_done(s);
 		return -ENOMEM;
 	}

@@ -27,6 +27,9 @@ struct state_monitor {
 	uint32_t tc_prog_id[_DM_PATH_MAX];
 	bool tc_legacy; /* saved before dynmon recorded them: at its fixed place, ours */
 	uint32_t rank;	/* its place among the interface's monitors (chain.h); 0: none */
+	/* Declared in monitors.d (files.h): the file, the template, the place asked for. Kept so
+	 * that a restarted dynmond adopts it (counts and all) and its file still owns it. */
+	char *source_file, *template_name, *file_place;
 };
 
 void state_monitor_done(struct state_monitor *s);

@@ -79,6 +79,7 @@ SOCK=
 BPFFS=     # a BPF file system of this run's own: `ip netns exec` hides the host's /sys/fs/bpf
 STATE_DIR= # dynmond's --state-dir and --pin-dir: kept across e2e_daemon_restart
 PIN_DIR=
+CONFIG_DIR= # dynmond's --config-dir (monitors.d): none of the host's; absent until a test makes it
 BUS_ADDR=
 DBUS_PID=
 DAEMON_PID=
@@ -188,6 +189,7 @@ e2e_tmpdir() {
 	BPFFS=$TMPD/bpffs
 	STATE_DIR=$TMPD/state
 	PIN_DIR=$BPFFS/dynmon
+	CONFIG_DIR=$TMPD/monitors.d
 }
 
 # netns_add NAME: a namespace with lo up and IPv6 off for every interface made in it later.
@@ -247,7 +249,7 @@ e2e_daemon() {
 	DBUS_SYSTEM_BUS_ADDRESS=$BUS_ADDR ip netns exec "$NS_A" "$DYNMOND" \
 		--bpf-include-dir "$DYNMON_SOURCE_DIR/bpf/include" --log-level debug \
 		"${E2E_DAEMON_ARGS[@]}" \
-		--state-dir "$STATE_DIR" --pin-dir "$PIN_DIR" \
+		--state-dir "$STATE_DIR" --pin-dir "$PIN_DIR" --config-dir "$CONFIG_DIR" \
 		>>"$TMPD/dynmond.log" 2>&1 &
 	DAEMON_PID=$!
 	for ((i = 0; i < 100; i++)); do
