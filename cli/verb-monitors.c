@@ -45,13 +45,15 @@ static int monitor_info_get(sd_bus *bus, struct monitor_info *m, sd_bus_error *e
 	r = monitor_property(bus, m->path, "State", error, &m->state);
 	if (r < 0)
 		return r;
-	r = monitor_property(bus, m->path, "Source", error, &m->source);
+	r = monitor_property(bus, m->path, "Mode", error, &m->mode);
 	if (r < 0)
 		return r;
-	r = monitor_property(bus, m->path, "Template", error, &m->template);
-	if (r < 0)
-		return r;
-	return monitor_property(bus, m->path, "Mode", error, &m->mode);
+	/* A dynmond from before monitors.d has neither: its monitors are all the API's. */
+	if (monitor_property(bus, m->path, "Source", NULL, &m->source) < 0)
+		m->source = strdup("runtime");
+	if (monitor_property(bus, m->path, "Template", NULL, &m->template) < 0)
+		m->template = strdup("");
+	return m->source && m->template ? 0 : -ENOMEM;
 }
 
 /* "runtime", "file", or "file:TEMPLATE" for a template's instance. */

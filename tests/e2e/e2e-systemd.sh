@@ -302,8 +302,22 @@ nobody() { ct setpriv --reuid=nobody --regid=nogroup --clear-groups -- dynmonctl
 assert_rc "nobody: add is refused (exit 5)" 5 nobody add intruder
 assert_rc "nobody: detach is refused (exit 5)" 5 nobody detach mon0
 assert_rc "nobody: del is refused (exit 5)" 5 nobody del mon0
-assert_match "nobody: mon0 is still attached, and alone" "^mon0 +$VETH_A +attached +TC$" \
+assert_match "nobody: mon0 is still attached, and alone" "^mon0 +$VETH_A +attached +TC +runtime$" \
 	"$(dm -q list)"
+
+# --- systemctl reload: the monitors declared in /etc/dynmon/monitors.d -----------------------
+ct mkdir -p /etc/dynmon/monitors.d
+printf '{"interface": "%s", "dataplane-file": "%s"}\n' "$VETH_A" "$EXAMPLE" |
+	ct tee /etc/dynmon/monitors.d/f.json >/dev/null
+must ct systemctl reload dynmond.service
+assert_match "systemctl reload: f of monitors.d is attached, from its file" \
+	"^f +$VETH_A +attached +TC +file$" "$(dm -q list)"
+send_udp "$NS_B" "$IP_A" 5000 3
+assert_eq "f counts 3 datagrams" "[3]" "$(metric_value f packets_total)"
+ct rm /etc/dynmon/monitors.d/f.json
+must ct systemctl reload dynmond.service
+assert_eq "systemctl reload: f goes with its file; mon0 stays" "mon0" "$(dm -q list | awk '{print $1}')"
+send_udp "$NS_B" "$IP_A" 5000 3
 
 # --- restart, kill, reboot: the counters are kept ---------------------------------------------
 send_udp "$NS_B" "$IP_A" 5000 4
@@ -312,7 +326,7 @@ must ct systemctl restart dynmond.service
 assert_eq "systemctl restart: dynmond runs again" "ActiveState=active MainPID-changed=yes" \
 	"$(wait_restarted "$pid")"
 send_udp "$NS_B" "$IP_A" 5000 6
-assert_eq "systemctl restart: mon0 counted on: 20 + 4 + 6" "[30]" "$(metric_value mon0 packets_total)"
+assert_eq "systemctl restart: mon0 counted on: 20 + 3 + 3 + 4 + 6" "[36]" "$(metric_value mon0 packets_total)"
 
 pid=$(main_pid)
 # The main process only: a crash. (All of the unit's processes would be the same here, but
@@ -323,7 +337,7 @@ assert_eq "kill -s KILL: Restart=on-failure starts dynmond again" \
 assert_eq "kill -s KILL: ... counted as the unit's first restart" "NRestarts=1" \
 	"$(unit_show NRestarts)"
 send_udp "$NS_B" "$IP_A" 5000 5
-assert_eq "kill -s KILL: mon0 counted on: 30 + 5" "[35]" "$(metric_value mon0 packets_total)"
+assert_eq "kill -s KILL: mon0 counted on: 36 + 5" "[41]" "$(metric_value mon0 packets_total)"
 
 # A reboot: dynmond enabled, so that it starts at boot. The sink and the name of the container's
 # namespace go first (either would keep the old namespace, and the veth, alive).
@@ -349,7 +363,7 @@ veth_pair "$VETH_A" "$VETH_B" "$IP_A" "$IP_B" "$MAC_A" "$MAC_B"
 start_sink s "$NS_A" "$IP_A" 5000
 assert_eq "reboot: $VETH_A appears: mon0 attaches to it" attached "$(wait_state mon0 attached)"
 send_udp "$NS_B" "$IP_A" 5000 7
-assert_eq "reboot: mon0 counted on: 35 + 7" "[42]" "$(metric_value mon0 packets_total)"
+assert_eq "reboot: mon0 counted on: 41 + 7" "[48]" "$(metric_value mon0 packets_total)"
 stop_sink s
 assert_eq "every datagram after the reboot arrived" "7 0" "$SINK_RECEIVED $SINK_DROPS"
 
