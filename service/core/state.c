@@ -114,7 +114,7 @@ static void tc_from_json(json_t *tc, struct state_monitor *s)
 /* "declared": {"file", "template", "place"} for a monitor of monitors.d; absent otherwise. */
 static json_t *declared_to_json(const struct state_monitor *s)
 {
-	return json_pack("{s:s, s:s?, s:s?}", "file", s->source_file, "template", s->template_name,
+	return json_pack("{s:s, s:s*, s:s*}", "file", s->source_file, "template", s->template_name,
 			 "place", s->file_place);
 }
 

@@ -55,10 +55,7 @@ json_t *polycube_cube_json(const struct monitor *mon)
 	if (j &&
 	    (json_object_set_new(
 		 j, "state", json_string(monitor_state_to_string(monitor_get_state(mon)))) < 0 ||
-	     json_object_set_new(j, "dataplane-config", monitor_config_json(mon)) < 0 ||
-	     json_object_set_new(j, "source", json_string(monitor_source(mon))) < 0 ||
-	     (mon->template_name &&
-	      json_object_set_new(j, "template", json_string(mon->template_name)) < 0))) {
+	     json_object_set_new(j, "dataplane-config", monitor_config_json(mon)) < 0)) {
 		json_decref(j);
 		return NULL;
 	}

@@ -69,7 +69,16 @@ static int body_string(json_t *j, const char *key, bool required, const char **r
  * swap-on-read); GET of one monitor adds them. */
 static json_t *monitor_object(const struct monitor *mon)
 {
-	return polycube_cube_json(mon);
+	json_t *j = polycube_cube_json(mon);
+
+	/* dynmon's additions (docs/MONITORS-D.md): where the monitor was declared. */
+	if (j && (json_object_set_new(j, "source", json_string(monitor_source(mon))) < 0 ||
+		  (mon->template_name &&
+		   json_object_set_new(j, "template", json_string(mon->template_name)) < 0))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
 static struct monitor *find_monitor(struct rest_request *req, const char *name)

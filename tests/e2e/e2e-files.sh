@@ -136,6 +136,16 @@ assert_eq "a reload leaves the API's monitor alone" "" "$(reload)"
 assert_match "rt: source runtime" "^rt +- +detached +TC +runtime$" "$(dm -q list)"
 assert_eq "an unchanged file changes nothing: web still counts from 100" "[100]" \
 	"$(metric_value web passed_total)"
+assert_match "REST's monitor JSON: source file (dynmon's addition)" '"source": *"file"' \
+	"$(ip netns exec "$NS_A" curl -s http://127.0.0.1:9000/polycube/v1/dynmon/web)"
+assert_match "... and runtime for the API's" '"source": *"runtime"' \
+	"$(ip netns exec "$NS_A" curl -s http://127.0.0.1:9000/polycube/v1/dynmon/rt)"
+echo '{"interface": "lo", "dataplane-file": "probe-v1.conf"}' >"$CONFIG_DIR/rt.json"
+assert_match "a file naming the API's monitor is refused, by name" \
+	'^rt.json: .*made through the API' "$(reload)"
+assert_match "... and rt is left as it was: detached, runtime" "^rt +- +detached +TC +runtime$" \
+	"$(dm -q list)"
+rm "$CONFIG_DIR/rt.json"
 
 # --- a changed file re-injects under traffic, losing nothing ------------------------------------
 start_sink pass "$NS_A" "$IP_A" $PASS_PORT
@@ -245,13 +255,20 @@ wait_for "the instance on ${T}2 goes with its veth" not_listed "tpl:${T}2"
 assert_match "the others stay" "^tpl:${T}3 +${T}3 +attached" "$(dm -q list)"
 
 # --- a restart keeps them, counting on ----------------------------------------------------------
+echo '{"interface": "'"$VETH_A"'", "dataplane-file": "probe-v1.conf"}' >"$CONFIG_DIR/keep.json"
+assert_eq "keep.json applies" "" "$(reload)"
+send_udp "$NS_B" "$IP_A" $PASS_PORT 7
 e2e_daemon_restart term
+assert_match "after a restart keep is back, from its file" "^keep +$VETH_A +attached +TC +file$" \
+	"$(dm -q list)"
+assert_eq "... its count kept: 7" "[7]" "$(metric_value keep passed_total)"
+assert_rc "... and still refuses the API's changes" 7 dm detach keep
 assert_match "after a restart the instances are back, from their file" \
 	"^tpl:${T}1 +${T}1 +attached +TC +file:tpl$" "$(dm -q list)"
 assert_eq "... with their counts: tpl:${T}1 still 10" "[10]" \
 	"$(metric_value "tpl:${T}1" passed_total)"
 send_udp "$NS_B" "10.77.1.1" $PASS_PORT 5
 assert_eq "... counting on" "[15]" "$(metric_value "tpl:${T}1" passed_total)"
-rm "$CONFIG_DIR/tpl.json"
-assert_eq "the template's file removed: Reload" "" "$(reload)"
-assert_eq "every instance is gone" "" "$(dm -q list)"
+rm "$CONFIG_DIR/tpl.json" "$CONFIG_DIR/keep.json"
+assert_eq "the files removed: Reload" "" "$(reload)"
+assert_eq "every instance is gone, and keep" "" "$(dm -q list)"

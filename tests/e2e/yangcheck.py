@@ -28,7 +28,7 @@ import sys
 import urllib.parse
 
 # What dynmond serves beyond dynmon.yang (docs/POLYCUBE.md, "Beyond dynmon.yang").
-ADDITIONS = {"name", "parent", "state", "network-byte-order", "_links"}
+ADDITIONS = {"name", "parent", "state", "source", "template", "network-byte-order", "_links"}
 
 
 def tokens(text):

@@ -94,6 +94,19 @@ static void test_round_trip(void **state)
 	     .ifname = "veth0",
 	     .clsact_created = true},
 	    {.name = "w", .type = "XDP_SKB", .loglevel = "INFO", .ifname = "gone0"},
+	    /* Monitors of monitors.d keep their origin: their file owns them after a restart. */
+	    {.name = "web",
+	     .type = "TC",
+	     .loglevel = "OFF",
+	     .source_file = "web.json",
+	     .file_place = "before:x"},
+	    {.name = "t:veth1",
+	     .type = "TC",
+	     .loglevel = "OFF",
+	     .ifname = "veth1",
+	     .source_file = "t.json",
+	     .template_name = "t",
+	     .file_place = "auto"},
 	};
 	struct state_monitor *l = NULL;
 	size_t n = 0;
@@ -107,6 +120,9 @@ static void test_round_trip(void **state)
 		assert_string_equal(l[i].loglevel, saved[i].loglevel);
 		assert_true(streq_ptr(l[i].ifname, saved[i].ifname));
 		assert_int_equal(l[i].clsact_created, saved[i].clsact_created);
+		assert_true(streq_ptr(l[i].source_file, saved[i].source_file));
+		assert_true(streq_ptr(l[i].template_name, saved[i].template_name));
+		assert_true(streq_ptr(l[i].file_place, saved[i].file_place));
 		if (saved[i].config)
 			assert_true(json_equal(l[i].config, saved[i].config));
 		else
@@ -277,6 +293,7 @@ static void test_optional_fields(void **state)
 	assert_null(l[0].ifname);
 	assert_null(l[0].config);
 	assert_false(l[0].clsact_created);
+	assert_null(l[0].source_file); /* saved before monitors.d: the API's */
 	state_monitors_free(l, n);
 	json_decref(root);
 }
