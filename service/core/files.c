@@ -660,18 +660,22 @@ void files_link_appeared(struct manager *m, const char *ifname)
 			apply_spec(m, NULL, &m->file_specs[i], ifname, NULL);
 }
 
-void files_link_gone(struct manager *m, int ifindex)
+void files_link_gone(struct manager *m, int ifindex, const char *ifname)
 {
 	char **doomed = NULL;
 
-	for (size_t i = 0; i < m->n_monitors; i++)
-		if (m->monitors[i]->template_name && m->monitors[i]->ifindex == ifindex &&
-		    strv_add(&doomed, m->monitors[i]->name) < 0)
+	for (size_t i = 0; i < m->n_monitors; i++) {
+		struct monitor *mon = m->monitors[i];
+
+		if (mon->template_name && mon->ifindex == ifindex &&
+		    !streq_ptr(mon->ifname, ifname) && strv_add(&doomed, mon->name) < 0)
 			log_oom();
+	}
 	for (char **i = doomed; i && *i; i++) {
 		dm_error e = DM_ERROR_NULL;
 
-		log_info("Monitor %s: its interface is gone, and the instance with it.", *i);
+		log_info("Monitor %s: its interface is gone or renamed, and the instance with it.",
+			 *i);
 		m->applying_files = true;
 		(void)manager_delete_monitor(m, *i, &e);
 		m->applying_files = false;

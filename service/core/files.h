@@ -33,9 +33,11 @@ typedef void (*files_reload_fn)(const struct files_problem *problems, size_t n, 
 int files_reload(struct manager *m, files_reload_fn done, void *userdata);
 
 /* Link events: an interface appeared (instances of matching templates, monitors waiting for
- * it to be first attached), or is gone (its instances are deleted). */
+ * it to be first attached), or is gone or renamed: its instances are deleted unless `ifname`
+ * (NULL when gone) is still their interface's name (a renamed interface gets the instance of
+ * its new name, if that matches). */
 void files_link_appeared(struct manager *m, const char *ifname);
-void files_link_gone(struct manager *m, int ifindex);
+void files_link_gone(struct manager *m, int ifindex, const char *ifname);
 /* Notifications were lost: the declarations are applied again against what exists. */
 void files_recheck(struct manager *m);
 

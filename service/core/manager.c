@@ -656,9 +656,9 @@ static void on_link(const struct link_event *ev, void *userdata)
 		files_recheck(m);
 		return;
 	}
-	/* A template's instance goes with its interface (files.h). */
-	if (!ev->present)
-		files_link_gone(m, ev->ifindex);
+	/* A template's instance goes with its interface, or its interface's name (files.h). */
+	if (!ev->present || ev->ifname)
+		files_link_gone(m, ev->ifindex, ev->present ? ev->ifname : NULL);
 	for (size_t i = 0; i < m->n_monitors; i++) {
 		struct monitor *mon = m->monitors[i];
 

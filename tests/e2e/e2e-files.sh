@@ -253,6 +253,13 @@ assert_eq "D-Bus Template property of an instance: tpl" '"tpl"' \
 ip -n "$NS_A" link del "${T}2"
 wait_for "the instance on ${T}2 goes with its veth" not_listed "tpl:${T}2"
 assert_match "the others stay" "^tpl:${T}3 +${T}3 +attached" "$(dm -q list)"
+ip -n "$NS_A" link set "${T}3" down
+ip -n "$NS_A" link set "${T}3" name "${T}r"
+ip -n "$NS_A" link set "${T}r" up
+wait_for "${T}3 renamed ${T}r: the instance of the new name is made" listed "tpl:${T}r" attached
+wait_for "... and the old name's is gone" not_listed "tpl:${T}3"
+send_udp "$NS_B" "10.77.3.1" $PASS_PORT 9
+assert_eq "tpl:${T}r counts from 0: 9" "[9]" "$(metric_value "tpl:${T}r" passed_total)"
 
 # --- a restart keeps them, counting on ----------------------------------------------------------
 echo '{"interface": "'"$VETH_A"'", "dataplane-file": "probe-v1.conf"}' >"$CONFIG_DIR/keep.json"
