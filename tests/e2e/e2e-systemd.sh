@@ -342,7 +342,7 @@ assert_eq "kill -s KILL: mon0 counted on: 36 + 5" "[41]" "$(metric_value mon0 pa
 # A reboot: dynmond enabled, so that it starts at boot. The sink and the name of the container's
 # namespace go first (either would keep the old namespace, and the veth, alive).
 stop_sink s
-assert_eq "every datagram arrived" "35 0" "$SINK_RECEIVED $SINK_DROPS"
+assert_eq "every datagram arrived" "41 0" "$SINK_RECEIVED $SINK_DROPS"
 must ct systemctl enable dynmond.service
 ip netns del "$NS_A"
 must ct systemctl reboot
