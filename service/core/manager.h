@@ -25,7 +25,7 @@ struct manager_options {
 	const char *clang;	      /* NULL: the one found at build time */
 	const struct dm_trust *trust; /* objects must be signed by one of these; NULL: no */
 	bool allow_source;	      /* with `trust`, source code is compiled all the same */
-	const char *config_dir; /* monitors.d (files.h); NULL: FILES_DEFAULT_DIR */
+	const char *config_dir;	      /* monitors.d (files.h); NULL: FILES_DEFAULT_DIR */
 };
 
 /* The daemon's counters for its own metrics (selfmetrics.h). */
