@@ -10,8 +10,11 @@
  *   json-snapshot   a whole snapshot first, then streamed into /dev/null
  *   json-tree       the jansson path it replaced: snapshot, dm_snapshot_to_json (now the tests'
  *                   oracle, tests/oracle/snapshot-tree.c), json_dumps
+ *   openmetrics-stream  what dynmond does for a monitor's OpenMetrics now: the plan made
+ *                   once, the map read a chunk at a time, each chunk rendered into its
+ *                   families' texts (dm_export_render), the document made one string
  *   openmetrics     snapshot, then dm_snapshot_write_openmetrics into a memstream, as dynmond
- *                   renders a monitor's document (format/export-metrics.c)
+ *                   rendered a monitor's document before (the text the stream must equal)
  *   openmetrics-null  the same into /dev/null
  *   bpftool         `bpftool map dump -j id N > /dev/null`, wall time from fork to exit
  *
@@ -186,6 +189,56 @@ static int export_openmetrics(struct bench *b, size_t *ret_bytes)
 	return r;
 }
 
+struct om_stream {
+	const struct dm_export *plan;
+	struct om_families *fs;
+};
+
+static int render_chunk(const struct dm_map_snapshot *chunk, void *userdata)
+{
+	struct om_stream *st = userdata;
+	dm_error e = DM_ERROR_NULL;
+	int r = dm_export_render(st->plan, chunk, NULL, 0, st->fs, &e);
+
+	dm_error_done(&e);
+	return r;
+}
+
+/* As core/readout.c renders a metric and core/monitor.c makes the document (without "# EOF",
+ * as dm_snapshot_write_openmetrics() writes none). */
+static int openmetrics_stream(struct bench *b, char **ret, size_t *ret_bytes)
+{
+	const struct dm_metric_config *m = &b->config->paths[DM_PATH_INGRESS].metrics[0];
+	struct dm_export_types t = dm_export_types_of_map(b->map, b->btf);
+	_cleanup_(dm_export_freep) struct dm_export *plan = NULL;
+	struct om_stream st = {};
+	struct om_text text = {};
+	dm_error e = DM_ERROR_NULL;
+	int r;
+
+	r = dm_export_new(&t, m, &plan, &e);
+	dm_error_done(&e);
+	if (r >= 0)
+		r = om_families_new(&st.fs);
+	st.plan = plan;
+	if (r >= 0)
+		r = dm_map_read_chunks(b->map, NULL, false, render_chunk, &st);
+	if (r >= 0)
+		r = om_families_take(st.fs, OM_FLAVOR_OPENMETRICS, false, &text);
+	if (r >= 0)
+		r = om_text_take_string(&text, ret, ret_bytes);
+	om_text_done(&text);
+	om_families_free(st.fs);
+	return r;
+}
+
+static int export_openmetrics_stream(struct bench *b, size_t *ret_bytes)
+{
+	_cleanup_free_ char *text = NULL;
+
+	return openmetrics_stream(b, &text, ret_bytes);
+}
+
 /* /dev/null that counts what it is given. */
 static ssize_t count_write(void *cookie, const char *buf, size_t size)
 {
@@ -249,7 +302,10 @@ static const struct variant {
     {"json-snapshot", "JSON, streamed from a whole snapshot → /dev/null", export_json_snapshot,
      false},
     {"json-tree", "JSON, jansson tree + `json_dumps` (dynmond before)", export_json_tree, true},
-    {"openmetrics", "OpenMetrics, `dm_snapshot_write_openmetrics` → memstream (dynmond now)",
+    {"openmetrics-stream",
+     "**OpenMetrics, streamed, chunked read → families → one string** (dynmond now)",
+     export_openmetrics_stream, true},
+    {"openmetrics", "OpenMetrics, `dm_snapshot_write_openmetrics` → memstream (dynmond before)",
      export_openmetrics, true},
     {"openmetrics-null", "OpenMetrics, `dm_snapshot_write_openmetrics` → /dev/null",
      export_openmetrics_null, false},
@@ -614,6 +670,32 @@ static int check_top_k(struct bench *b)
 	return 0;
 }
 
+/* The same for OpenMetrics: the streamed text is the whole snapshot's. */
+static int check_same_openmetrics(struct bench *b)
+{
+	_cleanup_free_ char *streamed = NULL, *whole = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	r = openmetrics_stream(b, &streamed, NULL);
+	if (r < 0)
+		return r;
+	f = open_memstream(&whole, &size);
+	if (!f)
+		return -ENOMEM;
+	r = openmetrics(b, f);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	printf("\nThe streamed OpenMetrics (chunked read, rendered into the families) and "
+	       "dm_snapshot_write_openmetrics() of a whole snapshot are %s (%zu and %zu bytes).\n",
+	       streq(streamed, whole) ? "identical, byte for byte" : "**DIFFERENT**",
+	       strlen(streamed), strlen(whole));
+	return streq(streamed, whole) ? 0 : -EBADMSG;
+}
+
 static double mib(double bytes)
 {
 	return bytes / (1024.0 * 1024.0);
@@ -695,6 +777,8 @@ static int run(struct bench *b, const char *object, unsigned rounds)
 	r = check_same_text(b);
 	if (r >= 0 && b->entries > 100)
 		r = check_top_k(b);
+	if (r >= 0)
+		r = check_same_openmetrics(b);
 	if (r >= 0)
 		r = time_rounds(b, rounds, res);
 	if (r >= 0)

@@ -1081,27 +1081,29 @@ static int render_json(struct read_job *j, char **ret, dm_error *error)
 	return k < 0 ? k : r;
 }
 
+/* The document into one string, or the families into the caller's: no copy of the text
+ * but the one string, and none of the maps (hash maps are rendered a chunk at a time). */
 static int render_openmetrics(struct read_job *j, char **ret, dm_error *error)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
-	FILE *f;
+	_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	struct om_text text = {};
 	int r = 0;
 
-	f = open_memstream(&buf, &size);
-	if (!f)
-		return -ENOMEM;
-	if (j->dp)
-		r = dm_readout_openmetrics(j->dp, j->sr, &j->what.sel, f, j->what.extra,
+	if (j->what.format == MONITOR_READ_FAMILIES) {
+		r = dm_readout_openmetrics(j->dp, j->sr, &j->what.sel, j->what.families,
+					   j->what.extra, j->what.n_extra, error);
+		return r < 0 ? r : 1;
+	}
+	r = om_families_new(&fs);
+	if (r >= 0)
+		r = dm_readout_openmetrics(j->dp, j->sr, &j->what.sel, fs, j->what.extra,
 					   j->what.n_extra, error);
-	if (r >= 0 && j->what.format == MONITOR_READ_OPENMETRICS)
-		r = om_write_eof(f);
-	if (fclose(f) != 0 && r >= 0)
-		r = -ENOMEM;
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(buf);
-	return 1;
+	if (r >= 0)
+		r = om_families_take(fs, OM_FLAVOR_OPENMETRICS, true, &text);
+	if (r >= 0)
+		r = om_text_take_string(&text, ret, NULL);
+	om_text_done(&text);
+	return r < 0 ? r : 1;
 }
 
 /* Shapes what was read (and swapped), hands it to `done`, and frees the job. */

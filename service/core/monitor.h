@@ -145,7 +145,8 @@ enum monitor_read_format {
 	MONITOR_READ_JSON_METRIC, /* one metric: {"name", "value", "timestamp"} */
 	MONITOR_READ_JSON_VALUE,  /* its "value" */
 	MONITOR_READ_OPENMETRICS, /* the OpenMetrics document, "# EOF" last */
-	MONITOR_READ_FAMILIES,	  /* its families, samples also labelled with `extra`; no "# EOF" */
+	MONITOR_READ_FAMILIES,	  /* its families, samples also labelled with `extra`, rendered
+				   * into `families`; no text */
 	_MONITOR_READ_FORMAT_MAX,
 };
 
@@ -158,6 +159,9 @@ struct monitor_read_what {
 	enum monitor_read_format format;
 	const struct om_label *extra; /* MONITOR_READ_FAMILIES */
 	size_t n_extra;
+	/* MONITOR_READ_FAMILIES: the caller's, alive until `done` runs; many reads (of several
+	 * monitors) may gather into one. */
+	struct om_families *families;
 };
 
 /* The end of a read, on the event loop: r > 0 and `text` (the callee's to free); r == 0 when the

@@ -200,54 +200,117 @@ int dm_readout_write_json(const struct dm_dataplane *dp, struct dm_swap_read *sr
 	return r < 0 ? r : 1;
 }
 
-struct openmetrics_source {
-	const struct dm_dataplane *dp;
-	struct dm_swap_read *sr;
-	const struct dm_read_sel *sel;
-};
+/* ---- OpenMetrics, rendered straight into the families ---------------------------------- */
 
-/* A metric not taken: the shape of its map, for the families it shares (metrics.h). */
-static int metric_shape(const struct dm_dataplane *dp, enum dm_path p, size_t i,
-			struct dm_map_snapshot **ret, dm_error *error)
+static int map_types(enum dm_path p, size_t i, struct dm_export_types *ret, dm_error *error,
+		     void *userdata)
 {
+	const struct dm_dataplane *dp = userdata;
 	const struct dm_metric_config *mc = &dp->config->paths[p].metrics[i];
 	const struct btf *btf = NULL;
 	struct bpf_map *map;
-	int r;
 
+	if (!dp->paths[p].obj)
+		return 0;
 	map = dm_dataplane_find_map(dp, p, mc->map_name, &btf);
 	if (!map)
 		return dm_error_set(error, -ENOENT, "Metric %s: map %s is gone.", mc->name,
 				    mc->map_name);
-	r = dm_map_snapshot_shape(map, btf, ret);
-	if (r < 0)
-		return dm_error_set(error, r, "Cannot look at map %s of metric %s: %s",
-				    mc->map_name, mc->name, strerror(-r));
+	*ret = dm_export_types_of_map(map, btf);
 	return 1;
 }
 
-static int openmetrics_snapshot(enum dm_path p, size_t i, struct dm_map_snapshot **ret,
-				dm_error *error, void *userdata)
+/* The dataplane's plans, made once: its maps' types never change. */
+static int exports_of(const struct dm_dataplane *dp, const struct dm_exports **ret, dm_error *error)
 {
-	struct openmetrics_source *src = userdata;
+	struct dm_exports *xs;
+	int r;
 
-	*ret = NULL;
-	if (!src->dp->paths[p].obj)
-		return 0;
-	if (!dm_read_sel_takes(src->sel, src->dp->config, p, i))
-		return metric_shape(src->dp, p, i, ret, error);
-	return read_metric(src->dp, src->sr, p, i, ret, error);
+	if (!dp->exports) {
+		r = dm_exports_new(dp->config, map_types, (void *)dp, &xs, error);
+		if (r < 0)
+			return r;
+		((struct dm_dataplane *)dp)->exports = xs; /* a cache: not what `const` guards */
+	}
+	*ret = dp->exports;
+	return 0;
+}
+
+/* One metric's map, rendered a chunk at a time. */
+struct metric_renderer {
+	const struct dm_exports *xs;
+	size_t k;
+	const struct om_label *extra;
+	size_t n_extra;
+	struct om_families *fs;
+	dm_error *error;
+	int r; /* of rendering, as opposed to reading */
+};
+
+static int render_chunk(const struct dm_map_snapshot *chunk, void *userdata)
+{
+	struct metric_renderer *mr = userdata;
+
+	mr->r = dm_exports_render(mr->xs, mr->k, chunk, mr->extra, mr->n_extra, mr->fs, mr->error);
+	return mr->r;
+}
+
+/* Hash maps are read a chunk at a time and each chunk rendered as it comes, when the plan
+ * allows (dm_export_streams()): memory holds a chunk besides the text. */
+static int render_metric(const struct dm_dataplane *dp, struct dm_swap_read *sr,
+			 struct metric_renderer *mr)
+{
+	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *snap = NULL;
+	const struct dm_export *plan;
+	const struct dm_metric_config *mc;
+	const struct btf *btf = NULL;
+	struct bpf_map *map;
+	enum dm_path p;
+	size_t i;
+	int r;
+
+	mr->r = 0;
+	plan = dm_exports_get(mr->xs, mr->k, &p, &i);
+	mc = &dp->config->paths[p].metrics[i];
+	if (mc->swap_on_read) {
+		r = read_metric(dp, sr, p, i, &snap, mr->error);
+		return r < 0 ? r : render_chunk(snap, mr);
+	}
+	map = dm_dataplane_find_map(dp, p, mc->map_name, &btf);
+	if (!map)
+		return dm_error_set(mr->error, -ENOENT, "Metric %s: map %s is gone.", mc->name,
+				    mc->map_name);
+	/* No BTF: the plan knows the types, and finding the map's type ids again on every read
+	 * is a tenth of a scrape. */
+	if (dm_export_streams(plan))
+		r = dm_map_read_chunks(map, NULL, mc->empty_on_read, render_chunk, mr);
+	else if ((r = dm_map_snapshot_read(map, NULL, mc->empty_on_read, &snap)) >= 0)
+		r = render_chunk(snap, mr);
+	if (r < 0 && mr->r >= 0)
+		return dm_error_set(mr->error, r, "Cannot read map %s of metric %s: %s",
+				    mc->map_name, mc->name, strerror(-r));
+	return r;
 }
 
 int dm_readout_openmetrics(const struct dm_dataplane *dp, struct dm_swap_read *sr,
-			   const struct dm_read_sel *sel, FILE *f, const struct om_label *extra,
-			   size_t n_extra, dm_error *error)
+			   const struct dm_read_sel *sel, struct om_families *fs,
+			   const struct om_label *extra, size_t n_extra, dm_error *error)
 {
-	struct openmetrics_source src = {dp, sr, sel};
+	struct metric_renderer mr = {.extra = extra, .n_extra = n_extra, .fs = fs, .error = error};
+	int r;
 
 	if (!dp)
 		return 0;
-	/* Every map is read before any is written: a family both paths export is one. */
-	return dm_config_write_openmetrics(f, dp->config, openmetrics_snapshot, &src, extra,
-					   n_extra, error);
+	/* The plans come first: a metric that cannot be rendered fails the read before any map
+	 * is read (and emptied). */
+	r = exports_of(dp, &mr.xs, error);
+	for (mr.k = 0; r >= 0 && mr.k < dm_exports_n(mr.xs); mr.k++) {
+		enum dm_path p;
+		size_t i;
+
+		dm_exports_get(mr.xs, mr.k, &p, &i);
+		if (dm_read_sel_takes(sel, dp->config, p, i))
+			r = render_metric(dp, sr, &mr);
+	}
+	return r;
 }

@@ -34,8 +34,10 @@ int dm_readout_write_json(const struct dm_dataplane *dp, struct dm_swap_read *sr
 			  struct jsonw *w, dm_error *error);
 
 /* The OpenMetrics families of the exported metrics `sel` takes, samples labelled with `extra`
- * too; no "# EOF". A family that a metric not taken shares is labelled as in the whole
- * document, with the samples of the metrics taken only. */
+ * too, rendered into `fs` (which may gather other dataplanes' families too). A family that a
+ * metric not taken shares is labelled as in the whole document, with the samples of the
+ * metrics taken only. The plans are made at the first read and kept with the dataplane; hash
+ * maps are read a chunk at a time and each chunk rendered as it comes. */
 int dm_readout_openmetrics(const struct dm_dataplane *dp, struct dm_swap_read *sr,
-			   const struct dm_read_sel *sel, FILE *f, const struct om_label *extra,
-			   size_t n_extra, dm_error *error);
+			   const struct dm_read_sel *sel, struct om_families *fs,
+			   const struct om_label *extra, size_t n_extra, dm_error *error);

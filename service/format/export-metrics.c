@@ -48,19 +48,16 @@ int dm_metric_check_exportable(const struct btf *btf, uint32_t key_type_id, uint
 	return dm_export_new(&t, m, &x, error);
 }
 
-int dm_metric_check_map(const struct bpf_map *map, const struct btf *btf,
-			const struct dm_metric_config *m, dm_error *error)
+struct dm_export_types dm_export_types_of_map(const struct bpf_map *map, const struct btf *btf)
 {
-	_cleanup_(dm_export_freep) struct dm_export *x = NULL;
 	struct dm_export_types t = {
 	    .map_type = bpf_map__type(map),
 	    .btf = btf,
 	    .key_size = bpf_map__key_size(map),
 	    .value_size = bpf_map__value_size(map),
+	    .max_entries = bpf_map__max_entries(map),
 	};
 
-	if (!m->open_metrics)
-		return 0;
 	if (btf) {
 		/* As dm_map_snapshot_read() finds them. */
 		t.key_type_id = dm_btf_map_member_type(btf, bpf_map__name(map), "key")
@@ -68,6 +65,17 @@ int dm_metric_check_map(const struct bpf_map *map, const struct btf *btf,
 		t.value_type_id = dm_btf_map_member_type(btf, bpf_map__name(map), "value")
 				      ?: bpf_map__btf_value_type_id(map);
 	}
+	return t;
+}
+
+int dm_metric_check_map(const struct bpf_map *map, const struct btf *btf,
+			const struct dm_metric_config *m, dm_error *error)
+{
+	_cleanup_(dm_export_freep) struct dm_export *x = NULL;
+	struct dm_export_types t = dm_export_types_of_map(map, btf);
+
+	if (!m->open_metrics)
+		return 0;
 	return dm_export_new(&t, m, &x, error);
 }
 
@@ -75,30 +83,29 @@ int dm_metric_check_map(const struct bpf_map *map, const struct btf *btf,
 
 struct exported {
 	enum dm_path path;
+	size_t index; /* in its path's metrics */
 	const struct dm_metric_config *m;
-	struct dm_map_snapshot *snap;
 	struct dm_export *plan;
 	bool path_label;
-	bool shape_only; /* not read: shapes the families it shares, is not written */
 };
 
-struct exports {
+struct dm_exports {
 	struct exported *v;
 	size_t n;
-	bool merge; /* some family comes from two metrics */
 };
 
-static void exports_done(struct exports *xs)
+void dm_exports_free(struct dm_exports *xs)
 {
-	for (size_t i = 0; i < xs->n; i++) {
-		dm_map_snapshot_free(xs->v[i].snap);
+	if (!xs)
+		return;
+	for (size_t i = 0; i < xs->n; i++)
 		dm_export_free(xs->v[i].plan);
-	}
 	free(xs->v);
+	free(xs);
 }
 
-static int exports_gather(struct exports *xs, const struct dm_config *c,
-			  dm_snapshot_source_t source, void *userdata, dm_error *error)
+static int exports_plan(struct dm_exports *xs, const struct dm_config *c, dm_export_types_fn types,
+			void *userdata, dm_error *error)
 {
 	for (int p = 0; p < _DM_PATH_MAX; p++)
 		for (size_t i = 0; i < c->paths[p].n_metrics; i++) {
@@ -109,23 +116,21 @@ static int exports_gather(struct exports *xs, const struct dm_config *c,
 
 			if (!m->open_metrics)
 				continue;
+			r = types(p, i, &t, error, userdata);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				continue; /* no program on this path */
 			e = reallocarray(xs->v, xs->n + 1, sizeof(*e));
 			if (!e)
 				return -ENOMEM;
 			xs->v = e;
 			e = &xs->v[xs->n];
-			*e = (struct exported){.path = p, .m = m};
-			r = source(p, i, &e->snap, error, userdata);
-			if (r < 0)
-				return r;
-			e->shape_only = r > 0;
-			if (!e->snap)
-				continue; /* no program on this path */
-			xs->n++;
-			t = dm_export_types_of(e->snap);
+			*e = (struct exported){.path = p, .index = i, .m = m};
 			r = dm_export_new(&t, m, &e->plan, error);
 			if (r < 0)
 				return r;
+			xs->n++;
 		}
 	return 0;
 }
@@ -157,7 +162,7 @@ static bool same_labels(const struct dm_metric_config *a, const struct dm_metric
 /* A family two metrics export is written once (OpenMetrics allows no family twice). Their
  * samples are told apart by their configured labels when those differ; when not, by a label
  * path="ingress" or "egress", when they come from both paths. */
-static int exports_pair(struct exports *xs, struct exported *a, struct exported *b, dm_error *error)
+static int exports_pair(struct exported *a, struct exported *b, dm_error *error)
 {
 	const char *family = shared_family(a, b);
 
@@ -171,7 +176,6 @@ static int exports_pair(struct exports *xs, struct exported *a, struct exported 
 				    dm_path_to_string(b->path), family,
 				    dm_metric_type_to_string(dm_export_type(a->plan)),
 				    dm_metric_type_to_string(dm_export_type(b->plan)));
-	xs->merge = true;
 	if (!same_labels(a->m, b->m))
 		return 0;
 	if (a->path == b->path)
@@ -184,72 +188,117 @@ static int exports_pair(struct exports *xs, struct exported *a, struct exported 
 	return 0;
 }
 
-static int exports_write(const struct exported *e, FILE *f, const struct om_label *extra,
-			 size_t n_extra, dm_error *error)
+int dm_exports_new(const struct dm_config *c, dm_export_types_fn types, void *userdata,
+		   struct dm_exports **ret, dm_error *error)
 {
-	_cleanup_free_ struct om_label *labels = calloc(n_extra + 1, sizeof(*labels));
+	_cleanup_(dm_exports_freep) struct dm_exports *xs = calloc(1, sizeof(*xs));
+	int r;
+
+	if (!xs)
+		return -ENOMEM;
+	r = exports_plan(xs, c, types, userdata, error);
+	for (size_t i = 0; r >= 0 && i < xs->n; i++)
+		for (size_t j = i + 1; r >= 0 && j < xs->n; j++)
+			r = exports_pair(&xs->v[i], &xs->v[j], error);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(xs);
+	return 0;
+}
+
+size_t dm_exports_n(const struct dm_exports *xs)
+{
+	return xs->n;
+}
+
+const struct dm_export *dm_exports_get(const struct dm_exports *xs, size_t k,
+				       enum dm_path *ret_path, size_t *ret_index)
+{
+	*ret_path = xs->v[k].path;
+	*ret_index = xs->v[k].index;
+	return xs->v[k].plan;
+}
+
+int dm_exports_render(const struct dm_exports *xs, size_t k, const struct dm_map_snapshot *s,
+		      const struct om_label *extra, size_t n_extra, struct om_families *fs,
+		      dm_error *error)
+{
+	const struct exported *e = &xs->v[k];
+	struct om_label labels[n_extra + 1];
 	size_t n = 0;
 	int r;
 
-	if (!labels)
-		return -ENOMEM;
-	if (e->shape_only)
-		return 0;
 	if (e->path_label)
 		labels[n++] = (struct om_label){"path", dm_path_to_string(e->path)};
 	memcpy(labels + n, extra, n_extra * sizeof(*extra));
-	r = dm_export_write(e->plan, e->snap, labels, n + n_extra, f, error);
+	r = dm_export_render(e->plan, s, labels, n + n_extra, fs, error);
 	if (r < 0)
 		return dm_error_set(error, r, "Cannot render metric %s: %s", e->m->name,
 				    strerror(-r));
 	return 0;
 }
 
-/* Every family once: the texts of all metrics gathered, then written family by family. */
-static int exports_write_merged(const struct exports *xs, FILE *f, const struct om_label *extra,
-				size_t n_extra, dm_error *error)
+/* ---- the same from snapshots, into a FILE */
+
+struct snapshot_source {
+	const struct dm_config *c;
+	dm_snapshot_source_t source;
+	void *userdata;
+	struct dm_map_snapshot **snaps[_DM_PATH_MAX];
+	bool *written[_DM_PATH_MAX];
+};
+
+static void snapshot_source_done(struct snapshot_source *ss)
 {
-	_cleanup_(om_families_freep) struct om_families *fs = NULL;
-	_cleanup_free_ char *text = NULL;
-	size_t size = 0;
-	FILE *mem;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		for (size_t i = 0; ss->snaps[p] && i < ss->c->paths[p].n_metrics; i++)
+			dm_map_snapshot_free(ss->snaps[p][i]);
+		free(ss->snaps[p]);
+		free(ss->written[p]);
+	}
+}
+
+/* Every map is read before any is written, as the types come from the snapshots. */
+static int snapshot_types(enum dm_path p, size_t i, struct dm_export_types *ret, dm_error *error,
+			  void *userdata)
+{
+	struct snapshot_source *ss = userdata;
 	int r;
 
-	mem = open_memstream(&text, &size);
-	if (!mem)
-		return -ENOMEM;
-	r = 0;
-	for (size_t i = 0; r >= 0 && i < xs->n; i++)
-		r = exports_write(&xs->v[i], mem, extra, n_extra, error);
-	if (fclose(mem) != 0 && r >= 0)
-		r = -ENOMEM;
+	r = ss->source(p, i, &ss->snaps[p][i], error, ss->userdata);
 	if (r < 0)
 		return r;
-	r = om_families_new(&fs);
-	if (r >= 0)
-		r = om_families_add(fs, text, NULL);
-	return r < 0 ? r : om_families_write(fs, f);
+	ss->written[p][i] = r == 0;
+	if (!ss->snaps[p][i])
+		return 0;
+	*ret = dm_export_types_of(ss->snaps[p][i]);
+	return 1;
 }
 
 int dm_config_write_openmetrics(FILE *f, const struct dm_config *c, dm_snapshot_source_t source,
 				void *userdata, const struct om_label *extra, size_t n_extra,
 				dm_error *error)
 {
-	_cleanup_(exports_done) struct exports xs = {};
+	_cleanup_(snapshot_source_done) struct snapshot_source ss = {c, source, userdata};
+	_cleanup_(dm_exports_freep) struct dm_exports *xs = NULL;
+	_cleanup_(om_families_freep) struct om_families *fs = NULL;
 	int r;
 
-	r = exports_gather(&xs, c, source, userdata, error);
-	for (size_t i = 0; r >= 0 && i < xs.n; i++)
-		for (size_t j = i + 1; r >= 0 && j < xs.n; j++)
-			r = exports_pair(&xs, &xs.v[i], &xs.v[j], error);
-	if (r < 0)
-		return r;
-	if (xs.merge)
-		return exports_write_merged(&xs, f, extra, n_extra, error);
-	for (size_t i = 0; i < xs.n; i++) {
-		r = exports_write(&xs.v[i], f, extra, n_extra, error);
-		if (r < 0)
-			return r;
+	for (int p = 0; p < _DM_PATH_MAX; p++) {
+		ss.snaps[p] = calloc(c->paths[p].n_metrics + 1, sizeof(*ss.snaps[p]));
+		ss.written[p] = calloc(c->paths[p].n_metrics + 1, sizeof(*ss.written[p]));
+		if (!ss.snaps[p] || !ss.written[p])
+			return -ENOMEM;
 	}
-	return 0;
+	r = dm_exports_new(c, snapshot_types, &ss, &xs, error);
+	if (r >= 0)
+		r = om_families_new(&fs);
+	for (size_t k = 0; r >= 0 && k < xs->n; k++) {
+		const struct exported *e = &xs->v[k];
+
+		if (ss.written[e->path][e->index])
+			r = dm_exports_render(xs, k, ss.snaps[e->path][e->index], extra, n_extra,
+					      fs, error);
+	}
+	return r < 0 ? r : om_families_write(fs, f);
 }

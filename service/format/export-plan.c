@@ -729,6 +729,47 @@ static enum shape shape_of(const struct dm_metric_config *m)
 	}
 }
 
+/* The "le" labels of `n` buckets, the last one +Inf. */
+le_label *dm_export_le_labels(const struct dm_histogram_config *h, uint32_t n)
+{
+	_cleanup_free_ double *bounds = calloc(n, sizeof(*bounds));
+	le_label *le = calloc(n, sizeof(*le));
+
+	if (!bounds || !le) {
+		free(le);
+		return NULL;
+	}
+	dm_histogram_bounds(h, n, bounds);
+	for (uint32_t b = 0; b < n; b++) {
+		char *p = stpcpy(le[b], "le=\"");
+
+		p +=
+		    b + 1 < n ? om_format_canonical(bounds[b], p) : (size_t)(stpcpy(p, "+Inf") - p);
+		strcpy(p, "\"");
+	}
+	return le;
+}
+
+/* The number of buckets, as a rendering of `n_entries` entries has them. */
+uint32_t dm_export_n_buckets(const struct dm_export *x, size_t n_entries)
+{
+	uint32_t available =
+	    x->shape == SHAPE_BUCKET_ARRAYS ? x->bucket.n_elems : (uint32_t)n_entries;
+
+	return dm_histogram_n_buckets(x->m->histogram, available) ?: 1;
+}
+
+/* The plan's "le" labels: for the number of buckets an array map's entries make (and that
+ * any map makes when the configuration fixes it). */
+static int plan_le(struct dm_export *x, uint32_t max_entries)
+{
+	if (x->shape != SHAPE_BUCKETS && x->shape != SHAPE_BUCKET_ARRAYS)
+		return 0;
+	x->n_le = dm_export_n_buckets(x, max_entries);
+	x->le = dm_export_le_labels(x->m->histogram, x->n_le);
+	return x->le ? 0 : -ENOMEM;
+}
+
 static int plan_new(struct dm_export *x, const struct dm_export_types *t,
 		    const struct dm_metric_config *m, dm_error *e)
 {
@@ -764,6 +805,8 @@ static int plan_new(struct dm_export *x, const struct dm_export_types *t,
 		r = check_unit(x, m, e);
 	if (r >= 0)
 		r = plan_budget(x, m, e);
+	if (r >= 0 && plan_le(x, t->max_entries) < 0)
+		r = dm_error_oom(e);
 	x->labels_max = labels_max(x);
 	return r;
 }
@@ -805,6 +848,7 @@ void dm_export_free(struct dm_export *x)
 		free(x->families[i].name);
 	free(x->families);
 	free(x->quantiles);
+	free(x->le);
 	free(x->family);
 	free(x->fixed);
 	free(x);

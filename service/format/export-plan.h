@@ -30,6 +30,9 @@ struct quantile {
 	char label[OM_NUMBER_MAX]; /* the canonical number */
 };
 
+/* The "le" label of a bucket, as written: le="0.5". */
+typedef char le_label[OM_NUMBER_MAX + sizeof("le=\"\"")];
+
 /* What the entries are. */
 enum shape {
 	SHAPE_VALUES,	     /* counters, gauges, unknowns: one family per number of the value */
@@ -80,6 +83,12 @@ struct dm_export {
 	size_t limit;
 	bool top_k;
 	struct dm_field top_by;
+
+	/* Histograms: the "le" labels of n_le buckets, written once here rather than on every
+	 * rendering (formatting a bound canonically costs more than a sample line); a rendering
+	 * whose number of buckets depends on the map's entries, and differs, writes its own. */
+	le_label *le;
+	uint32_t n_le;
 };
 
 /* The label value of the sample that folded entries add up to. */
@@ -91,3 +100,8 @@ int dm_budget_select(const struct dm_export *x, const struct dm_map_snapshot *s,
 		     size_t *ret_n_folded);
 /* Remembers the folds of a rendering of metric `m` for dm_export_folded(). */
 void dm_budget_note(const struct dm_metric_config *m, size_t n_folded);
+
+/* The "le" labels of `n` buckets, the last one +Inf (the caller frees them). */
+le_label *dm_export_le_labels(const struct dm_histogram_config *h, uint32_t n);
+/* The number of buckets of a histogram, as a rendering of `n_entries` entries has them. */
+uint32_t dm_export_n_buckets(const struct dm_export *x, size_t n_entries);

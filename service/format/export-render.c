@@ -17,6 +17,8 @@
 struct render {
 	const struct dm_export *x;
 	const struct dm_map_snapshot *s;
+	FILE *f;		/* into a FILE, */
+	struct om_families *fs; /* or into the families' texts */
 	struct om_buffer out;
 	bool own_labels; /* entries carry labels of their own */
 	char *extra;	 /* the caller's labels, as written: a="x",b="y" */
@@ -30,16 +32,34 @@ struct render {
 	/* histograms */
 	uint32_t n_buckets;
 	uint64_t *counts;
-	char (*le)[OM_NUMBER_MAX + sizeof("le=\"\"")];
+	const le_label *le; /* the plan's, or le_own */
+	le_label *le_own;
+	/* Room for the scratch buffers above when they are small, as they mostly are: a scrape
+	 * renders hundreds of small maps, and allocating for each was a tenth of its time. */
+	char small_extra[256];
+	char small_labels[512];
+	uint64_t small_counts[32];
 };
+
+/* `n` bytes: `small` when they fit in it, else from the heap (freed by scratch_free()). */
+static void *scratch(void *small, size_t small_size, size_t n)
+{
+	return n <= small_size ? small : malloc(n);
+}
+
+static void scratch_free(void *p, const void *small)
+{
+	if (p != small)
+		free(p);
+}
 
 static void render_done(struct render *rd)
 {
 	om_buffer_done(&rd->out);
-	free(rd->extra);
-	free(rd->labels);
-	free(rd->counts);
-	free(rd->le);
+	scratch_free(rd->extra, rd->small_extra);
+	scratch_free(rd->labels, rd->small_labels);
+	scratch_free(rd->counts, rd->small_counts);
+	free(rd->le_own);
 	free(rd->fold);
 }
 
@@ -188,12 +208,22 @@ static int next_cpu(const struct render *rd, int cpu)
 	return cpu >= 0 && (uint32_t)cpu + 1 < rd->s->n_cpus ? cpu + 1 : INT32_MIN;
 }
 
+/* A family begins: its descriptor into the FILE, or its samples into its text. */
 static int write_descriptor(struct render *rd, const char *family)
 {
 	const struct dm_metric_config *m = rd->x->m;
-	int r = om_buffer_flush(&rd->out);
+	struct om_text *samples;
+	int r;
 
-	return r < 0 ? r : om_write_family(rd->out.f, family, m->type, m->help, m->unit);
+	if (rd->f) {
+		r = om_buffer_flush(&rd->out);
+		return r < 0 ? r : om_write_family(rd->f, family, m->type, m->help, m->unit);
+	}
+	om_buffer_done(&rd->out);
+	r = om_families_get(rd->fs, family, m->type, m->help, m->unit, &samples);
+	if (r == 0)
+		return -EBADMSG; /* gathered with another type: the caller checks types first */
+	return r < 0 ? r : om_buffer_init_text(&rd->out, samples, rd->line_max);
 }
 
 static int write_values(struct render *rd)
@@ -402,29 +432,21 @@ static int write_bucket_arrays(struct render *rd)
 	return write_histogram(rd, overflow_labels(rd), &sum);
 }
 
-/* The "le" labels of the buckets, written once per rendering. */
 static int prepare_buckets(struct render *rd)
 {
 	const struct dm_export *x = rd->x;
-	_cleanup_free_ double *bounds = NULL;
-	uint32_t available =
-	    x->shape == SHAPE_BUCKET_ARRAYS ? x->bucket.n_elems : (uint32_t)rd->s->n_entries;
 
-	rd->n_buckets = dm_histogram_n_buckets(x->m->histogram, available) ?: 1;
-	rd->counts = calloc(rd->n_buckets, sizeof(*rd->counts));
-	rd->le = calloc(rd->n_buckets, sizeof(*rd->le));
-	bounds = calloc(rd->n_buckets, sizeof(*bounds));
-	if (!rd->counts || !rd->le || !bounds)
+	rd->n_buckets = dm_export_n_buckets(x, rd->s->n_entries);
+	rd->counts = scratch(rd->small_counts, sizeof(rd->small_counts),
+			     rd->n_buckets * sizeof(*rd->counts));
+	if (!rd->counts)
 		return -ENOMEM;
-	dm_histogram_bounds(x->m->histogram, rd->n_buckets, bounds);
-	for (uint32_t b = 0; b < rd->n_buckets; b++) {
-		char *p = stpcpy(rd->le[b], "le=\"");
-
-		p += b + 1 < rd->n_buckets ? om_format_canonical(bounds[b], p)
-					   : (size_t)(stpcpy(p, "+Inf") - p);
-		strcpy(p, "\"");
+	if (rd->n_buckets == x->n_le) {
+		rd->le = x->le;
+		return 0;
 	}
-	return 0;
+	rd->le = rd->le_own = dm_export_le_labels(x->m->histogram, rd->n_buckets);
+	return rd->le ? 0 : -ENOMEM;
 }
 
 /* Quantiles of several entries cannot be added up: the overflow summary has _count and _sum. */
@@ -500,7 +522,7 @@ static int prepare_extra(struct render *rd, const struct om_label *extra, size_t
 			    rd->x->m->name, extra[i].name);
 		size += strlen(extra[i].name) + 2 * strlen(extra[i].value) + 4;
 	}
-	p = rd->extra = malloc(size);
+	p = rd->extra = scratch(rd->small_extra, sizeof(rd->small_extra), size);
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_extra; i++) {
@@ -522,7 +544,7 @@ static size_t longest_family(const struct dm_export *x)
 	return n;
 }
 
-static int render_prepare(struct render *rd, FILE *f, const struct om_label *extra, size_t n_extra,
+static int render_prepare(struct render *rd, const struct om_label *extra, size_t n_extra,
 			  dm_error *e)
 {
 	const struct dm_export *x = rd->x;
@@ -540,7 +562,7 @@ static int render_prepare(struct render *rd, FILE *f, const struct om_label *ext
 	if (r < 0)
 		return r;
 	labels_size = x->labels_max + rd->extra_len + 1;
-	rd->labels = malloc(labels_size);
+	rd->labels = scratch(rd->small_labels, sizeof(rd->small_labels), labels_size);
 	if (!rd->labels)
 		return -ENOMEM;
 	/* family, suffix, {labels,quantile="..."} (or le), value */
@@ -549,41 +571,66 @@ static int render_prepare(struct render *rd, FILE *f, const struct om_label *ext
 	r = x->shape == SHAPE_BUCKETS || x->shape == SHAPE_BUCKET_ARRAYS ? prepare_buckets(rd) : 0;
 	if (r >= 0 && rd->own_labels)
 		r = dm_budget_select(x, s, &rd->fold, &rd->n_folded);
-	return r < 0 ? r : om_buffer_init(&rd->out, f, rd->line_max);
+	return r < 0 || !rd->f ? r : om_buffer_init(&rd->out, rd->f, rd->line_max);
+}
+
+static int render(struct render *rd, const struct om_label *extra, size_t n_extra, dm_error *error)
+{
+	const struct dm_export *x = rd->x;
+	int r;
+
+	r = render_prepare(rd, extra, n_extra, error);
+	if (r < 0)
+		return r;
+	switch (x->shape) {
+	case SHAPE_VALUES:
+		r = write_values(rd);
+		break;
+	case SHAPE_BUCKETS:
+		r = write_descriptor(rd, x->family);
+		if (r >= 0)
+			r = write_bucket_entries(rd);
+		break;
+	case SHAPE_BUCKET_ARRAYS:
+		r = write_descriptor(rd, x->family);
+		if (r >= 0)
+			r = write_bucket_arrays(rd);
+		break;
+	case SHAPE_SUMMARIES:
+		r = write_descriptor(rd, x->family);
+		if (r >= 0)
+			r = write_summaries(rd);
+		break;
+	}
+	if (r >= 0)
+		r = om_buffer_flush(&rd->out);
+	if (r >= 0)
+		dm_budget_note(x->m, rd->n_folded);
+	return r;
 }
 
 int dm_export_write(const struct dm_export *x, const struct dm_map_snapshot *s,
 		    const struct om_label *extra, size_t n_extra, FILE *f, dm_error *error)
 {
-	_cleanup_(render_done) struct render rd = {.x = x, .s = s};
-	int r;
+	_cleanup_(render_done) struct render rd = {.x = x, .s = s, .f = f};
 
-	r = render_prepare(&rd, f, extra, n_extra, error);
-	if (r < 0)
-		return r;
-	switch (x->shape) {
-	case SHAPE_VALUES:
-		r = write_values(&rd);
-		break;
-	case SHAPE_BUCKETS:
-		r = write_descriptor(&rd, x->family);
-		if (r >= 0)
-			r = write_bucket_entries(&rd);
-		break;
-	case SHAPE_BUCKET_ARRAYS:
-		r = write_descriptor(&rd, x->family);
-		if (r >= 0)
-			r = write_bucket_arrays(&rd);
-		break;
-	case SHAPE_SUMMARIES:
-		r = write_descriptor(&rd, x->family);
-		if (r >= 0)
-			r = write_summaries(&rd);
-		break;
-	}
-	if (r >= 0)
-		r = om_buffer_flush(&rd.out);
-	if (r >= 0)
-		dm_budget_note(x->m, rd.n_folded);
-	return r;
+	return render(&rd, extra, n_extra, error);
+}
+
+int dm_export_render(const struct dm_export *x, const struct dm_map_snapshot *s,
+		     const struct om_label *extra, size_t n_extra, struct om_families *fs,
+		     dm_error *error)
+{
+	_cleanup_(render_done) struct render rd = {.x = x, .s = s, .fs = fs};
+
+	return render(&rd, extra, n_extra, error);
+}
+
+bool dm_export_streams(const struct dm_export *x)
+{
+	/* The buckets spread over a hash's entries need them all to be counted; the series budget
+	 * needs them all to choose what it folds, unless the map cannot hold more than it keeps. */
+	if (x->shape == SHAPE_BUCKETS)
+		return false;
+	return x->limit == 0 || (x->t.max_entries > 0 && x->t.max_entries <= x->limit);
 }

@@ -24,12 +24,19 @@ struct dm_export_types {
 	uint32_t value_type_id;
 	uint32_t key_size;
 	uint32_t value_size;
+	uint32_t max_entries; /* 0: not known */
 };
 
 static inline struct dm_export_types dm_export_types_of(const struct dm_map_snapshot *s)
 {
-	return (struct dm_export_types){s->type,	  s->btf,      s->key_type_id,
-					s->value_type_id, s->key_size, s->value_size};
+	/* An array's entries are all there is; a hash's, what was there. */
+	return (struct dm_export_types){s->type,
+					s->btf,
+					s->key_type_id,
+					s->value_type_id,
+					s->key_size,
+					s->value_size,
+					dm_map_type_is_hash(s->type) ? 0 : s->n_entries};
 }
 
 struct dm_export;
@@ -64,3 +71,15 @@ int dm_export_write(const struct dm_export *x, const struct dm_map_snapshot *s,
  * the configuration goes. Thread-safe. */
 bool dm_export_folded(const struct dm_metric_config *m, size_t *ret);
 void dm_export_forget(const struct dm_metric_config *m);
+
+/* The same into the families `fs` gathers, the samples written straight into their family's
+ * text: several metrics (or monitors) rendered into one `fs` make each family once. -EBADMSG
+ * when `fs` has a family of the plan's with another type. */
+int dm_export_render(const struct dm_export *x, const struct dm_map_snapshot *s,
+		     const struct om_label *extra, size_t n_extra, struct om_families *fs,
+		     dm_error *error);
+
+/* Whether the plan renders a map a chunk at a time (dm_map_read_chunks()) as it would the
+ * whole map: every sample comes of one entry. Not so for a histogram whose buckets are the
+ * entries of a hash. */
+bool dm_export_streams(const struct dm_export *x);

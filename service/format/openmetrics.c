@@ -193,28 +193,177 @@ int om_write_eof(FILE *f)
 }
 
 #define OM_BUFFER_SIZE (64 * 1024)
+/* A text's blocks start small (a family of a few samples is common) and grow to this. */
+#define TEXT_BLOCK_MIN (4 * 1024)
+#define TEXT_BLOCK_MAX (1024 * 1024)
+
+struct om_text_block {
+	struct om_text_block *next;
+	size_t used, size;
+	char data[];
+};
+
+void om_text_done(struct om_text *t)
+{
+	for (struct om_text_block *b = t->first, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	*t = (struct om_text){};
+}
+
+/* A new last block with room for `n` bytes at least. */
+static struct om_text_block *text_grow(struct om_text *t, size_t n)
+{
+	size_t size = t->last ? 2 * t->last->size : TEXT_BLOCK_MIN;
+	struct om_text_block *b;
+
+	if (size > TEXT_BLOCK_MAX)
+		size = TEXT_BLOCK_MAX;
+	if (size < n)
+		size = n;
+	b = malloc(sizeof(*b) + size);
+	if (!b)
+		return NULL;
+	*b = (struct om_text_block){.size = size};
+	if (t->last)
+		t->last->next = b;
+	else
+		t->first = b;
+	t->last = b;
+	return b;
+}
+
+int om_text_append(struct om_text *t, const char *s, size_t n)
+{
+	struct om_text_block *b = t->last;
+
+	if (!b || b->size - b->used < n) {
+		b = text_grow(t, n);
+		if (!b)
+			return -ENOMEM;
+	}
+	memcpy(b->data + b->used, s, n);
+	b->used += n;
+	t->len += n;
+	return 0;
+}
+
+void om_text_move(struct om_text *to, struct om_text *from)
+{
+	if (!from->first)
+		return;
+	if (to->last)
+		to->last->next = from->first;
+	else
+		to->first = from->first;
+	to->last = from->last;
+	to->len += from->len;
+	*from = (struct om_text){};
+}
+
+/* Each block freed once copied: the string's pages that are not written yet are not there
+ * either, so that the two together stay near the size of the text. */
+int om_text_take_string(struct om_text *t, char **ret, size_t *ret_len)
+{
+	char *s = malloc(t->len + 1), *p = s;
+	size_t len = t->len;
+
+	if (!s) {
+		om_text_done(t);
+		return -ENOMEM;
+	}
+	for (struct om_text_block *b = t->first, *next; b; b = next) {
+		next = b->next;
+		p = mempcpy(p, b->data, b->used);
+		free(b);
+	}
+	*p = '\0';
+	*t = (struct om_text){};
+	*ret = s;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int om_text_write(const struct om_text *t, FILE *f)
+{
+	for (const struct om_text_block *b = t->first; b; b = b->next)
+		fwrite(b->data, 1, b->used, f);
+	return stream_status(f);
+}
 
 int om_buffer_init(struct om_buffer *b, FILE *f, size_t max_line)
 {
-	*b = (struct om_buffer){.f = f, .size = OM_BUFFER_SIZE};
+	*b = (struct om_buffer){.f = f, .size = OM_BUFFER_SIZE, .max_line = max_line};
 	if (max_line > b->size / 4)
 		b->size = 4 * max_line;
 	b->buf = malloc(b->size);
 	return b->buf ? 0 : -ENOMEM;
 }
 
+/* A text's last block is the buffer: a line goes where it stays. */
+static void buffer_attach(struct om_buffer *b)
+{
+	struct om_text_block *last = b->text->last;
+
+	b->buf = last ? last->data + last->used : NULL;
+	b->size = last ? last->size - last->used : 0;
+	b->used = 0;
+}
+
+int om_buffer_init_text(struct om_buffer *b, struct om_text *t, size_t max_line)
+{
+	*b = (struct om_buffer){.text = t, .max_line = max_line};
+	buffer_attach(b);
+	return 0;
+}
+
+static void buffer_to_text(struct om_buffer *b)
+{
+	if (b->used == 0)
+		return;
+	b->text->last->used += b->used;
+	b->text->len += b->used;
+	b->buf += b->used;
+	b->size -= b->used;
+	b->used = 0;
+}
+
 int om_buffer_flush(struct om_buffer *b)
 {
+	if (b->text) {
+		buffer_to_text(b);
+		return b->error;
+	}
 	if (b->used > 0 && b->error == 0 && fwrite(b->buf, 1, b->used, b->f) != b->used)
 		b->error = stream_status(b->f) ?: -EIO;
 	b->used = 0;
 	return b->error;
 }
 
+/* A text's next block: at least a few lines, so that blocks do not come a line at a time. */
+static char *text_reserve(struct om_buffer *b)
+{
+	buffer_to_text(b);
+	if (b->error || !text_grow(b->text, 16 * b->max_line)) {
+		b->error = b->error ?: -ENOMEM;
+		return NULL;
+	}
+	buffer_attach(b);
+	return b->buf;
+}
+
 char *om_buffer_reserve(struct om_buffer *b, size_t n)
 {
 	if (b->used + n <= b->size)
 		return b->buf + b->used;
+	if (b->text && n <= b->max_line)
+		return text_reserve(b);
+	if (b->text) {
+		b->error = b->error ?: -E2BIG;
+		return NULL;
+	}
 	om_buffer_flush(b);
 	if (n <= b->size)
 		return b->buf;
@@ -224,39 +373,13 @@ char *om_buffer_reserve(struct om_buffer *b, size_t n)
 
 void om_buffer_done(struct om_buffer *b)
 {
+	if (b->text) {
+		buffer_to_text(b);
+		*b = (struct om_buffer){};
+		return;
+	}
 	free(b->buf);
 	b->buf = NULL;
-}
-
-/* A growing string, for the families being gathered. */
-struct text_buf {
-	char *s;
-	size_t n, size;
-};
-
-static int text_buf_add(struct text_buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->size) {
-		size_t size = (b->n + n + 1) * 2;
-		char *t = realloc(b->s, size);
-
-		if (!t)
-			return -ENOMEM;
-		b->s = t;
-		b->size = size;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-	return 0;
-}
-
-/* A line with its newline, which the last line of a text may lack. */
-static int text_buf_add_line(struct text_buf *b, const char *line, size_t n)
-{
-	int r = text_buf_add(b, line, n);
-
-	return r < 0 ? r : text_buf_add(b, "\n", 1);
 }
 
 /* A descriptor line, "# KEYWORD NAME REST" ("# EOF" has neither name nor rest). */
@@ -299,14 +422,14 @@ static int descriptor_parse(const char *line, size_t n, struct om_descriptor *re
 
 struct om_family {
 	char *name;
-	char *type;
-	struct text_buf descriptor; /* "# TYPE", "# HELP", "# UNIT" of the first text */
-	struct text_buf samples;
+	enum dm_metric_type type;
+	char *help, *unit;
+	struct om_text samples;
 };
 
 struct om_families {
-	struct om_family **v;
-	size_t n;
+	struct om_family *v;
+	size_t n, allocated;
 };
 
 int om_families_new(struct om_families **ret)
@@ -315,139 +438,174 @@ int om_families_new(struct om_families **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static void family_done(struct om_family *f)
+{
+	free(f->name);
+	free(f->help);
+	free(f->unit);
+	om_text_done(&f->samples);
+}
+
 void om_families_free(struct om_families *fs)
 {
 	if (!fs)
 		return;
-	for (size_t i = 0; i < fs->n; i++) {
-		free(fs->v[i]->name);
-		free(fs->v[i]->type);
-		free(fs->v[i]->descriptor.s);
-		free(fs->v[i]->samples.s);
-		free(fs->v[i]);
-	}
+	for (size_t i = 0; i < fs->n; i++)
+		family_done(&fs->v[i]);
 	free(fs->v);
 	free(fs);
 }
 
-static struct om_family *families_find(const struct om_families *fs, const char *name, size_t n)
+static struct om_family *families_find(const struct om_families *fs, const char *name)
 {
-	for (size_t i = 0; i < fs->n; i++)
-		if (strlen(fs->v[i]->name) == n && strncmp(fs->v[i]->name, name, n) == 0)
-			return fs->v[i];
+	/* From the last: a family is mostly looked up right after it was added. */
+	for (size_t i = fs->n; i > 0; i--)
+		if (streq(fs->v[i - 1].name, name))
+			return &fs->v[i - 1];
 	return NULL;
 }
 
-static int families_append(struct om_families *fs, const struct om_descriptor *type,
-			   struct om_family **ret)
+static int families_append(struct om_families *fs, const char *name, enum dm_metric_type type,
+			   const char *help, const char *unit, struct om_family **ret)
 {
-	struct om_family **v, *f;
+	struct om_family *f;
 
-	v = realloc(fs->v, (fs->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	fs->v = v;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	f->name = strndup(type->name, type->name_len);
-	f->type = strndup(type->rest, type->rest_len);
-	if (!f->name || !f->type) {
-		free(f->name);
-		free(f->type);
-		free(f);
+	if (fs->n == fs->allocated) {
+		size_t n = fs->allocated ? 2 * fs->allocated : 8;
+
+		f = reallocarray(fs->v, n, sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		fs->v = f;
+		fs->allocated = n;
+	}
+	f = &fs->v[fs->n];
+	*f = (struct om_family){.type = type};
+	f->name = strdup(name);
+	f->help = help && *help ? strdup(help) : NULL;
+	f->unit = unit ? strdup(unit) : NULL;
+	if (!f->name || (help && *help && !f->help) || (unit && !f->unit)) {
+		family_done(f);
 		return -ENOMEM;
 	}
-	fs->v[fs->n++] = f;
+	fs->n++;
 	*ret = f;
 	return 0;
 }
 
-/* What a "# TYPE" line starts: where the samples that follow go. */
-struct family_cursor {
-	struct om_family *family; /* NULL before the first "# TYPE", or when dropping */
-	bool fresh;		  /* this text brought the family: its descriptor counts */
-	bool dropping;		  /* the family clashes with the one gathered: left out */
-};
-
-static int cursor_enter(struct om_families *fs, const struct om_descriptor *d, const char *line,
-			size_t n, struct family_cursor *c, size_t *dropped)
+int om_families_get(struct om_families *fs, const char *name, enum dm_metric_type type,
+		    const char *help, const char *unit, struct om_text **ret)
 {
-	struct om_family *f = families_find(fs, d->name, d->name_len);
+	struct om_family *f = families_find(fs, name);
 	int r;
 
-	*c = (struct family_cursor){};
-	if (f) {
-		if (strlen(f->type) != d->rest_len || strncmp(f->type, d->rest, d->rest_len) != 0) {
-			c->dropping = true;
-			(*dropped)++;
-			return 0;
-		}
-		c->family = f;
-		return 0;
-	}
-	r = families_append(fs, d, &f);
-	if (r < 0)
-		return r;
-	*c = (struct family_cursor){.family = f, .fresh = true};
-	return text_buf_add_line(&f->descriptor, line, n);
-}
-
-static int families_add_line(struct om_families *fs, const char *line, size_t n,
-			     struct family_cursor *c, size_t *dropped)
-{
-	struct om_descriptor d;
-	int r;
-
-	if (line[0] != '#') {
-		if (c->dropping)
-			return 0;
-		if (!c->family)
-			return -EINVAL;
-		return text_buf_add_line(&c->family->samples, line, n);
-	}
-	r = descriptor_parse(line, n, &d);
-	if (r < 0)
-		return r;
-	if (descriptor_is(&d, "TYPE"))
-		return cursor_enter(fs, &d, line, n, c, dropped);
-	if (c->dropping)
-		return 0;
-	/* HELP and UNIT describe the family the last "# TYPE" began. */
-	if (!c->family || strlen(c->family->name) != d.name_len ||
-	    strncmp(c->family->name, d.name, d.name_len) != 0)
+	if ((unsigned)type >= _DM_METRIC_TYPE_MAX)
 		return -EINVAL;
-	return c->fresh ? text_buf_add_line(&c->family->descriptor, line, n) : 0;
-}
-
-int om_families_add(struct om_families *fs, const char *text, size_t *ret_dropped)
-{
-	struct family_cursor c = {};
-	size_t dropped = 0;
-	int r;
-
-	for (const char *line = text; *line;) {
-		size_t n = strcspn(line, "\n");
-
-		if (n == 0)
-			return -EINVAL;
-		if (strncmp(line, "# EOF", n) == 0 && n == strlen("# EOF"))
-			break;
-		r = families_add_line(fs, line, n, &c, &dropped);
+	if (f && f->type != type) {
+		*ret = NULL;
+		return 0;
+	}
+	if (!f) {
+		r = families_append(fs, name, type, help, unit, &f);
 		if (r < 0)
 			return r;
-		line += n + (line[n] == '\n');
 	}
+	*ret = &f->samples;
+	return 1;
+}
+
+int om_families_merge(struct om_families *fs, struct om_families *from, size_t *ret_dropped)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < from->n; i++) {
+		const struct om_family *f = &from->v[i];
+		struct om_text *samples;
+		int r;
+
+		r = om_families_get(fs, f->name, f->type, f->help, f->unit, &samples);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			dropped++;
+		else
+			om_text_move(samples, &from->v[i].samples);
+	}
+	for (size_t i = 0; i < from->n; i++)
+		family_done(&from->v[i]);
+	from->n = 0;
 	if (ret_dropped)
 		*ret_dropped = dropped;
 	return 0;
 }
 
+/* The escapes of a help text: OpenMetrics escapes backslash, double quote and newline; the
+ * Prometheus text format knows no \" and keeps the quote as it is. */
+static char *escape_help(char *dst, const char *s, enum om_flavor flavor)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '\n' || (*s == '"' && flavor == OM_FLAVOR_OPENMETRICS))
+			*dst++ = '\\';
+		*dst++ = *s == '\n' ? 'n' : *s;
+	}
+	return dst;
+}
+
+/* "# TYPE", "# HELP", "# UNIT" of a family. The Prometheus text format names a counter's
+ * family as its samples (x_total), says "untyped" for "unknown" and has no "# UNIT". */
+static int family_descriptor(const struct om_family *f, enum om_flavor flavor, struct om_text *out)
+{
+	bool prometheus = flavor == OM_FLAVOR_PROMETHEUS;
+	const char *suffix = prometheus && f->type == DM_METRIC_COUNTER ? COUNTER_SUFFIX : "";
+	const char *type =
+	    prometheus && f->type == DM_METRIC_UNTYPED ? "untyped" : type_names[f->type];
+	size_t name_len = strlen(f->name), help_len = f->help ? strlen(f->help) : 0;
+	_cleanup_free_ char *buf = malloc(3 * name_len + 2 * help_len + 64 + strlen(type) +
+					  (f->unit ? strlen(f->unit) : 0));
+	char *p = buf;
+
+	if (!buf)
+		return -ENOMEM;
+	p = stpcpy(stpcpy(stpcpy(stpcpy(stpcpy(p, "# TYPE "), f->name), suffix), " "), type);
+	*p++ = '\n';
+	if (f->help) {
+		p = stpcpy(stpcpy(stpcpy(stpcpy(p, "# HELP "), f->name), suffix), " ");
+		p = escape_help(p, f->help, flavor);
+		*p++ = '\n';
+	}
+	if (f->unit && !prometheus) {
+		p = stpcpy(stpcpy(stpcpy(stpcpy(p, "# UNIT "), f->name), " "), f->unit);
+		*p++ = '\n';
+	}
+	return om_text_append(out, buf, p - buf);
+}
+
+int om_families_take(struct om_families *fs, enum om_flavor flavor, bool eof, struct om_text *out)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		int r = family_descriptor(&fs->v[i], flavor, out);
+
+		if (r < 0)
+			return r;
+		om_text_move(out, &fs->v[i].samples);
+	}
+	return eof && flavor == OM_FLAVOR_OPENMETRICS ? om_text_append(out, "# EOF\n", 6) : 0;
+}
+
 int om_families_write(const struct om_families *fs, FILE *f)
 {
 	for (size_t i = 0; i < fs->n; i++) {
-		fputs(strempty(fs->v[i]->descriptor.s), f);
-		fputs(strempty(fs->v[i]->samples.s), f);
+		struct om_text descriptor = {};
+		int r;
+
+		r = family_descriptor(&fs->v[i], OM_FLAVOR_OPENMETRICS, &descriptor);
+		if (r >= 0)
+			r = om_text_write(&descriptor, f);
+		om_text_done(&descriptor);
+		if (r >= 0)
+			r = om_text_write(&fs->v[i].samples, f);
+		if (r < 0)
+			return r;
 	}
 	return stream_status(f);
 }

@@ -53,18 +53,42 @@ size_t om_format_number(const struct dm_number *n, char buf[static OM_NUMBER_MAX
  * "0.5", "1.0", "100000.0", "1e+06", "1.048575e+06", "+Inf". Returns its length. */
 size_t om_format_canonical(double v, char buf[static OM_NUMBER_MAX]);
 
-/* Sample lines built in place, a buffer at a time, written with one fwrite() per buffer: what
- * rendering a million samples wants instead of a dozen stdio calls each. Anything else written
- * to the stream (om_write_family()) must come after om_buffer_flush(). */
+/* Text kept in memory, a block at a time: a family's samples, a document. Blocks never move,
+ * so that growing copies nothing, a text moves into another without a copy, and a text made
+ * into one string (om_text_take_string()) frees each block once copied: the memory of a text
+ * is the text, give or take a block. */
+struct om_text_block;
+struct om_text {
+	struct om_text_block *first, *last;
+	size_t len;
+};
+
+void om_text_done(struct om_text *t);
+int om_text_append(struct om_text *t, const char *s, size_t n);
+/* Moves the blocks of `from` to the end of `to`; `from` is empty after. */
+void om_text_move(struct om_text *to, struct om_text *from);
+/* The text as one NUL-terminated string (its length in *ret_len, may be NULL); `t` is empty
+ * after, also on failure. */
+int om_text_take_string(struct om_text *t, char **ret, size_t *ret_len);
+int om_text_write(const struct om_text *t, FILE *f);
+
+/* Sample lines built in place, a buffer at a time: what rendering a million samples wants
+ * instead of a dozen stdio calls each. Into a FILE, with one fwrite() per buffer (anything
+ * else written to the stream, om_write_family(), must come after om_buffer_flush()); or into
+ * an om_text, in its blocks directly. */
 struct om_buffer {
 	FILE *f;
+	struct om_text *text;
 	char *buf;
 	size_t size, used;
+	size_t max_line;
 	int error; /* the first write error, as -errno */
 };
 
 /* `max_line`: the longest line the caller will build. */
 int om_buffer_init(struct om_buffer *b, FILE *f, size_t max_line);
+/* Into `t`, after what it holds. One buffer at a time writes into a text. */
+int om_buffer_init_text(struct om_buffer *b, struct om_text *t, size_t max_line);
 /* Room for `n` (at most max_line) bytes at the end of the buffer, flushing it first when
  * needed; NULL (and b->error -E2BIG) for more. After a write error the text goes nowhere, and
  * om_buffer_flush() says so. */
@@ -75,25 +99,41 @@ static inline void om_buffer_commit(struct om_buffer *b, char *end)
 	b->used = end - b->buf;
 }
 int om_buffer_flush(struct om_buffer *b);
+/* Flushes (a text gets what was written) and lets go. */
 void om_buffer_done(struct om_buffer *b);
 
-/* Families gathered from several OpenMetrics texts (each without "# EOF": one per monitor, say),
- * so that a family several of them export is written once, as OpenMetrics wants (no family
- * twice, no interleaving): its descriptor from the first text that has it, then the samples of
- * every text, in the order they were added. */
+/* Families gathered from several metrics or monitors, so that a family several of them
+ * export is written once, as OpenMetrics wants (no family twice, no interleaving): its
+ * descriptor as the first to bring it gave it, then the samples of all, in the order they
+ * came. Samples are rendered straight into their family's text: nothing is parsed. */
 struct om_families;
 
 int om_families_new(struct om_families **ret);
 void om_families_free(struct om_families *fs);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct om_families *, om_families_free);
 
-/* Adds the families of `text`, as om_write_family() and om_write_sample() write them. A family
- * gathered already with another type cannot take these samples: they are left out, and
- * counted in *ret_dropped (may be NULL). -EINVAL when a sample comes before any "# TYPE", or a
- * line is neither a sample nor a descriptor of the current family. */
-int om_families_add(struct om_families *fs, const char *text, size_t *ret_dropped);
+/* The text where the samples of family `name` go, the family added (with this type, help and
+ * unit, copied) if it is new: 1 and *ret. 0 and *ret NULL when the family was gathered already
+ * with another type: its samples cannot go with those. */
+int om_families_get(struct om_families *fs, const char *name, enum dm_metric_type type,
+		    const char *help, const char *unit, struct om_text **ret);
 
-/* Writes every family, in the order they were first seen; no "# EOF". */
+/* Moves the families of `from` into `fs`, samples after those gathered; `from` is left
+ * empty. Families of a type that clashes are left out, counted in *ret_dropped (may be
+ * NULL). */
+int om_families_merge(struct om_families *fs, struct om_families *from, size_t *ret_dropped);
+
+/* How the document is written: OpenMetrics 1.0, or the Prometheus text format 0.0.4 (as
+ * om_to_prometheus_text() makes of the OpenMetrics text). */
+enum om_flavor {
+	OM_FLAVOR_OPENMETRICS,
+	OM_FLAVOR_PROMETHEUS,
+};
+
+/* Every family, in the order they were first seen, and then "# EOF" with `eof` (OpenMetrics
+ * only), into `out`, the samples moved there: `fs` has no samples left. */
+int om_families_take(struct om_families *fs, enum om_flavor flavor, bool eof, struct om_text *out);
+/* The same into a FILE, `fs` unchanged. */
 int om_families_write(const struct om_families *fs, FILE *f);
 
 /* The Prometheus text format 0.0.4 of an OpenMetrics text, for scrapers that ask for it. A

@@ -93,6 +93,7 @@ void dm_dataplane_unref(struct dm_dataplane *dp)
 	for (int p = 0; dp->config && p < _DM_PATH_MAX; p++)
 		for (size_t i = 0; i < dp->config->paths[p].n_metrics; i++)
 			dm_export_forget(&dp->config->paths[p].metrics[i]);
+	dm_exports_free(dp->exports);
 	dm_config_free(dp->config);
 	pthread_mutex_destroy(&dp->swap_lock);
 	free(dp);

@@ -15,6 +15,7 @@
 struct pivot_bpf;
 struct dm_grace;
 struct dm_map_snapshot;
+struct dm_exports;
 
 struct dm_path_program {
 	struct bpf_object *obj; /* NULL for an absent path */
@@ -37,6 +38,9 @@ struct dm_dataplane {
 	enum dm_hook ingress_hook; /* the egress path is always on tc */
 	int log_level;		   /* pcn_log: enum dynmon_log_level, 0 compiles it away */
 	struct dm_path_program paths[_DM_PATH_MAX];
+	/* The exported metrics' plans, made at the first OpenMetrics read and kept: a cache of
+	 * the event loop's (core/readout.c), freed with the dataplane. */
+	struct dm_exports *exports;
 };
 
 /* Compiles and loads every present path of `config` (Polycube code is translated first), and

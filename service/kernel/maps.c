@@ -541,21 +541,6 @@ static int count_chunk(const struct dm_map_snapshot *chunk, void *userdata)
 	return c->fn(chunk, c->userdata);
 }
 
-int dm_map_snapshot_shape(const struct bpf_map *map, const struct btf *btf,
-			  struct dm_map_snapshot **ret)
-{
-	struct bpf_map_info info = info_of(map);
-	struct reader r = {};
-	int k;
-
-	k = snapshot_new(&info, &r, 0);
-	if (k < 0)
-		return k;
-	snapshot_set_btf(r.s, map, btf);
-	*ret = r.s;
-	return 0;
-}
-
 /* Only hash maps go a chunk at a time: emptying an array reuses the keys it read, and a queue
  * is refilled from what was popped. A hash map without batch operations comes whole too, from
  * the element-by-element read. */

@@ -25,11 +25,6 @@ int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool 
  * bpf_object owns. The snapshot carries no BTF: btf is NULL, the type ids 0. */
 int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret);
 
-/* A snapshot of `map` with its types and sizes and no entries, the map left unread: what a
- * read would be shaped like (which OpenMetrics families it makes). */
-int dm_map_snapshot_shape(const struct bpf_map *map, const struct btf *btf,
-			  struct dm_map_snapshot **ret);
-
 /* Reads like dm_map_snapshot_read(), handing the entries over as they come: `fn` gets each chunk
  * as a snapshot (with the map's BTF) that is valid during the call only, and may stop the read
  * by returning -errno, which is then returned. Memory holds one chunk (a batch, 4096 entries)

@@ -599,7 +599,9 @@ static void handle_read(struct rest_request *req)
 struct scrape_part {
 	struct scrape *scrape;
 	char *monitor;
-	char *text; /* its families, samples labelled monitor="NAME"; NULL if unread */
+	/* Its families, samples labelled monitor="NAME", rendered there by the read; NULL when
+	 * the read failed (what it rendered, if anything, goes with it). */
+	struct om_families *families;
 };
 
 struct scrape {
@@ -614,7 +616,7 @@ static void scrape_free(struct scrape *sc)
 {
 	for (size_t i = 0; i < sc->n_parts; i++) {
 		free(sc->parts[i].monitor);
-		free(sc->parts[i].text);
+		om_families_free(sc->parts[i].families);
 	}
 	free(sc->parts);
 	free(sc);
@@ -624,12 +626,15 @@ static void part_failed(struct scrape_part *p, int r, dm_error *e)
 {
 	log_warning_errno(r, "Monitor %s left out of /metrics: %s", p->monitor,
 			  e && e->message ? e->message : strerror(-r));
+	om_families_free(p->families);
+	p->families = NULL;
 }
 
-/* dynmon's own families, after the monitors'. */
-static int scrape_add_self(struct scrape *sc, struct om_families *fs)
+/* dynmon's own families, after the monitors': written by selfmetrics.c as OpenMetrics text
+ * (the Prometheus text format made of it when asked), their names dynmon's own. */
+static int scrape_add_self(struct scrape *sc, struct om_text *out)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *prometheus = NULL;
 	size_t size = 0;
 	FILE *f;
 	int r;
@@ -640,25 +645,27 @@ static int scrape_add_self(struct scrape *sc, struct om_families *fs)
 	r = selfmetrics_write(rest_request_manager(sc->req), f);
 	if (fclose(f) != 0 && r >= 0)
 		r = -ENOMEM;
-	if (r >= 0)
-		r = om_families_add(fs, text, NULL);
-	return r;
+	if (r >= 0 && !sc->openmetrics)
+		r = om_to_prometheus_text(text, &prometheus);
+	if (r < 0)
+		return r;
+	return om_text_append(out, prometheus ?: text, strlen(prometheus ?: text));
 }
 
-/* One document, each family once though several monitors export it. */
+/* One document, each family once though several monitors export it, in the order of the
+ * monitors: the parts' samples move into it, and it is written in the format asked for. */
 static int scrape_document(struct scrape *sc, char **ret)
 {
 	_cleanup_(om_families_freep) struct om_families *fs = NULL;
-	_cleanup_free_ char *text = NULL;
-	size_t size = 0, dropped;
-	FILE *f;
+	struct om_text text = {};
+	size_t dropped;
 	int r;
 
 	r = om_families_new(&fs);
 	for (size_t i = 0; r >= 0 && i < sc->n_parts; i++) {
-		if (!sc->parts[i].text)
+		if (!sc->parts[i].families)
 			continue;
-		r = om_families_add(fs, sc->parts[i].text, &dropped);
+		r = om_families_merge(fs, sc->parts[i].families, &dropped);
 		if (r >= 0 && dropped > 0)
 			log_notice(
 			    "Monitor %s: %zu families of a type another monitor's family of the "
@@ -666,24 +673,17 @@ static int scrape_document(struct scrape *sc, char **ret)
 			    sc->parts[i].monitor, dropped);
 	}
 	if (r >= 0)
-		r = scrape_add_self(sc, fs);
-	if (r < 0)
-		return r;
-	f = open_memstream(&text, &size);
-	if (!f)
-		return -ENOMEM;
-	r = om_families_write(fs, f);
+		r = om_families_take(fs,
+				     sc->openmetrics ? OM_FLAVOR_OPENMETRICS : OM_FLAVOR_PROMETHEUS,
+				     false, &text);
 	if (r >= 0)
-		r = om_write_eof(f);
-	if (fclose(f) != 0 && r >= 0)
-		r = -ENOMEM;
-	if (r < 0)
-		return r;
-	if (sc->openmetrics) {
-		*ret = TAKE_PTR(text);
-		return 0;
-	}
-	return om_to_prometheus_text(text, ret);
+		r = scrape_add_self(sc, &text);
+	if (r >= 0 && sc->openmetrics)
+		r = om_text_append(&text, "# EOF\n", strlen("# EOF\n"));
+	if (r >= 0)
+		r = om_text_take_string(&text, ret, NULL);
+	om_text_done(&text);
+	return r;
 }
 
 static void scrape_finish(struct scrape *sc)
@@ -711,10 +711,9 @@ static void on_scrape_read(int r, char *text, dm_error *e, void *userdata)
 {
 	struct scrape_part *p = userdata;
 
+	free(text); /* none: the families are in p->families */
 	if (r < 0)
 		part_failed(p, r, e);
-	else
-		p->text = text;
 	scrape_done_one(p->scrape);
 }
 
@@ -725,7 +724,7 @@ static void scrape_start(struct scrape *sc, struct manager *m)
 		struct scrape_part *p = &sc->parts[i];
 		struct monitor *mon = m->monitors[i];
 		const struct om_label label = {"monitor", mon->name};
-		const struct monitor_read_what what = {
+		struct monitor_read_what what = {
 		    .sel.path = -1,
 		    .format = MONITOR_READ_FAMILIES,
 		    .extra = &label,
@@ -735,10 +734,11 @@ static void scrape_start(struct scrape *sc, struct manager *m)
 
 		p->scrape = sc;
 		p->monitor = strdup(mon->name);
-		if (!p->monitor) {
+		if (!p->monitor || om_families_new(&p->families) < 0) {
 			part_failed(p, -ENOMEM, NULL);
 			continue;
 		}
+		what.families = p->families;
 		sc->pending++;
 		r = monitor_read(mon, &what, on_scrape_read, p);
 		if (r < 0) {

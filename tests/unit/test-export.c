@@ -609,12 +609,44 @@ static const struct render_case render_cases[] = {
      "rtt{cpu=\"1\",quantile=\"1.0\"} 7\nrtt_count{cpu=\"1\"} 1\nrtt_sum{cpu=\"1\"} 7\n"},
 };
 
+/* The same text rendered as dynmond does: into families, a hash map one entry at a time (as
+ * chunks of dm_map_read_chunks() come) when the plan streams, any other map whole (it comes
+ * as one chunk). */
+static char *render_streamed(const struct dm_map_snapshot *s, const struct dm_metric_config *m,
+			     const struct om_label *extra, size_t n_extra)
+{
+	_cleanup_(dm_export_freep) struct dm_export *x = NULL;
+	_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	struct dm_export_types t = dm_export_types_of(s);
+	struct om_text text = {};
+	dm_error e = DM_ERROR_NULL;
+	char *ret = NULL;
+	bool chunks;
+
+	assert_int_equal(dm_export_new(&t, m, &x, &e), 0);
+	assert_int_equal(om_families_new(&fs), 0);
+	chunks = dm_map_type_is_hash(s->type) && dm_export_streams(x);
+	for (size_t i = 0; i < (chunks ? s->n_entries : 1); i++) {
+		struct dm_map_snapshot chunk = *s;
+
+		if (chunks) {
+			chunk.n_entries = 1;
+			chunk.keys = (char *)s->keys + i * s->key_size;
+			chunk.values = (char *)s->values + i * s->n_cpus * s->value_stride;
+		}
+		assert_int_equal(dm_export_render(x, &chunk, extra, n_extra, fs, &e), 0);
+	}
+	assert_int_equal(om_families_take(fs, OM_FLAVOR_OPENMETRICS, false, &text), 0);
+	assert_int_equal(om_text_take_string(&text, &ret, NULL), 0);
+	return ret;
+}
+
 static void test_render(void **state)
 {
 	const struct render_case *c = *state;
 	_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = c->build();
 	_cleanup_(dm_config_freep) struct dm_config *config = config_of(c->metric);
-	_cleanup_free_ char *text = NULL, *document = NULL;
+	_cleanup_free_ char *text = NULL, *document = NULL, *streamed = NULL;
 	dm_error e = DM_ERROR_NULL;
 	int r;
 
@@ -624,6 +656,10 @@ static void test_render(void **state)
 		fail_msg("%s: %s", strerror(-r), strempty(e.message));
 	if (!streq(text, c->expected))
 		fail_msg("\n--- got\n%s--- expected\n%s", text, c->expected);
+	streamed = render_streamed(s, &config->paths[0].metrics[0], c->monitor ? monitor : NULL,
+				   c->monitor);
+	if (!streq(streamed, text))
+		fail_msg("streamed:\n--- got\n%s--- expected\n%s", streamed, text);
 	document = strdup_printf("%s# EOF\n", text);
 	om_check_document(document);
 }

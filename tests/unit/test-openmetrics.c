@@ -601,86 +601,152 @@ static void test_prometheus_document(void **state)
 		fail_msg("--- got\n%s--- expected\n%s", text, expected);
 }
 
-static char *families_text(struct om_families *fs, bool eof)
+/* The document of `fs`, in `flavor`, with "# EOF"; `fs` has no samples left after. */
+static char *families_text(struct om_families *fs, enum om_flavor flavor)
 {
-	struct memstream m;
+	struct om_text text = {};
+	char *s = NULL;
 
-	memstream_open(&m);
-	assert_int_equal(om_families_write(fs, m.f), 0);
-	if (eof)
-		assert_int_equal(om_write_eof(m.f), 0);
-	return memstream_text(&m);
+	assert_int_equal(om_families_take(fs, flavor, true, &text), 0);
+	assert_int_equal(om_text_take_string(&text, &s, NULL), 0);
+	return s;
 }
 
-/* Texts gathered, written once per family: in the order families were first seen, the
- * descriptor of the first text, the samples of all. */
+/* A family of a part, as a renderer brings it: its descriptor, then sample lines. */
+struct family_part {
+	const char *name;
+	enum dm_metric_type type;
+	const char *help, *unit;
+	const char *samples;
+};
+
+/* Parts (one per monitor, say) gathered family by family, then merged: written once per
+ * family, in the order families were first seen, the descriptor of the first to bring it, the
+ * samples of all. The same in the Prometheus text format is what om_to_prometheus_text()
+ * makes of the OpenMetrics one. */
 static void test_families_merge(void **state)
 {
 	static const struct {
-		const char *texts[3];
+		struct family_part parts[3][3];
 		const char *merged;
-		size_t dropped; /* in the last text */
+		size_t dropped; /* by the last part */
 	} cases[] = {
-	    {{"# TYPE p counter\n# HELP p Packets.\np_total{monitor=\"a\"} 1\n",
-	      "# TYPE p counter\n# HELP p Other help.\np_total{monitor=\"b\"} 2\n"},
+	    {{{{"p", DM_METRIC_COUNTER, "Packets.", NULL, "p_total{monitor=\"a\"} 1\n"}},
+	      {{"p", DM_METRIC_COUNTER, "Other help.", NULL, "p_total{monitor=\"b\"} 2\n"}}},
 	     "# TYPE p counter\n# HELP p Packets.\np_total{monitor=\"a\"} 1\n"
-	     "p_total{monitor=\"b\"} 2\n"},
-	    {{"# TYPE f1 gauge\nf1 1\n# TYPE f2 gauge\nf2{m=\"a\"} 2\n",
-	      "# TYPE f2 gauge\nf2{m=\"b\"} 3\n# TYPE f3 gauge\nf3 4\n",
-	      "# TYPE f3 gauge\nf3{m=\"c\"} 5\n# TYPE f1 gauge\nf1{m=\"c\"} 6\n"},
+	     "p_total{monitor=\"b\"} 2\n# EOF\n"},
+	    {{{{"f1", DM_METRIC_GAUGE, NULL, NULL, "f1 1\n"},
+	       {"f2", DM_METRIC_GAUGE, NULL, NULL, "f2{m=\"a\"} 2\n"}},
+	      {{"f2", DM_METRIC_GAUGE, NULL, NULL, "f2{m=\"b\"} 3\n"},
+	       {"f3", DM_METRIC_GAUGE, NULL, NULL, "f3 4\n"}},
+	      {{"f3", DM_METRIC_GAUGE, NULL, NULL, "f3{m=\"c\"} 5\n"},
+	       {"f1", DM_METRIC_GAUGE, NULL, NULL, "f1{m=\"c\"} 6\n"}}},
 	     "# TYPE f1 gauge\nf1 1\nf1{m=\"c\"} 6\n# TYPE f2 gauge\nf2{m=\"a\"} 2\n"
-	     "f2{m=\"b\"} 3\n# TYPE f3 gauge\nf3 4\nf3{m=\"c\"} 5\n"},
-	    /* One type per family: a clashing one is left out, the rest of its text kept. */
-	    {{"# TYPE x counter\nx_total 1\n",
-	      "# TYPE x gauge\n# HELP x h\nx 2\n# TYPE y gauge\ny 3\n"},
-	     "# TYPE x counter\nx_total 1\n# TYPE y gauge\ny 3\n",
+	     "f2{m=\"b\"} 3\n# TYPE f3 gauge\nf3 4\nf3{m=\"c\"} 5\n# EOF\n"},
+	    /* One type per family: a clashing one is left out, the rest of its part kept. */
+	    {{{{"x", DM_METRIC_COUNTER, NULL, NULL, "x_total 1\n"}},
+	      {{"x", DM_METRIC_GAUGE, "h", NULL, "x 2\n"},
+	       {"y", DM_METRIC_UNTYPED, "Quote \" and \\ and\nnewline.", NULL, "y 3\n"}}},
+	     "# TYPE x counter\nx_total 1\n# TYPE y unknown\n"
+	     "# HELP y Quote \\\" and \\\\ and\\nnewline.\ny 3\n# EOF\n",
 	     1},
-	    /* The same family twice in one text: once. */
-	    {{"# TYPE p counter\np_total{path=\"ingress\"} 1\n# TYPE p counter\n"
-	      "p_total{path=\"egress\"} 2\n"},
-	     "# TYPE p counter\np_total{path=\"ingress\"} 1\np_total{path=\"egress\"} 2\n"},
+	    /* The same family twice in one part: once. */
+	    {{{{"p", DM_METRIC_COUNTER, NULL, NULL, "p_total{path=\"ingress\"} 1\n"},
+	       {"p", DM_METRIC_COUNTER, NULL, NULL, "p_total{path=\"egress\"} 2\n"}}},
+	     "# TYPE p counter\np_total{path=\"ingress\"} 1\np_total{path=\"egress\"} 2\n# EOF\n"},
 	    /* UNIT is part of the descriptor; a family without samples is still a family. */
-	    {{"# TYPE t gauge\n# UNIT t seconds\n", "# TYPE t gauge\n# UNIT t seconds\nt 1\n"},
-	     "# TYPE t gauge\n# UNIT t seconds\nt 1\n"},
-	    /* "# EOF" ends a text; empty texts add nothing. */
-	    {{"# TYPE a gauge\na 1\n# EOF\n", "", "# EOF\n"}, "# TYPE a gauge\na 1\n"},
-	    {{"# TYPE a gauge\na 1"}, "# TYPE a gauge\na 1\n"},
+	    {{{{"t_seconds", DM_METRIC_GAUGE, NULL, "seconds", ""}},
+	      {{"t_seconds", DM_METRIC_GAUGE, NULL, "seconds", "t_seconds 1\n"}}},
+	     "# TYPE t_seconds gauge\n# UNIT t_seconds seconds\nt_seconds 1\n# EOF\n"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		_cleanup_(om_families_freep) struct om_families *fs = NULL;
-		_cleanup_free_ char *text = NULL;
+		_cleanup_free_ char *text = NULL, *prom = NULL, *expected_prom = NULL;
+		struct om_families *all[2] = {};
 		size_t dropped = 42;
 
-		assert_int_equal(om_families_new(&fs), 0);
-		for (size_t j = 0; j < ELEMENTSOF(cases[i].texts) && cases[i].texts[j]; j++)
-			assert_int_equal(om_families_add(fs, cases[i].texts[j], &dropped), 0);
-		text = families_text(fs, false);
+		for (int flavor = 0; flavor < 2; flavor++) {
+			assert_int_equal(om_families_new(&all[flavor]), 0);
+			for (size_t j = 0; j < 3 && cases[i].parts[j][0].name; j++) {
+				_cleanup_(om_families_freep) struct om_families *fs = NULL;
+
+				assert_int_equal(om_families_new(&fs), 0);
+				for (size_t k = 0; k < 3 && cases[i].parts[j][k].name; k++) {
+					const struct family_part *f = &cases[i].parts[j][k];
+					struct om_text *samples;
+
+					assert_int_equal(om_families_get(fs, f->name, f->type,
+									 f->help, f->unit,
+									 &samples),
+							 1);
+					assert_int_equal(
+					    om_text_append(samples, f->samples, strlen(f->samples)),
+					    0);
+				}
+				assert_int_equal(om_families_merge(all[flavor], fs, &dropped), 0);
+			}
+		}
+		text = families_text(all[0], OM_FLAVOR_OPENMETRICS);
 		if (!streq(text, cases[i].merged))
 			fail_msg("case %zu:\n--- got\n%s--- expected\n%s", i, text,
 				 cases[i].merged);
 		assert_int_equal(dropped, cases[i].dropped);
+		prom = families_text(all[1], OM_FLAVOR_PROMETHEUS);
+		expected_prom = prometheus_text(text);
+		if (!streq(prom, expected_prom))
+			fail_msg("case %zu:\n--- got\n%s--- expected\n%s", i, prom, expected_prom);
+		om_families_free(all[0]);
+		om_families_free(all[1]);
 	}
 }
 
-static void test_families_errors(void **state)
+/* A family gathered already with another type takes no samples of this one. */
+static void test_families_types(void **state)
 {
-	static const char *const bad[] = {
-	    "x 1\n",			    /* a sample before any TYPE */
-	    "# HELP x h\n# TYPE x gauge\n", /* not as the writer writes it */
-	    "# TYPE x gauge\n# HELP y h\n", /* HELP of another family */
-	    "# TYPE x gauge\n\nx 1\n",	    /* a blank line */
-	    "# TYPE x gauge\n# note\n",	    /* a comment that is no descriptor */
-	    "# TYPE x gauge\n# HELP\n",
-	};
+	_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	struct om_text *a, *b;
 
-	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-		_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	assert_int_equal(om_families_new(&fs), 0);
+	assert_int_equal(om_families_get(fs, "x", DM_METRIC_GAUGE, NULL, NULL, &a), 1);
+	assert_int_equal(om_families_get(fs, "x", DM_METRIC_GAUGE, "help", NULL, &b), 1);
+	assert_ptr_equal(a, b);
+	assert_int_equal(om_families_get(fs, "x", DM_METRIC_COUNTER, NULL, NULL, &b), 0);
+	assert_null(b);
+	assert_int_equal(om_families_get(fs, "y", _DM_METRIC_TYPE_MAX, NULL, NULL, &b), -EINVAL);
+}
 
-		assert_int_equal(om_families_new(&fs), 0);
-		if (om_families_add(fs, bad[i], NULL) != -EINVAL)
-			fail_msg("accepted: %s", bad[i]);
+/* A text's blocks: lines written in place across many blocks come out as written, and a text
+ * moved into another follows it. */
+static void test_text_blocks(void **state)
+{
+	struct om_text t = {}, u = {};
+	struct om_buffer b;
+	_cleanup_free_ char *s = NULL;
+	size_t len, expected = 0;
+	char *p;
+
+	assert_int_equal(om_text_append(&t, "head\n", 5), 0);
+	assert_int_equal(om_buffer_init_text(&b, &u, 100), 0);
+	for (size_t i = 0; i < 100000; i++) {
+		p = om_buffer_reserve(&b, 100);
+		assert_non_null(p);
+		om_buffer_commit(&b, p + sprintf(p, "m{i=\"%zu\"} %zu\n", i, i));
 	}
+	assert_null(om_buffer_reserve(&b, 10 * 1024 * 1024));
+	assert_int_equal(om_buffer_flush(&b), -E2BIG);
+	om_buffer_done(&b);
+	om_text_move(&t, &u);
+	assert_int_equal(u.len, 0);
+	assert_int_equal(om_text_take_string(&t, &s, &len), 0);
+	assert_int_equal(len, strlen(s));
+	assert_true(strncmp(s, "head\nm{i=\"0\"} 0\nm{i=\"1\"} 1\n", 27) == 0);
+	for (size_t i = 0; i < 100000; i++)
+		expected += snprintf(NULL, 0, "m{i=\"%zu\"} %zu\n", i, i);
+	assert_int_equal(len, 5 + expected);
+	assert_true(strstr(s, "m{i=\"99999\"} 99999\n") ==
+		    s + len - strlen("m{i=\"99999\"} 99999\n"));
+	assert_int_equal(t.len, 0);
+	assert_null(t.first);
 }
 
 /* Two monitors' texts as the daemon renders them, merged: the strict OpenMetrics parser and
@@ -698,9 +764,38 @@ static void write_monitor(FILE *f, const char *monitor, uint64_t packets)
 	assert_int_equal(om_write_sample(f, "queue_len", "", l, 1, I64(-1)), 0);
 }
 
+/* A monitor's families, gathered as the daemon renders them. */
+static struct om_families *monitor_families(const char *monitor, uint64_t packets)
+{
+	struct om_families *fs = NULL;
+	struct memstream m;
+	struct om_text *t;
+	_cleanup_free_ char *text = NULL;
+	char *queue;
+
+	memstream_open(&m);
+	write_monitor(m.f, monitor, packets);
+	text = memstream_text(&m);
+	queue = strstr(text, "# TYPE queue_len");
+	assert_non_null(queue);
+	assert_int_equal(om_families_new(&fs), 0);
+	/* The sample lines of the text, after their family's descriptor. */
+	assert_int_equal(
+	    om_families_get(fs, "packets", DM_METRIC_COUNTER, "Packets seen.", NULL, &t), 1);
+	assert_int_equal(
+	    om_text_append(t, strstr(text, "packets_total"), queue - strstr(text, "packets_total")),
+	    0);
+	assert_int_equal(
+	    om_families_get(fs, "queue_len", DM_METRIC_GAUGE, "Queue \"length\".", NULL, &t), 1);
+	assert_int_equal(om_text_append(t, strstr(queue, "\nqueue_len") + 1,
+					strlen(strstr(queue, "\nqueue_len") + 1)),
+			 0);
+	return fs;
+}
+
 static void test_families_parse(void **state)
 {
-	_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	_cleanup_(om_families_freep) struct om_families *fs = NULL, *f0 = NULL, *f1 = NULL;
 	_cleanup_free_ char *a = NULL, *b = NULL, *merged = NULL, *concatenated = NULL;
 	_cleanup_free_ char *prom = NULL, *prom_concatenated = NULL, *out = NULL;
 	struct memstream m;
@@ -714,9 +809,11 @@ static void test_families_parse(void **state)
 	b = memstream_text(&m);
 
 	assert_int_equal(om_families_new(&fs), 0);
-	assert_int_equal(om_families_add(fs, a, NULL), 0);
-	assert_int_equal(om_families_add(fs, b, NULL), 0);
-	merged = families_text(fs, true);
+	f0 = monitor_families("mon0", 5);
+	f1 = monitor_families("mon1", 7);
+	assert_int_equal(om_families_merge(fs, f0, NULL), 0);
+	assert_int_equal(om_families_merge(fs, f1, NULL), 0);
+	merged = families_text(fs, OM_FLAVOR_OPENMETRICS);
 	concatenated = strdup_printf("%s%s# EOF\n", a, b);
 	assert_non_null(concatenated);
 
@@ -768,7 +865,8 @@ int main(void)
 	    cmocka_unit_test(test_prometheus_text_errors),
 	    cmocka_unit_test(test_prometheus_document),
 	    cmocka_unit_test(test_families_merge),
-	    cmocka_unit_test(test_families_errors),
+	    cmocka_unit_test(test_families_types),
+	    cmocka_unit_test(test_text_blocks),
 	    cmocka_unit_test(test_families_parse),
 	};
 
