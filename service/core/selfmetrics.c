@@ -7,6 +7,7 @@
 #include "build-config.h"
 #include "durations.h"
 #include "export.h"
+#include "labels.h"
 #include "log.h"
 #include "manager.h"
 #include "maps.h"
@@ -46,41 +47,82 @@ static bool bpf_stats_enabled(void)
 
 /* ---- Writing ----------------------------------------------------------------------------- */
 
-static void family(FILE *f, const char *name, const char *type, const char *unit, const char *help)
+/* Where the families go: written straight into their texts (no printf, nothing parsed again
+ * for the Prometheus text format), the first error kept. */
+struct out {
+	struct om_families *fs;
+	struct om_text *samples; /* the current family's */
+	int r;
+};
+
+static enum dm_metric_type type_of(const char *type)
 {
-	fprintf(f, "# TYPE %s %s\n", name, type);
-	if (unit)
-		fprintf(f, "# UNIT %s %s\n", name, unit);
-	fprintf(f, "# HELP %s %s\n", name, help);
+	return streq(type, "counter")	  ? DM_METRIC_COUNTER
+	       : streq(type, "histogram") ? DM_METRIC_HISTOGRAM
+	       : streq(type, "summary")	  ? DM_METRIC_SUMMARY
+					  : DM_METRIC_GAUGE;
 }
 
-/* name{l0="v0",...} then the value (printf-style); labels NULL-terminated name/value pairs. */
-static void sample_labels(FILE *f, const char *name, const char *const *labels)
+static void family(struct out *f, const char *name, const char *type, const char *unit,
+		   const char *help)
 {
-	fputs(name, f);
-	for (size_t i = 0; labels && labels[i]; i += 2) {
-		fprintf(f, "%s%s=\"", i == 0 ? "{" : ",", labels[i]);
-		om_write_escaped(f, labels[i + 1]);
-		fputc('"', f);
-		if (!labels[i + 2])
-			fputc('}', f);
+	int r = om_families_get(f->fs, name, type_of(type), help, unit, &f->samples);
+
+	if (r <= 0) {
+		f->samples = NULL;
+		if (f->r >= 0)
+			f->r = r ?: -EBADMSG;
 	}
-	fputc(' ', f);
 }
 
-static void sample_u64(FILE *f, const char *name, const char *const *labels, uint64_t v)
+/* name{l0="v0",...} value; labels NULL-terminated name/value pairs. */
+static void sample(struct out *f, const char *name, const char *const *labels, const char *value)
 {
-	sample_labels(f, name, labels);
-	fprintf(f, "%" PRIu64 "\n", v);
+	char small[512], *line = small, *p;
+	size_t size = strlen(name) + strlen(value) + 8;
+
+	for (size_t i = 0; labels && labels[i]; i += 2)
+		size += strlen(labels[i]) + 2 * strlen(labels[i + 1]) + 4;
+	if (size > sizeof(small) && !(line = malloc(size))) {
+		f->r = -ENOMEM;
+		return;
+	}
+	p = stpcpy(line, name);
+	for (size_t i = 0; labels && labels[i]; i += 2) {
+		*p++ = i == 0 ? '{' : ',';
+		p = stpcpy(stpcpy(p, labels[i]), "=\"");
+		p = om_escape(p, labels[i + 1], strlen(labels[i + 1]));
+		*p++ = '"';
+		if (!labels[i + 2])
+			*p++ = '}';
+	}
+	*p++ = ' ';
+	p = stpcpy(p, value);
+	*p++ = '\n';
+	if (f->samples && f->r >= 0)
+		f->r = om_text_append(f->samples, line, p - line);
+	if (line != small)
+		free(line);
 }
 
-static void sample_seconds(FILE *f, const char *name, const char *const *labels, uint64_t ns)
+static void sample_u64(struct out *f, const char *name, const char *const *labels, uint64_t v)
 {
-	sample_labels(f, name, labels);
-	fprintf(f, "%.9g\n", (double)ns / 1e9);
+	char value[24];
+
+	*dm_format_u64(value, v) = '\0';
+	sample(f, name, labels, value);
 }
 
-static void histogram(FILE *f, const char *name, const char *help, const struct dm_durations *live)
+static void sample_seconds(struct out *f, const char *name, const char *const *labels, uint64_t ns)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%.9g", (double)ns / 1e9);
+	sample(f, name, labels, value);
+}
+
+static void histogram(struct out *f, const char *name, const char *help,
+		      const struct dm_durations *live)
 {
 	char le[OM_NUMBER_MAX], sample[128];
 	struct dm_durations d;
@@ -104,7 +146,8 @@ static void histogram(FILE *f, const char *name, const char *help, const struct 
 	sample_seconds(f, sample, NULL, d.sum_ns);
 }
 
-static void failures(FILE *f, const char *name, const char *help, const struct dm_durations *d)
+static void failures(struct out *f, const char *name, const char *help,
+		     const struct dm_durations *d)
 {
 	char sample[128];
 
@@ -113,7 +156,7 @@ static void failures(FILE *f, const char *name, const char *help, const struct d
 	sample_u64(f, sample, NULL, __atomic_load_n(&d->failures, __ATOMIC_RELAXED));
 }
 
-static void daemon_families(struct manager *m, FILE *f)
+static void daemon_families(struct manager *m, struct out *f)
 {
 	size_t by_state[_MONITOR_STATE_MAX] = {};
 
@@ -210,7 +253,10 @@ static bool map_entries(const struct dm_path_program *pp, const struct bpf_map *
 
 enum prog_family { PROG_RUNS, PROG_RUN_TIME, PROG_INSNS, _PROG_FAMILY_MAX };
 
-static void prog_family(struct manager *m, FILE *f, enum prog_family which)
+/* figures[2 * i + p]: monitor i's path p, asked of the kernel once per rendering (three
+ * families each, and a system call is a large part of a scrape of many monitors). */
+static void prog_family(struct manager *m, struct out *f, enum prog_family which,
+			const struct prog_figures *figures)
 {
 	static const struct {
 		const char *family, *sample, *type, *unit, *help;
@@ -232,7 +278,7 @@ static void prog_family(struct manager *m, FILE *f, enum prog_family which)
 		struct monitor *mon = m->monitors[i];
 
 		for (int p = 0; mon->dataplane && p < _DM_PATH_MAX; p++) {
-			struct prog_figures pf = prog_figures(&mon->dataplane->paths[p]);
+			struct prog_figures pf = figures[_DM_PATH_MAX * i + p];
 			const char *const labels[] = {"monitor", mon->name, "path", path_names[p],
 						      NULL};
 
@@ -247,7 +293,7 @@ static void prog_family(struct manager *m, FILE *f, enum prog_family which)
 	}
 }
 
-static void map_family(struct manager *m, FILE *f, bool max)
+static void map_family(struct manager *m, struct out *f, bool max)
 {
 	if (max)
 		family(f, "dynmon_map_max_entries", "gauge", NULL,
@@ -283,7 +329,7 @@ static void map_family(struct manager *m, FILE *f, bool max)
 	}
 }
 
-static void read_families(struct manager *m, FILE *f)
+static void read_families(struct manager *m, struct out *f)
 {
 	family(f, "dynmon_monitor_read_failures", "counter", NULL,
 	       "Reads of the monitor's metrics that failed (any door, any format).");
@@ -305,7 +351,7 @@ static void read_families(struct manager *m, FILE *f)
 }
 
 /* What the series budget folded (docs/OPENMETRICS.md): per exported metric, once rendered. */
-static void folded_family(struct manager *m, FILE *f)
+static void folded_family(struct manager *m, struct out *f)
 {
 	family(f, "dynmon_series_folded", "gauge", NULL,
 	       "Entries of the metric that its last OpenMetrics rendering folded into __overflow__ "
@@ -329,35 +375,41 @@ static void folded_family(struct manager *m, FILE *f)
 	}
 }
 
-int selfmetrics_write(struct manager *m, FILE *f)
+int selfmetrics_render(struct manager *m, struct om_families *fs)
 {
-	daemon_families(m, f);
+	_cleanup_free_ struct prog_figures *figures =
+	    calloc(_DM_PATH_MAX * m->n_monitors + 1, sizeof(*figures));
+	struct out f = {.fs = fs};
+
+	if (!figures)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_monitors; i++)
+		for (int p = 0; m->monitors[i]->dataplane && p < _DM_PATH_MAX; p++)
+			figures[_DM_PATH_MAX * i + p] =
+			    prog_figures(&m->monitors[i]->dataplane->paths[p]);
+	daemon_families(m, &f);
 	for (enum prog_family w = 0; w < _PROG_FAMILY_MAX; w++)
-		prog_family(m, f, w);
-	map_family(m, f, false);
-	map_family(m, f, true);
-	read_families(m, f);
-	folded_family(m, f);
-	return ferror(f) ? -EIO : 0;
+		prog_family(m, &f, w, figures);
+	map_family(m, &f, false);
+	map_family(m, &f, true);
+	read_families(m, &f);
+	folded_family(m, &f);
+	return f.r;
 }
 
 int selfmetrics_document(struct manager *m, char **ret)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t size = 0;
-	FILE *f;
+	_cleanup_(om_families_freep) struct om_families *fs = NULL;
+	struct om_text text = {};
 	int r;
 
-	f = open_memstream(&text, &size);
-	if (!f)
-		return -ENOMEM;
-	r = selfmetrics_write(m, f);
+	r = om_families_new(&fs);
 	if (r >= 0)
-		r = om_write_eof(f);
-	if (fclose(f) != 0 && r >= 0)
-		r = -ENOMEM;
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(text);
-	return 0;
+		r = selfmetrics_render(m, fs);
+	if (r >= 0)
+		r = om_families_take(fs, OM_FLAVOR_OPENMETRICS, true, &text);
+	if (r >= 0)
+		r = om_text_take_string(&text, ret, NULL);
+	om_text_done(&text);
+	return r;
 }

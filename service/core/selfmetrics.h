@@ -17,8 +17,10 @@ struct monitor;
  * (dm_now_ns()) and ended with `r`. */
 void monitor_stats_read(struct monitor *m, uint64_t start_ns, int r);
 
-/* The families, without "# EOF": what /metrics appends after the monitors' families. */
-int selfmetrics_write(struct manager *m, FILE *f);
+struct om_families;
+
+/* The families, into `fs`: what /metrics adds after the monitors' families. */
+int selfmetrics_render(struct manager *m, struct om_families *fs);
 
 /* The whole document, "# EOF" included. */
 int selfmetrics_document(struct manager *m, char **ret);

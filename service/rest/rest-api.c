@@ -630,26 +630,24 @@ static void part_failed(struct scrape_part *p, int r, dm_error *e)
 	p->families = NULL;
 }
 
-/* dynmon's own families, after the monitors': written by selfmetrics.c as OpenMetrics text
- * (the Prometheus text format made of it when asked), their names dynmon's own. */
-static int scrape_add_self(struct scrape *sc, struct om_text *out)
+/* dynmon's own families, after the monitors': rendered by selfmetrics.c into families of their
+ * own, merged after the monitors' (a monitor's family of the same name and another type wins). */
+static int scrape_add_self(struct scrape *sc, struct om_families *fs)
 {
-	_cleanup_free_ char *text = NULL, *prometheus = NULL;
-	size_t size = 0;
-	FILE *f;
+	_cleanup_(om_families_freep) struct om_families *self = NULL;
+	size_t dropped = 0;
 	int r;
 
-	f = open_memstream(&text, &size);
-	if (!f)
-		return -ENOMEM;
-	r = selfmetrics_write(rest_request_manager(sc->req), f);
-	if (fclose(f) != 0 && r >= 0)
-		r = -ENOMEM;
-	if (r >= 0 && !sc->openmetrics)
-		r = om_to_prometheus_text(text, &prometheus);
-	if (r < 0)
-		return r;
-	return om_text_append(out, prometheus ?: text, strlen(prometheus ?: text));
+	r = om_families_new(&self);
+	if (r >= 0)
+		r = selfmetrics_render(rest_request_manager(sc->req), self);
+	if (r >= 0)
+		r = om_families_merge(fs, self, &dropped);
+	if (r >= 0 && dropped > 0)
+		log_notice("%zu of dynmon's own families left out of /metrics: a monitor exports "
+			   "families of the same names and other types.",
+			   dropped);
+	return r;
 }
 
 /* One document, each family once though several monitors export it, in the order of the
@@ -673,13 +671,11 @@ static int scrape_document(struct scrape *sc, char **ret)
 			    sc->parts[i].monitor, dropped);
 	}
 	if (r >= 0)
+		r = scrape_add_self(sc, fs);
+	if (r >= 0)
 		r = om_families_take(fs,
 				     sc->openmetrics ? OM_FLAVOR_OPENMETRICS : OM_FLAVOR_PROMETHEUS,
-				     false, &text);
-	if (r >= 0)
-		r = scrape_add_self(sc, &text);
-	if (r >= 0 && sc->openmetrics)
-		r = om_text_append(&text, "# EOF\n", strlen("# EOF\n"));
+				     true, &text);
 	if (r >= 0)
 		r = om_text_take_string(&text, ret, NULL);
 	om_text_done(&text);
