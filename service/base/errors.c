@@ -39,6 +39,8 @@ const struct dm_error_entry dm_error_table[] = {
     {ENOSPC, "StateNotSaved", 507,
      "the change could not be saved in the state directory (full, read-only), so it was not "
      "made"},
+    {EUSERS, "TooManyReads", 503,
+     "too many large reads are being answered (REST): retry after the Retry-After seconds"},
     {ETIMEDOUT, "Timeout", 504, "an operation took longer than its limit"},
     {ENOMEM, "NoMemory", 500, "out of memory"},
     {0, "Failed", 500, "any other failure; the message says what failed"},

@@ -1136,6 +1136,11 @@ static int read_job_swap(void *userdata)
 	return dm_dataplane_swap_read(j->dp, j->grace, &j->what.sel, &j->sr);
 }
 
+uint64_t monitor_read_size(const struct monitor *m, const struct monitor_read_what *what)
+{
+	return dm_dataplane_read_size(m->dataplane, &what->sel);
+}
+
 int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
 		 void *userdata)
 {

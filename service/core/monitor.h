@@ -174,3 +174,5 @@ typedef void (*monitor_read_done_fn)(int r, char *text, dm_error *error, void *u
  * returns. Returns < 0 (and `done` never runs) when the read cannot start. */
 int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
 		 void *userdata);
+/* The most bytes the maps such a read takes can hold: its cost, known before reading. */
+uint64_t monitor_read_size(const struct monitor *m, const struct monitor_read_what *what);

@@ -164,6 +164,32 @@ bool dm_dataplane_swaps_for(const struct dm_dataplane *dp, const struct dm_read_
 	return false;
 }
 
+uint64_t dm_dataplane_read_size(const struct dm_dataplane *dp, const struct dm_read_sel *sel)
+{
+	uint64_t size = 0;
+
+	for (int p = 0; dp && p < _DM_PATH_MAX; p++)
+		for (size_t i = 0; i < dp->config->paths[p].n_metrics; i++) {
+			const struct btf *btf;
+			struct bpf_map *map;
+			uint64_t value;
+			int cpus = libbpf_num_possible_cpus();
+
+			if (!dm_read_sel_takes(sel, dp->config, p, i))
+				continue;
+			map = dm_dataplane_find_map(dp, p, dp->config->paths[p].metrics[i].map_name,
+						    &btf);
+			if (!map)
+				continue;
+			value = bpf_map__value_size(map);
+			if (dm_map_type_is_percpu(bpf_map__type(map)))
+				value = ((value + 7) & ~7ull) * (uint64_t)(cpus > 0 ? cpus : 1);
+			size +=
+			    (uint64_t)bpf_map__max_entries(map) * (bpf_map__key_size(map) + value);
+		}
+	return size;
+}
+
 struct bpf_map *dm_dataplane_find_map(const struct dm_dataplane *dp, enum dm_path path,
 				      const char *name, const struct btf **ret_btf)
 {

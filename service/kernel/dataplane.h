@@ -90,6 +90,9 @@ struct dm_read_sel {
 /* Whether `sel` (NULL: everything) takes metric `i` of path `p` of `c`. */
 bool dm_read_sel_takes(const struct dm_read_sel *sel, const struct dm_config *c, enum dm_path p,
 		       size_t i);
+/* The most bytes the maps behind `sel` can hold (keys and values, every CPU's): what reading
+ * them may cost in memory, known before reading. */
+uint64_t dm_dataplane_read_size(const struct dm_dataplane *dp, const struct dm_read_sel *sel);
 /* Whether reading `sel` from `dp` swaps: some metric it takes reads with swap-on-read. */
 bool dm_dataplane_swaps_for(const struct dm_dataplane *dp, const struct dm_read_sel *sel);
 

@@ -571,7 +571,7 @@ static void handle_read(struct rest_request *req)
 	struct metrics_read *rd;
 	int r;
 
-	if (!mon)
+	if (!mon || !rest_request_admit_read(req, monitor_read_size(mon, &what)))
 		return;
 	rd = calloc(1, sizeof(*rd));
 	if (rd) {
@@ -747,8 +747,15 @@ static void scrape_start(struct scrape *sc, struct manager *m)
 static void handle_scrape(struct rest_request *req)
 {
 	struct manager *m = rest_request_manager(req);
-	struct scrape *sc = calloc(1, sizeof(*sc));
+	const struct monitor_read_what all = {.sel.path = -1};
+	struct scrape *sc;
+	uint64_t size = 0;
 
+	for (size_t i = 0; i < m->n_monitors; i++)
+		size += monitor_read_size(m->monitors[i], &all);
+	if (!rest_request_admit_read(req, size))
+		return;
+	sc = calloc(1, sizeof(*sc));
 	if (sc)
 		sc->parts = calloc(m->n_monitors ?: 1, sizeof(*sc->parts));
 	if (!sc || !sc->parts) {

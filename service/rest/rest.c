@@ -23,6 +23,14 @@
 #define CONNECTION_LIMIT 256
 /* One address cannot take all the connections: the others keep getting answers. */
 #define CONNECTION_LIMIT_PER_ADDRESS 64
+/* A read whose maps can hold more than this is a large one (its answer may take that much
+ * memory, and the time to render it on the loop); at most LARGE_READS of them are answered at
+ * once, from the read until the answer is sent or its connection goes: clients that ask for a
+ * big map's metrics and never read the answer hold at most that much memory. The others get
+ * 503 TooManyReads with Retry-After and nothing is read (nor emptied) for them. */
+#define LARGE_READ_BYTES (4u << 20)
+#define LARGE_READS 4
+#define LARGE_READS_RETRY_AFTER "1"
 
 struct rest_server {
 	struct manager *manager;
@@ -36,6 +44,7 @@ struct rest_server {
 	/* Suspended requests: MHD must not stop while one waits. */
 	struct rest_request *suspended;
 	struct rest_conn *conns;
+	unsigned large_reads; /* requests counted as large reads, until their end */
 	/* MHD's own messages: errors while it starts, then only what peers cause (debug). */
 	bool started;
 };
@@ -62,6 +71,7 @@ struct rest_request {
 	bool replied;
 	bool failed; /* no answer could be queued: the connection closes */
 	bool suspended;
+	bool large;			  /* counted in server->large_reads */
 	struct rest_request *prev, *next; /* in server->suspended */
 };
 
@@ -390,8 +400,9 @@ void rest_reply_json(struct rest_request *req, unsigned status, json_t *j)
 	respond(req, status, REST_JSON, text, NULL, NULL);
 }
 
+/* With one header (`header`: value), or none (NULL). */
 static void reply_error_body(struct rest_request *req, unsigned status, int r, const char *message,
-			     const char *allow)
+			     const char *header, const char *value)
 {
 	const struct dm_error_entry *entry = dm_error_lookup(r);
 	_cleanup_free_ char *name = strdup_printf(DM_ERROR_PREFIX "%s", entry->name);
@@ -400,8 +411,7 @@ static void reply_error_body(struct rest_request *req, unsigned status, int r, c
 
 	json_decref(j);
 	/* Without memory for a body, the status alone still says what happened. */
-	respond(req, status, text ? REST_JSON : NULL, text, allow ? MHD_HTTP_HEADER_ALLOW : NULL,
-		allow);
+	respond(req, status, text ? REST_JSON : NULL, text, header, value);
 }
 
 void rest_reply_error(struct rest_request *req, int r, dm_error *e)
@@ -410,7 +420,7 @@ void rest_reply_error(struct rest_request *req, int r, dm_error *e)
 
 	/* The message D-Bus gives (bus_set_error()): the logic's own, else strerror. */
 	reply_error_body(req, entry->http_status, r,
-			 e && e->message ? e->message : strerror(r < 0 ? -r : r), NULL);
+			 e && e->message ? e->message : strerror(r < 0 ? -r : r), NULL, NULL);
 	if (e)
 		dm_error_done(e);
 }
@@ -424,7 +434,7 @@ void rest_reply_errorf(struct rest_request *req, unsigned status, int r, const c
 	if (vasprintf(&message, fmt, ap) < 0)
 		message = NULL;
 	va_end(ap);
-	reply_error_body(req, status, r, message ?: "Out of memory.", NULL);
+	reply_error_body(req, status, r, message ?: "Out of memory.", NULL, NULL);
 }
 
 static void reply_not_allowed(struct rest_request *req)
@@ -435,7 +445,27 @@ static void reply_not_allowed(struct rest_request *req)
 	_cleanup_free_ char *message = strdup_printf("%s %s is not possible; this path takes %s.",
 						     req->method, req->url, allow);
 	reply_error_body(req, MHD_HTTP_METHOD_NOT_ALLOWED, -EINVAL, message ?: "Out of memory.",
-			 allow);
+			 MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+bool rest_request_admit_read(struct rest_request *req, uint64_t size)
+{
+	struct rest_server *s = req->server;
+
+	if (size <= LARGE_READ_BYTES || req->large)
+		return true;
+	if (s->large_reads < LARGE_READS) {
+		s->large_reads++;
+		req->large = true;
+		return true;
+	}
+	log_debug("REST: %s %s refused: %u large reads under way.", req->method, req->url,
+		  s->large_reads);
+	reply_error_body(req, MHD_HTTP_SERVICE_UNAVAILABLE, -EUSERS,
+			 "Too many large reads under way: retry after " LARGE_READS_RETRY_AFTER
+			 " s.",
+			 MHD_HTTP_HEADER_RETRY_AFTER, LARGE_READS_RETRY_AFTER);
+	return false;
 }
 
 static void reply_too_large(struct rest_request *req)
@@ -575,6 +605,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	if (req->suspended)
 		suspended_unlink(req);
+	if (req->large)
+		req->server->large_reads--;
 	route_match_done(&req->match);
 	free(req->method);
 	free(req->url);

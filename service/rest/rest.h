@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "bounds.h"
 #include "errors.h"
@@ -64,3 +65,7 @@ void rest_reply_errorf(struct rest_request *req, unsigned status, int r, const c
 /* Answers later: the connection waits without blocking the loop until a rest_reply*(), which
  * may come from any callback on the loop. Only from a handler, once its answer is on the way. */
 void rest_request_suspend(struct rest_request *req);
+/* Before a read whose maps can hold `size` bytes (dm_dataplane_read_size()): true when it may
+ * go on (a large one is counted until the request ends); false when too many large reads are
+ * under way, the request then answered 503 TooManyReads with Retry-After. */
+bool rest_request_admit_read(struct rest_request *req, uint64_t size);
