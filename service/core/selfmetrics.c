@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "build-config.h"
 #include "durations.h"
@@ -38,11 +40,16 @@ int selfmetrics_enable_bpf_stats(struct manager *m)
 }
 
 /* The sysctl: reads 1 only when set there, not while some process holds a BPF_ENABLE_STATS fd. */
+/* The sysctl, read afresh on every call: its file stays open (one pread() a scrape instead of
+ * four system calls to open, stat, read and close it). Event loop only. */
 static bool bpf_stats_enabled(void)
 {
-	_cleanup_(fclosep) FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	static int fd = -2;
+	char c = 0;
 
-	return f && fgetc(f) == '1';
+	if (fd == -2)
+		fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && pread(fd, &c, 1, 0) == 1 && c == '1';
 }
 
 /* ---- Writing ----------------------------------------------------------------------------- */
@@ -113,31 +120,46 @@ static void sample_u64(struct out *f, const char *name, const char *const *label
 	sample(f, name, labels, value);
 }
 
+/* Nanoseconds as seconds, exactly (a decimal fraction of at most 9 digits), without printf:
+ * hundreds of them a scrape. */
 static void sample_seconds(struct out *f, const char *name, const char *const *labels, uint64_t ns)
 {
-	char value[32];
+	char value[32], *p = dm_format_u64(value, ns / 1000000000);
+	uint64_t frac = ns % 1000000000;
 
-	snprintf(value, sizeof(value), "%.9g", (double)ns / 1e9);
+	if (frac > 0) {
+		*p++ = '.';
+		for (uint64_t d = 100000000; frac > 0; d /= 10) {
+			*p++ = (char)('0' + frac / d);
+			frac %= d;
+		}
+	}
+	*p = '\0';
 	sample(f, name, labels, value);
 }
 
 static void histogram(struct out *f, const char *name, const char *help,
 		      const struct dm_durations *live)
 {
-	char le[OM_NUMBER_MAX], sample[128];
+	/* The bounds are constants: their canonical form (costly: printf and strtod loops) is
+	 * written once. Every caller runs on the event loop. */
+	static char le[DM_DURATION_N_BOUNDS][OM_NUMBER_MAX];
+	static bool le_ready;
+	char sample[128];
 	struct dm_durations d;
 	uint64_t total = 0;
 
+	for (size_t i = 0; !le_ready && i < DM_DURATION_N_BOUNDS; i++)
+		om_format_canonical(dm_duration_bounds[i], le[i]);
+	le_ready = true;
 	dm_durations_copy(live, &d);
 	family(f, name, "histogram", "seconds", help);
 	snprintf(sample, sizeof(sample), "%s_bucket", name);
 	for (size_t i = 0; i <= DM_DURATION_N_BOUNDS; i++) {
 		total += d.buckets[i];
-		if (i < DM_DURATION_N_BOUNDS)
-			om_format_canonical(dm_duration_bounds[i], le);
 		sample_u64(
 		    f, sample,
-		    (const char *const[]){"le", i < DM_DURATION_N_BOUNDS ? le : "+Inf", NULL},
+		    (const char *const[]){"le", i < DM_DURATION_N_BOUNDS ? le[i] : "+Inf", NULL},
 		    total);
 	}
 	snprintf(sample, sizeof(sample), "%s_count", name);

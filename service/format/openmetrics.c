@@ -286,6 +286,29 @@ int om_text_take_string(struct om_text *t, char **ret, size_t *ret_len)
 	return 0;
 }
 
+size_t om_text_read(struct om_text *t, char *buf, size_t max)
+{
+	size_t n = 0;
+
+	while (t->first && n < max) {
+		struct om_text_block *b = t->first;
+		size_t k = b->used - t->head < max - n ? b->used - t->head : max - n;
+
+		memcpy(buf + n, b->data + t->head, k);
+		n += k;
+		t->head += k;
+		if (t->head == b->used) {
+			t->first = b->next;
+			t->head = 0;
+			free(b);
+		}
+	}
+	if (!t->first)
+		t->last = NULL;
+	t->len -= n;
+	return n;
+}
+
 int om_text_write(const struct om_text *t, FILE *f)
 {
 	for (const struct om_text_block *b = t->first; b; b = b->next)

@@ -61,6 +61,7 @@ struct om_text_block;
 struct om_text {
 	struct om_text_block *first, *last;
 	size_t len;
+	size_t head; /* bytes of `first` om_text_read() took already */
 };
 
 void om_text_done(struct om_text *t);
@@ -71,6 +72,10 @@ void om_text_move(struct om_text *to, struct om_text *from);
  * after, also on failure. */
 int om_text_take_string(struct om_text *t, char **ret, size_t *ret_len);
 int om_text_write(const struct om_text *t, FILE *f);
+/* Takes up to `max` bytes from the front of `t` into `buf`, freeing each block once read: a
+ * text sent a piece at a time holds only what is not sent yet. Returns the bytes taken (0 at
+ * the end). Once read from, a text is only read from or freed. */
+size_t om_text_read(struct om_text *t, char *buf, size_t max);
 
 /* Sample lines built in place, a buffer at a time: what rendering a million samples wants
  * instead of a dozen stdio calls each. Into a FILE, with one fwrite() per buffer (anything

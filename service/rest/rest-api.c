@@ -652,10 +652,9 @@ static int scrape_add_self(struct scrape *sc, struct om_families *fs)
 
 /* One document, each family once though several monitors export it, in the order of the
  * monitors: the parts' samples move into it, and it is written in the format asked for. */
-static int scrape_document(struct scrape *sc, char **ret)
+static int scrape_document(struct scrape *sc, struct om_text *text)
 {
 	_cleanup_(om_families_freep) struct om_families *fs = NULL;
-	struct om_text text = {};
 	size_t dropped;
 	int r;
 
@@ -673,27 +672,27 @@ static int scrape_document(struct scrape *sc, char **ret)
 	if (r >= 0)
 		r = scrape_add_self(sc, fs);
 	if (r >= 0)
-		r = om_families_take(fs,
-				     sc->openmetrics ? OM_FLAVOR_OPENMETRICS : OM_FLAVOR_PROMETHEUS,
-				     true, &text);
-	if (r >= 0)
-		r = om_text_take_string(&text, ret, NULL);
-	om_text_done(&text);
+		r = om_families_take(
+		    fs, sc->openmetrics ? OM_FLAVOR_OPENMETRICS : OM_FLAVOR_PROMETHEUS, true, text);
 	return r;
 }
 
+/* The document goes out a piece at a time as the client reads it (rest_reply_text()). */
 static void scrape_finish(struct scrape *sc)
 {
-	char *text = NULL;
+	struct om_text text = {};
 	int r;
 
 	r = scrape_document(sc, &text);
-	if (r < 0)
+	if (r < 0) {
+		om_text_done(&text);
 		rest_reply_errorf(sc->req, MHD_HTTP_INTERNAL_SERVER_ERROR, r,
 				  "Cannot put the metrics together: %s", strerror(-r));
-	else
-		rest_reply(sc->req, MHD_HTTP_OK,
-			   sc->openmetrics ? OPENMETRICS_CONTENT_TYPE : REST_PROMETHEUS_TEXT, text);
+	} else {
+		rest_reply_text(sc->req, MHD_HTTP_OK,
+				sc->openmetrics ? OPENMETRICS_CONTENT_TYPE : REST_PROMETHEUS_TEXT,
+				&text);
+	}
 	scrape_free(sc);
 }
 

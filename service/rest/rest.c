@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "openmetrics.h"
 #include "rest.h"
 
 /* Idle time after which MHD closes a connection; every byte restarts it. */
@@ -31,6 +32,8 @@
 #define LARGE_READ_BYTES (4u << 20)
 #define LARGE_READS 4
 #define LARGE_READS_RETRY_AFTER "1"
+/* The most a text answer hands MHD at a time (rest_reply_text()). */
+#define TEXT_PIECE (64u << 10)
 
 struct rest_server {
 	struct manager *manager;
@@ -342,22 +345,19 @@ void rest_request_suspend(struct rest_request *req)
 
 /* The one answer of a request; takes `body`. A suspended request is resumed: MHD then sends
  * what was queued, from the loop (never from inside MHD's own callbacks). */
-static void respond(struct rest_request *req, unsigned status, const char *content_type, char *body,
-		    const char *header, const char *value)
+/* Queues `resp` (NULL: none could be made) as the request's one answer. */
+static void queue(struct rest_request *req, unsigned status, const char *content_type,
+		  struct MHD_Response *resp, const char *header, const char *value)
 {
-	struct MHD_Response *resp;
-
 	if (req->replied) {
 		log_error("REST: %s %s answered twice, ignoring the second answer.", req->method,
 			  req->url);
-		free(body);
+		if (resp)
+			MHD_destroy_response(resp);
 		return;
 	}
 	req->replied = true;
-	resp = body ? MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE)
-		    : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
-		free(body);
 		req->failed = true;
 	} else {
 		if (content_type)
@@ -376,6 +376,72 @@ static void respond(struct rest_request *req, unsigned status, const char *conte
 		MHD_resume_connection(req->conn);
 		(void)sd_event_source_set_enabled(req->server->kick, SD_EVENT_ONESHOT);
 	}
+}
+
+static void respond(struct rest_request *req, unsigned status, const char *content_type, char *body,
+		    const char *header, const char *value)
+{
+	struct MHD_Response *resp;
+
+	if (req->replied) {
+		log_error("REST: %s %s answered twice, ignoring the second answer.", req->method,
+			  req->url);
+		free(body);
+		return;
+	}
+	resp = body ? MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE)
+		    : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		free(body);
+	queue(req, status, content_type, resp, header, value);
+}
+
+/* A text answered a piece at a time: MHD asks for the next piece only when the socket took the
+ * last one, and each block is freed once sent. */
+static ssize_t text_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	size_t n = om_text_read(cls, buf, max);
+
+	return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void text_free(void *cls)
+{
+	om_text_done(cls);
+	free(cls);
+}
+
+void rest_reply_text(struct rest_request *req, unsigned status, const char *content_type,
+		     struct om_text *text)
+{
+	struct om_text *t = NULL;
+	struct MHD_Response *resp = NULL;
+	char *body = NULL;
+
+	/* A text of one piece goes as a string: MHD sends it with the headers in one call. */
+	if (text->len <= TEXT_PIECE) {
+		if (om_text_take_string(text, &body, NULL) < 0)
+			rest_reply_errorf(req, MHD_HTTP_INTERNAL_SERVER_ERROR, -ENOMEM,
+					  "Out of memory.");
+		else
+			rest_reply(req, status, content_type, body);
+		return;
+	}
+	t = malloc(sizeof(*t));
+	if (t) {
+		*t = *text;
+		*text = (struct om_text){};
+		resp = MHD_create_response_from_callback(t->len, TEXT_PIECE, text_reader, t,
+							 text_free);
+		if (!resp)
+			text_free(t);
+	}
+	om_text_done(text);
+	if (!resp) {
+		rest_reply_errorf(req, MHD_HTTP_INTERNAL_SERVER_ERROR, -ENOMEM, "Out of memory.");
+		return;
+	}
+	queue(req, status, content_type, resp, NULL, NULL);
 }
 
 void rest_reply(struct rest_request *req, unsigned status, const char *content_type, char *body)

@@ -52,6 +52,11 @@ const char *rest_request_url(const struct rest_request *req);
 /* Answers; each request gets exactly one. They take `body` / `j`, which may be NULL (an empty
  * body; for JSON, a failed allocation: 500). */
 void rest_reply(struct rest_request *req, unsigned status, const char *content_type, char *body);
+struct om_text;
+/* The same with a text's blocks (taken; `text` is empty after), sent a piece at a time as the
+ * client reads, each block freed once sent. */
+void rest_reply_text(struct rest_request *req, unsigned status, const char *content_type,
+		     struct om_text *text);
 void rest_reply_json(struct rest_request *req, unsigned status, json_t *j);
 /* A redirect (308 keeps the method and the body) to `location`. */
 void rest_reply_redirect(struct rest_request *req, unsigned status, const char *location);

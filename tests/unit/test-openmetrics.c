@@ -749,6 +749,44 @@ static void test_text_blocks(void **state)
 	assert_null(t.first);
 }
 
+/* A text read a piece at a time (REST sends /metrics so): the pieces, of any size, put
+ * together are the text, and every block is freed once read (ASan sees none leak). */
+static void test_text_read(void **state)
+{
+	static const size_t pieces[] = {1, 7, 4096, 65536, 1 << 20};
+
+	for (size_t k = 0; k < ELEMENTSOF(pieces); k++) {
+		struct om_text t = {};
+		_cleanup_free_ char *expected = NULL, *got = NULL;
+		size_t len, n = 0, r;
+		char line[64];
+
+		for (size_t i = 0; i < 20000; i++) {
+			int w = snprintf(line, sizeof(line), "m{i=\"%zu\"} %zu\n", i, i);
+
+			assert_int_equal(om_text_append(&t, line, w), 0);
+		}
+		len = t.len;
+		got = malloc(len + pieces[k]);
+		assert_non_null(got);
+		while ((r = om_text_read(&t, got + n, pieces[k])) > 0) {
+			assert_true(r <= pieces[k]);
+			n += r;
+			assert_int_equal(t.len, len - n);
+		}
+		assert_int_equal(n, len);
+		assert_null(t.first);
+		for (size_t i = 0; i < 20000; i++) {
+			int w = snprintf(line, sizeof(line), "m{i=\"%zu\"} %zu\n", i, i);
+
+			assert_int_equal(om_text_append(&t, line, w), 0);
+		}
+		assert_int_equal(om_text_take_string(&t, &expected, NULL), 0);
+		assert_memory_equal(got, expected, len);
+	}
+	(void)state;
+}
+
 /* Two monitors' texts as the daemon renders them, merged: the strict OpenMetrics parser and
  * promtool (on the Prometheus text) accept the result. Their mere concatenation, which repeats
  * the family, is refused by both: the check can fail. */
@@ -867,6 +905,7 @@ int main(void)
 	    cmocka_unit_test(test_families_merge),
 	    cmocka_unit_test(test_families_types),
 	    cmocka_unit_test(test_text_blocks),
+	    cmocka_unit_test(test_text_read),
 	    cmocka_unit_test(test_families_parse),
 	};
 
