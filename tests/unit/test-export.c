@@ -623,6 +623,10 @@ static char *render_streamed(const struct dm_map_snapshot *s, const struct dm_me
 	char *ret = NULL;
 	bool chunks;
 
+	/* A hash map that can hold what it holds, as the kernel's maps say (dynmond's plans know
+	 * max_entries): the series budget then cannot fold, and the map streams. */
+	if (dm_map_type_is_hash(s->type))
+		t.max_entries = s->n_entries;
 	assert_int_equal(dm_export_new(&t, m, &x, &e), 0);
 	assert_int_equal(om_families_new(&fs), 0);
 	chunks = dm_map_type_is_hash(s->type) && dm_export_streams(x);
@@ -770,6 +774,48 @@ static void test_budget_default(void **state)
 	assert_true(dm_export_folded(m, &folded));
 	assert_int_equal(folded, 5);
 	dm_export_forget(m);
+	(void)state;
+}
+
+/* Streaming a hash map a chunk at a time skips the series budget's choice of what to fold: it
+ * streams only when the budget cannot fold anything. */
+static void test_budget_streams(void **state)
+{
+	static const struct {
+		const char *budget;
+		uint32_t max_entries;
+		bool streams;
+	} cases[] = {
+	    {"", 10000, true},			  /* the default budget holds the whole map */
+	    {"", 10001, false},			  /* it may fold */
+	    {"", 0, false},			  /* a capacity not known */
+	    {", 'max-series': 0", 1000000, true}, /* no budget */
+	    {", 'max-series': 5", 5, true},
+	    {", 'max-series': 5", 6, false},
+	    {", 'top-k': 100", 100, true},
+	    {", 'top-k': 100", 1000000, false},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *s = many_flows(1);
+		_cleanup_free_ char *metric = NULL;
+		_cleanup_(dm_config_freep) struct dm_config *config = NULL;
+		_cleanup_(dm_export_freep) struct dm_export *x = NULL;
+		struct dm_export_types t = dm_export_types_of(s);
+		dm_error e = DM_ERROR_NULL;
+
+		assert_true(asprintf(&metric,
+				     "{'name': 'flows_total', 'map-name': 'flows4', "
+				     "'open-metrics-metadata': {'type': 'counter', 'help': 'F.', "
+				     "'value-fields': ['packets']%s}}",
+				     cases[i].budget) > 0);
+		config = config_of(metric);
+		t.max_entries = cases[i].max_entries;
+		assert_int_equal(dm_export_new(&t, &config->paths[0].metrics[0], &x, &e), 0);
+		if (dm_export_streams(x) != cases[i].streams)
+			fail_msg("budget \"%s\", max_entries %u: streams %d", cases[i].budget,
+				 cases[i].max_entries, !cases[i].streams);
+	}
 	(void)state;
 }
 
@@ -1232,5 +1278,6 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_fields);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_top_k_million);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_default);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_streams);
 	return _cmocka_run_group_tests("export", tests, n, group_setup, group_teardown);
 }
