@@ -343,9 +343,9 @@ void rest_request_suspend(struct rest_request *req)
 	s->suspended = req;
 }
 
-/* The one answer of a request; takes `body`. A suspended request is resumed: MHD then sends
- * what was queued, from the loop (never from inside MHD's own callbacks). */
-/* Queues `resp` (NULL: none could be made) as the request's one answer. */
+/* Queues `resp` (NULL: none could be made) as the request's one answer. A suspended request is
+ * resumed: MHD then sends what was queued, from the loop (never from inside MHD's own
+ * callbacks). */
 static void queue(struct rest_request *req, unsigned status, const char *content_type,
 		  struct MHD_Response *resp, const char *header, const char *value)
 {
@@ -378,6 +378,7 @@ static void queue(struct rest_request *req, unsigned status, const char *content
 	}
 }
 
+/* The one answer of a request, from a string; takes `body`. */
 static void respond(struct rest_request *req, unsigned status, const char *content_type, char *body,
 		    const char *header, const char *value)
 {
