@@ -46,6 +46,9 @@ packages=(
 	# in prometheus, which also installs (and on a systemd host starts) a Prometheus server;
 	# e2e-prometheus runs one of its own (/usr/bin/prometheus) that scrapes dynmond.
 	curl prometheus
+	# e2e-container: tests/check-deploy.py reads the Kubernetes manifests (YAML) and checks them
+	# against its schema
+	python3-yaml python3-jsonschema
 	# the benchmarks (bench/run.sh scrape): not the tests
 	wrk
 )

@@ -25,23 +25,10 @@ e2e_require
 e2e_tmpdir
 
 # ---- the package --------------------------------------------------------------------------------
-# dpkg-buildpackage writes next to the source tree: build from a copy, in TMPD.
-mkdir -p "$TMPD/pkg/dynmon"
-if git -C "$DYNMON_SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$DYNMON_SOURCE_DIR" ls-files -co --exclude-standard -z |
-		tar -C "$DYNMON_SOURCE_DIR" --null -T - -cf - | tar -C "$TMPD/pkg/dynmon" -xf -
-else
-	tar -C "$DYNMON_SOURCE_DIR" --exclude='./build*' -cf - . | tar -C "$TMPD/pkg/dynmon" -xf -
-fi
-start=$SECONDS
-(cd "$TMPD/pkg/dynmon" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
-	dpkg-buildpackage -b -us -uc >"$TMPD/dpkg-buildpackage.log" 2>&1) ||
-	die "dpkg-buildpackage failed: $(tail -n 30 "$TMPD/dpkg-buildpackage.log")"
-say "dpkg-buildpackage took $((SECONDS - start)) s"
-DEB=$(echo "$TMPD"/pkg/dynmon_*_amd64.deb)
+dynmon_deb
 check "the package is built: $(basename "$DEB")" test -s "$DEB"
 check "lintian: no error" lintian --fail-on error \
-	"$TMPD"/pkg/dynmon_*.changes
+	"$DEB_DIR"/dynmon_*.changes
 say "lintian: $(grep -c . <<<"$RUN_OUT") remarks (warnings and below) ${RUN_OUT:+$'\n'}$RUN_OUT"
 assert_match "Depends: the shared libraries (shlibs) and clang" \
 	'^ Depends: .*libbpf1.*libsystemd0.*clang' "$(dpkg-deb -I "$DEB")"
