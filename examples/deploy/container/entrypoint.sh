@@ -17,6 +17,7 @@ bus_pid=
 dynmond_pid=
 watch_pid=
 
+# shellcheck disable=SC2317 # run by the trap
 stop() {
 	[ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true
 	[ -z "$dynmond_pid" ] || kill -TERM "$dynmond_pid" 2>/dev/null || true
