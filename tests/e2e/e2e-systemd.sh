@@ -343,6 +343,17 @@ assert_eq "kill -s KILL: mon0 counted on: 36 + 5" "[41]" "$(metric_value mon0 pa
 # namespace go first (either would keep the old namespace, and the veth, alive).
 stop_sink s
 assert_eq "every datagram arrived" "41 0" "$SINK_RECEIVED $SINK_DROPS"
+# The fleet recipe (examples/deploy/systemd), installed as docs/DEPLOY.md says: from the boot
+# on, dynmon-monitors.path runs with dynmond and a change of /etc/dynmon/monitors.d reloads it.
+RECIPE=$DYNMON_SOURCE_DIR/examples/deploy/systemd
+install -D -m 0644 "$RECIPE/dynmond.service.d/fleet.conf" \
+	"$ROOT/etc/systemd/system/dynmond.service.d/fleet.conf"
+install -m 0644 "$RECIPE/dynmon-monitors.path" "$RECIPE/dynmon-monitors-reload.service" \
+	"$ROOT/etc/systemd/system/"
+must ct systemctl daemon-reload
+run ct systemd-analyze verify dynmond.service dynmon-monitors.path dynmon-monitors-reload.service
+assert_eq "systemd-analyze verify: the fleet recipe's units and drop-in pass, without a word" \
+	"0  " "$RUN_RC $RUN_OUT $RUN_ERR"
 must ct systemctl enable dynmond.service
 ip netns del "$NS_A"
 must ct systemctl reboot
@@ -366,6 +377,37 @@ send_udp "$NS_B" "$IP_A" 5000 7
 assert_eq "reboot: mon0 counted on: 41 + 7" "[48]" "$(metric_value mon0 packets_total)"
 stop_sink s
 assert_eq "every datagram after the reboot arrived" "7 0" "$SINK_RECEIVED $SINK_DROPS"
+
+# --- the fleet recipe: configuration management only writes files ----------------------------
+assert_eq "fleet.conf: dynmon-monitors.path runs with dynmond (Wants=)" active \
+	"$(ct systemctl is-active dynmon-monitors.path)"
+# wait_listed PATTERN: waits up to 20 s for `dynmonctl list` to match (or not, with !).
+wait_listed() {
+	local i out
+	for ((i = 0; i < 200; i++)); do
+		out=$(dm -q list)
+		if [[ $1 == ! ]]; then
+			grep -Eq "$2" <<<"$out" || break
+		else
+			grep -Eq "$1" <<<"$out" && break
+		fi
+		sleep 0.1
+	done
+	echo "$out"
+}
+start_sink s "$NS_A" "$IP_A" 5000
+ct sh -c "printf '{\"interface\": \"%s\", \"dataplane-file\": \"%s\"}\\n' $VETH_A $EXAMPLE \
+	>/etc/dynmon/monitors.d/g.json"
+assert_match "a file written into monitors.d: the path unit reloads dynmond, g is attached" \
+	"^g +$VETH_A +attached +TC +file$" "$(wait_listed "^g +$VETH_A +attached")"
+send_udp "$NS_B" "$IP_A" 5000 4
+assert_eq "g counts 4 datagrams" "[4]" "$(metric_value g packets_total)"
+ct rm /etc/dynmon/monitors.d/g.json
+assert_no_match "the file removed: g is deleted, by the path unit's reload" "^g " \
+	"$(wait_listed ! "^g ")"
+assert_match "... mon0 stays, counting" "^mon0 +$VETH_A +attached" "$(dm -q list)"
+stop_sink s
+assert_eq "every datagram of the recipe's part arrived" "4 0" "$SINK_RECEIVED $SINK_DROPS"
 
 # ---------------------------------------------------------------------------------------------
 # The bounding set is minimal: without each of its capabilities (a drop-in), something breaks
