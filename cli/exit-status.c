@@ -11,6 +11,7 @@ static const struct {
 } error_status_table[] = {
     {DM_ERROR_PREFIX "InvalidArgument", EXIT_REJECTED},
     {DM_ERROR_PREFIX "InvalidConfig", EXIT_REJECTED},
+    {DM_ERROR_PREFIX "ConfigTooLarge", EXIT_REJECTED},
     {DM_ERROR_PREFIX "CompileFailed", EXIT_REJECTED},
     {DM_ERROR_PREFIX "VerifierRejected", EXIT_REJECTED},
     {DM_ERROR_PREFIX "IncludeRefused", EXIT_REJECTED},

@@ -7,6 +7,8 @@ const struct dm_error_entry dm_error_table[] = {
     {EINVAL, "InvalidArgument", 400, "an argument is malformed (name, interface, mode, option)"},
     {EBADMSG, "InvalidConfig", 400,
      "the dataplane configuration is not valid JSON or not valid dynmon configuration"},
+    {EFBIG, "ConfigTooLarge", 413,
+     "the dataplane configuration is larger than 1 MiB (1,048,576 bytes)"},
     {ENOEXEC, "CompileFailed", 422,
      "the injected code did not compile; the message holds the compiler's diagnostics"},
     {EXDEV, "IncludeRefused", 422,

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 
+#include "bounds.h"
 #include "config-check.h"
 #include "object.h"
 #include "config.h"
@@ -862,6 +863,11 @@ int dm_config_parse(const char *text, struct dm_config **ret, dm_error *error)
 
 	if (!text)
 		return dm_error_set(error, -EBADMSG, "no configuration given");
+	/* The same bound at every door (REST's body, dynmonctl's input, D-Bus's string): a bus
+	 * message may carry up to 128 MiB, which the parser and the compiler would then hold. */
+	if (strnlen(text, DM_CONFIG_TEXT_MAX + 1) > DM_CONFIG_TEXT_MAX)
+		return dm_error_set(error, -EFBIG, "the configuration is larger than %d bytes",
+				    DM_CONFIG_TEXT_MAX);
 	/* Duplicate members would otherwise be resolved silently, the last one winning. */
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!root)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Hostile code meets the compiler (issue 10, F3 F7 F8 F10 F11): compiling runs off the event
+# Hostile code meets the compiler (issue 10, F3 F7 F8 F10 F11; Inject's size bound): compiling runs off the event
 # loop, under limits, as an unprivileged user, and dies with the daemon; no diagnostic shows a
 # file the caller could not read; an #include outside the include directories, a map BTF cannot
 # describe and a pinning request are refused by name.
@@ -72,6 +72,24 @@ probe pin
 refused pin PinRefused "COUNTER.*asks to be pinned"
 assert_eq "pin: nothing pinned outside dynmon's directory" "" \
 	"$(find "$BPFFS" -name COUNTER -not -path "$PIN_DIR/*")"
+
+# --- A configuration over 1 MiB: the bound REST and dynmonctl have, on D-Bus too ------------------
+# (gdbus and busctl cannot carry it: an argument is at most 128 KiB; python3-dbus can.)
+too_large=$("$PY" - "$BUS_ADDR" "$MON0" <<'EOF2'
+import sys, dbus
+bus = dbus.bus.BusConnection(sys.argv[1])
+monitor = dbus.Interface(bus.get_object("org.polycube.Dynmon", sys.argv[2]),
+                         "org.polycube.Dynmon.Monitor")
+try:
+    monitor.Inject(" " * (1024 * 1024) + "{}")
+    print("<no error>")
+except dbus.DBusException as e:
+    print(e.get_dbus_name(), e.get_dbus_message())
+EOF2
+)
+assert_match "1 MiB + 2: ConfigTooLarge" \
+	"^org.polycube.Dynmon.Error.ConfigTooLarge the configuration is larger than 1048576 bytes" \
+	"$too_large"
 
 # --- F3: the daemon answers while clang works; one compilation per monitor ------------------------
 # About 10^5 statements at -O2: seconds of clang, past the 6 s limit on a slow machine or not.

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "bounds.h"
 #include "config.h"
 #include "object.h"
 
@@ -886,6 +887,27 @@ static void test_from_json_rejects(void **state)
 	assert_null(c);
 }
 
+/* Every door's bound (D-Bus would carry 128 MiB): 1 MiB passes on to parsing, a byte more not. */
+static void test_parse_size_bound(void **state)
+{
+	size_t n = DM_CONFIG_TEXT_MAX;
+	_cleanup_free_ char *text = malloc(n + 2);
+	struct dm_config *c = NULL;
+	dm_error e = DM_ERROR_NULL;
+
+	assert_non_null(text);
+	memset(text, ' ', n + 1);
+	memcpy(text + n - 2, "[]", 3); /* exactly n bytes: parsed, and refused as not an object */
+	assert_int_equal(dm_config_parse(text, &c, &e), -EBADMSG);
+	dm_error_done(&e);
+
+	memcpy(text + n - 1, "[]", 3); /* n + 1 bytes */
+	assert_int_equal(dm_config_parse(text, &c, &e), -EFBIG);
+	assert_string_equal(e.message, "the configuration is larger than 1048576 bytes");
+	dm_error_done(&e);
+	assert_null(c);
+}
+
 /* ---- names and types */
 
 static const struct name_case {
@@ -996,6 +1018,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_configs),
 	    cmocka_unit_test(test_error_message_in_full),
 	    cmocka_unit_test(test_from_json_rejects),
+	    cmocka_unit_test(test_parse_size_bound),
 	    cmocka_unit_test(test_name_validity),
 	    cmocka_unit_test(test_type_and_path_names),
 	    cmocka_unit_test(test_free_null),
