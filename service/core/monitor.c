@@ -1141,6 +1141,24 @@ uint64_t monitor_read_size(const struct monitor *m, const struct monitor_read_wh
 	return dm_dataplane_read_size(m->dataplane, &what->sel);
 }
 
+bool monitor_read_has_effects(const struct monitor *m, const struct monitor_read_what *what)
+{
+	const struct dm_config *c = m->dataplane ? m->dataplane->config : NULL;
+	struct dm_read_sel sel = what->sel;
+
+	if (what->format == MONITOR_READ_OPENMETRICS || what->format == MONITOR_READ_FAMILIES)
+		sel.exported_only = true; /* as read_job_new() reads them */
+	for (int p = 0; c && p < _DM_PATH_MAX; p++)
+		for (size_t i = 0; i < c->paths[p].n_metrics; i++) {
+			const struct dm_metric_config *mc = &c->paths[p].metrics[i];
+
+			if ((mc->empty_on_read || mc->swap_on_read) &&
+			    dm_read_sel_takes(&sel, c, p, i))
+				return true;
+		}
+	return false;
+}
+
 int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
 		 void *userdata)
 {

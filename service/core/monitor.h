@@ -164,6 +164,10 @@ struct monitor_read_what {
 	struct om_families *families;
 };
 
+/* Whether reading `what` changes the maps (empty-on-read, swap-on-read): a door that only needs
+ * to know that the read would succeed (HTTP HEAD) then does not read. */
+bool monitor_read_has_effects(const struct monitor *m, const struct monitor_read_what *what);
+
 /* The end of a read, on the event loop: r > 0 and `text` (the callee's to free); r == 0 when the
  * metric named does not exist (JSON_METRIC, JSON_VALUE); r < 0 and `error` when it failed. */
 typedef void (*monitor_read_done_fn)(int r, char *text, dm_error *error, void *userdata);

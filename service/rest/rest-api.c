@@ -573,6 +573,14 @@ static void handle_read(struct rest_request *req)
 
 	if (!mon || !rest_request_admit_read(req, monitor_read_size(mon, &what)))
 		return;
+	/* HEAD answers as GET would without emptying or swapping what GET reads. */
+	if (rest_request_is_head(req) && monitor_read_has_effects(mon, &what)) {
+		rest_reply_unsized(req, MHD_HTTP_OK,
+				   m->route->id == ROUTE_OPEN_METRICS && polycube_wants_text(req)
+				       ? OPENMETRICS_CONTENT_TYPE
+				       : REST_JSON);
+		return;
+	}
 	rd = calloc(1, sizeof(*rd));
 	if (rd) {
 		*rd = (struct metrics_read){req, strdup(mon->name), NULL};
@@ -743,6 +751,17 @@ static void scrape_start(struct scrape *sc, struct manager *m)
 	}
 }
 
+/* HEAD /metrics: whether a scrape would empty or swap a map. */
+static bool scrape_has_effects(struct manager *m)
+{
+	const struct monitor_read_what what = {.sel.path = -1, .format = MONITOR_READ_FAMILIES};
+
+	for (size_t i = 0; i < m->n_monitors; i++)
+		if (monitor_read_has_effects(m->monitors[i], &what))
+			return true;
+	return false;
+}
+
 static void handle_scrape(struct rest_request *req)
 {
 	struct manager *m = rest_request_manager(req);
@@ -765,6 +784,13 @@ static void handle_scrape(struct rest_request *req)
 	sc->req = req;
 	sc->n_parts = m->n_monitors;
 	sc->openmetrics = route_accepts_openmetrics(rest_request_header(req, "Accept"));
+	if (rest_request_is_head(req) && scrape_has_effects(m)) {
+		rest_reply_unsized(req, MHD_HTTP_OK,
+				   sc->openmetrics ? OPENMETRICS_CONTENT_TYPE
+						   : REST_PROMETHEUS_TEXT);
+		scrape_free(sc);
+		return;
+	}
 	sc->pending = 1; /* the scrape does not end while its reads are started */
 	scrape_start(sc, m);
 	if (sc->pending > 1) /* some read waits for the worker */

@@ -315,6 +315,16 @@ const char *rest_request_url(const struct rest_request *req)
 	return req->url;
 }
 
+bool rest_request_is_head(const struct rest_request *req)
+{
+	return streq(req->method, MHD_HTTP_METHOD_HEAD);
+}
+
+static ssize_t no_content(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
 static void suspended_unlink(struct rest_request *req)
 {
 	struct rest_server *s = req->server;
@@ -448,6 +458,14 @@ void rest_reply_text(struct rest_request *req, unsigned status, const char *cont
 void rest_reply(struct rest_request *req, unsigned status, const char *content_type, char *body)
 {
 	respond(req, status, content_type, body, NULL, NULL);
+}
+
+void rest_reply_unsized(struct rest_request *req, unsigned status, const char *content_type)
+{
+	/* MHD sends no Content-Length for an unknown size, and no content to a HEAD. */
+	queue(req, status, content_type,
+	      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, no_content, NULL, NULL),
+	      NULL, NULL);
 }
 
 void rest_reply_redirect(struct rest_request *req, unsigned status, const char *location)

@@ -58,6 +58,10 @@ struct om_text;
 void rest_reply_text(struct rest_request *req, unsigned status, const char *content_type,
 		     struct om_text *text);
 void rest_reply_json(struct rest_request *req, unsigned status, json_t *j);
+/* The answer of a HEAD whose GET would change what it reads: the headers, without the content's
+ * length, which only reading would tell (RFC 9110 8.6, 9.3.2). */
+void rest_reply_unsized(struct rest_request *req, unsigned status, const char *content_type);
+bool rest_request_is_head(const struct rest_request *req);
 /* A redirect (308 keeps the method and the body) to `location`. */
 void rest_reply_redirect(struct rest_request *req, unsigned status, const char *location);
 /* A logic call's failure: the status of its named error, {"error", "message"} with the message

@@ -4,7 +4,7 @@
 # C and D likewise with swap-on-read. Reading A (or C) a hundred times, through D-Bus'
 # ReadMetrics, REST's metric paths and dynmonctl, leaves every count of B (D) for B's (D's)
 # reader. And a generic read takes nothing: GetAll, GetManagedObjects and busctl introspect, by
-# any user, never show Metrics or OpenMetrics, nor change a count (issue 10, F1).
+# any user, never show Metrics or OpenMetrics, nor change a count (issue 10, F1); nor does HEAD.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -137,5 +137,24 @@ assert_eq "the Metrics property (all of it): A and B hold the last $N, C and D w
 doc = json.loads(sys.stdin.read())
 print(" ".join(json.dumps(m["value"]) for m in doc["ingress-metrics"]))')"
 
+# --- HEAD reads nothing that a read would empty or swap (RFC 9110 lets it leave out the length) --
+send_udp "$NS_B" "$IP_A" 5000 $N
+for path in "$M/mon/metrics/ingress-metrics/a_total/value" "$M/mon/metrics/ingress-metrics/c_total" \
+	"$M/mon/metrics" "$M/mon/open-metrics" "$M/mon" /metrics; do
+	headers=$(ip netns exec "$NS_A" curl -sS --max-time 30 -I "http://127.0.0.1:$PORT$path" |
+		tr -d '\r')
+	assert_match "HEAD $path: 200" "^HTTP/1.1 200" "$headers"
+	assert_no_match "HEAD $path: no Content-Length (only reading would tell it)" \
+		'^Content-Length:' "$headers"
+done
+assert_eq "after HEADs of A's paths, A, empty-on-read, holds its $N packets" "[$N]" \
+	"$(read_metric rest a_total)"
+c1=$(read_metric bus c_total | value_of)
+c2=$(read_metric rest c_total | value_of)
+assert_eq "... and C, swap-on-read, its $N (two reads, one per copy)" "$N" "$((c1 + c2))"
+assert_eq "HEAD of a metric that does not exist: 404, as GET" 404 \
+	"$(ip netns exec "$NS_A" curl -s --max-time 30 -o /dev/null -w '%{http_code}' -I \
+		"http://127.0.0.1:$PORT$M/mon/metrics/ingress-metrics/nosuch")"
+
 stop_sink a
-assert_eq "every packet arrived" "$((2 * N)) 0" "$SINK_RECEIVED $SINK_DROPS"
+assert_eq "every packet arrived" "$((3 * N)) 0" "$SINK_RECEIVED $SINK_DROPS"
