@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <strings.h>
 
 #include "includes.h"
 
@@ -180,6 +181,75 @@ static void skip_literal(struct scanner *sc)
 	}
 }
 
+/* One character of a string literal as the compiler sees it (escapes decoded); 0 at its end. */
+static int literal_char(struct scanner *sc)
+{
+	char c = get(sc);
+	int v = 0;
+
+	if (c == '"' || c == '\n' || !c)
+		return 0;
+	if (c != '\\')
+		return (unsigned char)c;
+	c = get(sc);
+	if (c == 'x') {
+		while (isxdigit((unsigned char)peek(sc)))
+			v = v * 16 + (isdigit((unsigned char)peek(sc))
+					  ? get(sc) - '0'
+					  : (tolower(get(sc)) - 'a' + 10));
+		return v & 0xff ?: ' ';
+	}
+	if (c >= '0' && c <= '7') {
+		v = c - '0';
+		for (int n = 1; n < 3 && peek(sc) >= '0' && peek(sc) <= '7'; n++)
+			v = v * 8 + get(sc) - '0';
+		return v & 0xff ?: ' ';
+	}
+	return c == 'n' ? '\n' : c == 't' ? '\t' : (unsigned char)c;
+}
+
+/* What the assembler would read in adjacent string literals ("a" "b" is "ab"), lower case (its
+ * directives are case-insensitive), its macro separator \() taken out: whether it asks for
+ * .incbin or defines an assembler macro, which could assemble the directive from pieces. */
+static bool literals_read_files(struct scanner *sc, bool *line_start)
+{
+	static const char *const words[] = {"incbin", ".macro", ".irp"};
+	char text[4096];
+	size_t n = 0;
+	int c;
+
+	while (peek(sc) == '"') {
+		*line_start = false;
+		get(sc);
+		while ((c = literal_char(sc))) {
+			if (n >= 2 && c == ')' && text[n - 1] == '(' && text[n - 2] == '\\')
+				n -= 2;
+			else if (n + 1 < sizeof(text))
+				text[n++] = (char)tolower(c);
+		}
+		while (peek(sc) == '\n' || isspace((unsigned char)peek(sc)) ||
+		       (peek(sc) == '/' && (peek2(sc) == '*' || peek2(sc) == '/'))) {
+			if (peek(sc) == '\n')
+				*line_start = get(sc); /* a directive may follow */
+			else
+				skip_blanks(sc);
+		}
+	}
+	text[n] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (strstr(text, words[i]))
+			return true;
+	return false;
+}
+
+static int refuse_incbin(const char *unit, unsigned line, dm_error *error)
+{
+	return dm_error_set(error, -EXDEV,
+			    "%s:%u: the code asks the assembler for \"incbin\" or an assembler "
+			    "macro: the assembler may not read files into the program.",
+			    unit, line);
+}
+
 int dm_includes_check(const char *code, const char *unit_name, dm_error *error)
 {
 	struct scanner sc = {.s = code, .line = 1};
@@ -187,12 +257,6 @@ int dm_includes_check(const char *code, const char *unit_name, dm_error *error)
 	char c, name[32];
 	int r;
 
-	/* Spelt in pieces the assembler directive would escape any parsing: refuse the word. */
-	if (strstr(code, "incbin"))
-		return dm_error_set(error, -EXDEV,
-				    "%s: the code mentions \"incbin\": the assembler may not read "
-				    "files into the program.",
-				    unit_name);
 	while ((c = peek(&sc))) {
 		if (c == '\n') {
 			get(&sc);
@@ -208,11 +272,19 @@ int dm_includes_check(const char *code, const char *unit_name, dm_error *error)
 			if (r < 0)
 				return r;
 			line_start = false;
-		} else if (c == '"' || c == '\'') {
+		} else if (c == '"') {
+			unsigned line = sc.line;
+
+			if (literals_read_files(&sc, &line_start))
+				return refuse_incbin(unit_name, line, error);
+		} else if (c == '\'') {
 			skip_literal(&sc);
 			line_start = false;
 		} else if (isalpha((unsigned char)c) || c == '_') {
 			read_identifier(&sc, name, sizeof(name));
+			/* asm(S(.incbin "f")) with #define S(x) #x: the directive as a token. */
+			if (strcasecmp(name, "incbin") == 0)
+				return refuse_incbin(unit_name, sc.line, error);
 			if (streq(name, "__has_include") || streq(name, "__has_include_next")) {
 				r = check_has_include(&sc, name, unit_name, error);
 				if (r < 0)

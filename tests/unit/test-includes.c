@@ -36,6 +36,20 @@ static const struct include_case cases[] = {
     {"#define F \"/etc/shadow\"\n#include F\n", "ingress.bpf.c:2: #include with a macro"},
     {"#if __has_include(\"/etc/shadow\")\n#endif\n", "__has_include \"/etc/shadow\""},
     {"asm(\".incbin \\\"/etc/shadow\\\"\");\n", "incbin"},
+    /* The assembler's .incbin however spelt: upper case, split, escaped, as a token, with the
+     * assembler's macro separator; an assembler macro could build it from pieces. */
+    {"asm(\".INCBIN \\\"/etc/passwd\\\"\");\n", "ingress.bpf.c:1: the code asks"},
+    {"asm(\".inc\" /* x */\n \"bin \\\"/etc/passwd\\\"\");\n", "incbin"},
+    {"asm(\".inc\\x62in \\\"/etc/passwd\\\"\");\n", "incbin"},
+    {"asm(\".inc\\142in \\\"/etc/passwd\\\"\");\n", "incbin"},
+    {"asm(\".inc\\\\()bin \\\"/etc/passwd\\\"\");\n", "incbin"},
+    {"#define S(x) #x\nasm(S(.incbin \"/etc/passwd\"));\n", "ingress.bpf.c:2"},
+    {"asm(\".macro m a\\n.\\\\a \\\"/etc/passwd\\\"\\n.endm\");\n", "assembler macro"},
+    /* The word elsewhere is no directive: in a comment, in a longer name, in a plain string. */
+    {"// no incbin here\n/* .incbin */ int sincbin, incbins;\n", NULL},
+    {"char *s = \"incbn\"; char c = 'i';\nasm volatile(\"\" ::: \"memory\");\n", NULL},
+    {"char *s = \"in\" \"c\"; /* \"bin\" */\n", NULL},
+    {"char *s = \"x\"\n#include \"/etc/shadow\"\n;\n", "ingress.bpf.c:2: #include"},
 };
 
 static void test_includes(void **state)
