@@ -35,7 +35,9 @@ const struct dm_error_entry dm_error_table[] = {
     {ENOTCONN, "NotAttached", 409, "the monitor is not attached to an interface"},
     {EUCLEAN, "DeclaredInFile", 409,
      "the monitor is declared in a file of monitors.d: change the file and reload"},
-    {EBUSY, "Busy", 409, "the monitor or the interface is in use (already attached)"},
+    {EBUSY, "Busy", 409,
+     "the monitor or the interface is in use (already attached, a change under way, no room "
+     "left in the interface's chain)"},
     {EPERM, "PermissionDenied", 403, "the caller is not root and polkit did not authorize it"},
     {EOPNOTSUPP, "NotSupported", 501, "the kernel, the driver or dynmon cannot do what was asked"},
     {ENOSPC, "StateNotSaved", 507,

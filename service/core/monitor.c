@@ -587,11 +587,13 @@ static int chain_place(struct monitor *m, const char *ifname, int ifindex,
 					    pos->other, ifname);
 	}
 	r = chain_pick_rank(ranks, n, pos->where, other, rank_is_free, &probe, ret);
+	/* Busy, not ENOSPC: that names StateNotSaved (507), which no full chain is. */
 	if (r == -ENOSPC)
-		return dm_error_set(error, r,
-				    "No room on %s %s %s: detach and attach the monitors again to "
+		return dm_error_set(error, -EBUSY,
+				    "No room on %s %s%s%s: detach and attach the monitors again to "
 				    "spread them out.",
-				    ifname, chain_where_to_string(pos->where), pos->other ?: "");
+				    ifname, chain_where_to_string(pos->where),
+				    pos->other ? " " : "", strempty(pos->other));
 	return r;
 }
 

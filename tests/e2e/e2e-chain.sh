@@ -215,3 +215,12 @@ assert_eq "no filter of dynmon's left on ingress" "" "$(prefs)"
 assert_no_match "back left last: the clsact qdisc went with it" clsact \
 	"$(tc_qdiscs "$NS_A" "$VETH_A")"
 for m in front back; do must dm del "$m"; done
+
+# --- a full chain: seven monitors placed last take ranks 50, 58, ... 98; the eighth is refused as
+# Busy (the interface has no room left), not as StateNotSaved (507: nothing failed to save).
+for i in 0 1 2 3 4 5 6 7; do must dm add "full$i"; done
+for i in 0 1 2 3 4 5 6; do must dm attach "full$i" "$VETH_A"; done
+dbus_error "$(monitor_path full7)" org.polycube.Dynmon.Monitor.Attach "'$VETH_A'"
+assert_eq "the eighth monitor placed last: Busy" org.polycube.Dynmon.Error.Busy "$DBUS_ERROR_NAME"
+assert_match "... and the message says why" "^No room on $VETH_A auto: detach" "$DBUS_ERROR_MESSAGE"
+for i in 0 1 2 3 4 5 6 7; do must dm del "full$i"; done
