@@ -5,6 +5,7 @@
 #
 #   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|scrape|objects|all]
 #                                                                  (default: all, ≈ 8 min)
+#   sudo bench/run.sh reliability [--minutes N] [--kills N] [--slowloris SEC]
 #
 #   wrapper  per-packet cost of the Polycube wrapper and of swap-on-read's pivot
 #            (build/bench/bench-wrapper)
@@ -24,6 +25,12 @@
 #   objects  the compile cache: an unchanged re-inject, and a restart with OBJECTS_N (100)
 #            saved monitors until ListMonitors shows them all, then counting; this build beside
 #            the one of commit OBJECTS_BEFORE (a4ab317; none: this build alone). Not in all.
+#
+#   reliability  the load and fault bench (bench/reliability.py, docs/RELIABILITY.md): D-Bus and
+#            REST clients doing every operation for N minutes (default 3) under traffic, an audit
+#            (API, tc, bpftool, pins, state file, fds, RSS), kill -9 during inject, swap-on-read
+#            read and save (9 rounds), slowloris and stalled readers (30 s), every monitor
+#            deleted; not in `all`; exits 1 when an audit finds an inconsistency or a leak
 #
 # BUILD_DIR (default: build) is a configured meson build directory; the targets needed are built
 # first. Everything this script makes (network namespaces with veth pairs, a private bus, the
@@ -77,6 +84,8 @@ cleanup() {
 		stop_pid "${BG_PIDS[i]}"
 	done
 	stop_pid "$DAEMON_PID"
+	# reliability: the daemon the bench started last, if it is still ours
+	[[ -n $TMPD && -s $TMPD/dynmond.pid ]] && stop_pid "$(<"$TMPD/dynmond.pid")"
 	stop_pid "$DBUS_PID"
 	ip netns del "$NS_B" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
@@ -953,10 +962,81 @@ table_export() {
 	"$BUILD/bench/bench-export" --entries "${EXPORT_N:-1000000}" --rounds "${EXPORT_ROUNDS:-5}"
 }
 
+# ---------------------------------------------------------------------------------------------
+# reliability: the load and fault bench (bench/reliability.py; docs/RELIABILITY.md). dynmond runs
+# in $NS, started, killed (-9) and restarted by the bench itself (its pid in $TMPD/dynmond.pid for
+# our clean-up); three veths from $NS to $NS_B, where the traffic's sender runs.
+
+RELIABILITY_PORT=9190
+
+reliability_network() {
+	local ns i
+	ip netns add "$NS_B"
+	for ns in "$NS" "$NS_B"; do
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	for i in 0 1 2; do
+		ip link add "rl${ID}$i" netns "$NS" address "02:00:00:00:0$i:0a" type veth \
+			peer name "rl${ID}${i}p" netns "$NS_B" address "02:00:00:00:0$i:0b"
+		ip -n "$NS" addr add "198.18.$i.1/24" dev "rl${ID}$i"
+		ip -n "$NS_B" addr add "198.18.$i.2/24" dev "rl${ID}${i}p"
+		ip -n "$NS" neigh add "198.18.$i.2" lladdr "02:00:00:00:0$i:0b" dev "rl${ID}$i" nud permanent
+		ip -n "$NS_B" neigh add "198.18.$i.1" lladdr "02:00:00:00:0$i:0a" dev "rl${ID}${i}p" \
+			nud permanent
+		ip -n "$NS" link set "rl${ID}$i" up
+		ip -n "$NS_B" link set "rl${ID}${i}p" up
+	done
+}
+
+table_reliability() {
+	local options rc=0
+	reliability_network
+	swap_configs
+	start_bus
+	options=$(daemon_state_options)
+	# shellcheck disable=SC2086 # two options or none
+	"$PY" - "$TMPD/reliability.json" <<PYEOF
+import json, sys
+json.dump({
+    "daemon": ["$BUILD/service/dynmond", "--bpf-include-dir", "$SRC/bpf/include",
+               "--rest-address=127.0.0.1:$RELIABILITY_PORT", "--rest-allow-writes",
+               *"$options".split()],
+    "pidfile": "$TMPD/dynmond.pid", "log": "$TMPD/dynmond.log", "bus": "$DBUS_SYSTEM_BUS_ADDRESS",
+    "port": $RELIABILITY_PORT, "ifaces": ["rl${ID}0", "rl${ID}1", "rl${ID}2"],
+    "state_dir": "$TMPD/state", "pin_dir": "$TMPD/bpffs/dynmon", "src": "$SRC",
+    "configs": {k: "$TMPD/counter-%s.json" % k for k in ("plain", "empty", "swap")},
+    "seconds": ${RELIABILITY_SECONDS:-180}, "kills": ${RELIABILITY_KILLS:-9},
+    "slowloris_seconds": ${RELIABILITY_LORIS:-30},
+    "sender": ["ip", "netns", "exec", "$NS_B"], "dsts": ["198.18.0.1"],
+}, open(sys.argv[1], "w"))
+PYEOF
+	ip netns exec "$NS" "$PY" "$SRC/bench/reliability.py" run "$TMPD/reliability.json" || rc=$?
+	if ((rc)); then
+		echo "--- dynmond's log (last 30 lines)"
+		tail -n 30 "$TMPD/dynmond.log"
+	fi
+	return $rc
+}
+
 what=${1:-all}
 case $what in
 wrapper | phases | daemon | manual | swap | export | scrape | objects | all) ;;
-*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export, scrape, objects or all)" ;;
+reliability)
+	shift
+	while (($#)); do
+		case $1 in
+		--minutes) RELIABILITY_SECONDS=$(awk -v m="$2" 'BEGIN { printf "%d", m * 60 }') && shift ;;
+		--seconds) RELIABILITY_SECONDS=$2 && shift ;;
+		--kills) RELIABILITY_KILLS=$2 && shift ;;
+		--slowloris) RELIABILITY_LORIS=$2 && shift ;;
+		*) die "reliability: unknown option '$1' (--minutes N, --seconds N, --kills N, --slowloris SEC)" ;;
+		esac
+		shift
+	done
+	;;
+*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export, scrape, objects, all or reliability)" ;;
 esac
 setup
 # The wrapper table holds the pivot's per-packet cost: swap's first part.
@@ -969,4 +1049,6 @@ setup
 [[ $what == scrape || $what == all ]] && table_scrape
 # Not in `all`: it builds and runs a daemon of its own on scrape's directories.
 [[ $what == objects ]] && table_objects
+# Not in `all`: minutes of load, and its exit status is the audit's.
+[[ $what == reliability ]] && { table_reliability || exit 1; }
 exit 0
