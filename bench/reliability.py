@@ -393,7 +393,11 @@ def audit(s, daemon, label):
     if saved != {n: a["iface"] for n, a in api.items()}:
         problems.append(f"{label}: the state file has {saved}, the API "
                         f"{ {n: a['iface'] for n, a in api.items()} }")
-    extra = [f for f in os.listdir(s["state_dir"]) if f != "monitors.json"]
+    # (objects/: the compile cache, whose temporary files are .KEY.tmp)
+    extra = [f for f in os.listdir(s["state_dir"]) if f not in ("monitors.json", "objects")]
+    cache = os.path.join(s["state_dir"], "objects")
+    if os.path.isdir(cache):
+        extra += [f"objects/{f}" for f in os.listdir(cache) if f.startswith(".")]
     if extra:
         problems.append(f"{label}: left in the state directory: {extra}")
     # tc: one ingress filter per attached monitor on each interface, none on egress; each
