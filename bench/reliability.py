@@ -606,6 +606,8 @@ def run(s):
     daemon, problems = Daemon(s), []
     daemon.start()
     try:
+        # One scrape first: /metrics opens what dynmond then keeps open (the bpf_stats sysctl).
+        rest(s["port"], "GET", "/metrics")
         time.sleep(1)
         start, p = audit(s, daemon, "start")
         problems += p
@@ -639,7 +641,12 @@ def run(s):
         bus = Bus(s["bus"])
         for name in bus.list():
             bus.manager().DeleteMonitor(name)
-        time.sleep(2)  # REST connections the clients closed are closed by the daemon too
+        # Connections the clients closed or left (slowloris) are closed by the daemon too, at
+        # the latest at the request deadline (10 s).
+        for _ in range(30):
+            if daemon.fds() <= start["fds"]:
+                break
+            time.sleep(0.5)
         audits.append(("all deleted", *audit(s, daemon, "all deleted")))
         print("\n## Audits\n\n| when | monitors | attached | tc filters | progs | maps | pins |"
               " fds | RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -652,7 +659,9 @@ def run(s):
             if end[key] > start[key]:
                 problems.append(f"all deleted: {end[key]} {key}, {start[key]} at start")
         if end["fds"] > start["fds"]:
-            problems.append(f"fds: {start['fds']} at start, {end['fds']} at the end")
+            fd_dir = f"/proc/{daemon.proc.pid}/fd"
+            targets = sorted(os.readlink(f"{fd_dir}/{f}") for f in os.listdir(fd_dir))
+            problems.append(f"fds: {start['fds']} at start, {end['fds']} at the end: {targets}")
     finally:
         daemon.stop()
     print("\nAudit: " + ("; ".join(problems) if problems else
