@@ -32,61 +32,7 @@ BURST=1000
 
 e2e_setup
 
-cat >"$TMPD/pass-or-drop.c" <<EOF
-#include <dynmon.h>
-
-/* Passes and counts UDP datagrams to port $PASS_PORT, drops and counts those to $DROP_PORT. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, 1);
-} PASSED SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, 1);
-} DROPPED SEC(".maps");
-
-static __always_inline void count(void *map)
-{
-	__u32 key = 0;
-	__u64 *counter = bpf_map_lookup_elem(map, &key);
-
-	if (counter)
-		__sync_fetch_and_add(counter, 1);
-}
-
-SEC("tc")
-int pass_or_drop(struct __sk_buff *skb)
-{
-	void *data = (void *)(long)skb->data;
-	void *end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
-
-	if ((void *)(udp + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) ||
-	    ip->ihl != 5 || ip->protocol != IPPROTO_UDP)
-		return DYNMON_PASS;
-	if (udp->dest == bpf_htons($PASS_PORT)) {
-		count(&PASSED);
-		return DYNMON_PASS;
-	}
-	if (udp->dest == bpf_htons($DROP_PORT)) {
-		count(&DROPPED);
-		return DYNMON_DROP;
-	}
-	return DYNMON_PASS;
-}
-
-char LICENSE[] SEC("license") = "GPL";
-EOF
-"$PY" "$E2E_DIR/mkconfig.py" --ingress "$TMPD/pass-or-drop.c" \
-	--metric ingress:passed_total:PASSED --metric ingress:dropped_total:DROPPED \
-	>"$TMPD/pass-or-drop.json"
+pass_or_drop_config "$PASS_PORT" "$DROP_PORT" >"$TMPD/pass-or-drop.json"
 
 must dm add mon0
 must dm inject mon0 "$TMPD/pass-or-drop.json"

@@ -555,6 +555,71 @@ check() {
 # ---------------------------------------------------------------------------------------------
 # Traffic
 
+# pass_or_drop_config PASS_PORT DROP_PORT [NOTE]: prints a configuration whose ingress program
+# counts and passes UDP datagrams to PASS_PORT (metric passed_total) and counts and drops those
+# to DROP_PORT (dropped_total): a filter whose effect shows at the receiver, so that a moment
+# without it shows too. NOTE (a comment in the code) makes another configuration of the same
+# program.
+pass_or_drop_config() {
+	local src
+	src=$(mktemp --suffix=.c "$TMPD/pass-or-drop.XXXXXX")
+	cat >"$src" <<EOF
+#include <dynmon.h>
+
+/* Passes and counts UDP datagrams to port $1, drops and counts those to $2. ${3:-} */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} PASSED SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+} DROPPED SEC(".maps");
+
+static __always_inline void count(void *map)
+{
+	__u32 key = 0;
+	__u64 *counter = bpf_map_lookup_elem(map, &key);
+
+	if (counter)
+		__sync_fetch_and_add(counter, 1);
+}
+
+SEC("tc")
+int pass_or_drop(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+
+	if ((void *)(udp + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    ip->ihl != 5 || ip->protocol != IPPROTO_UDP)
+		return DYNMON_PASS;
+	if (udp->dest == bpf_htons($1)) {
+		count(&PASSED);
+		return DYNMON_PASS;
+	}
+	if (udp->dest == bpf_htons($2)) {
+		count(&DROPPED);
+		return DYNMON_DROP;
+	}
+	return DYNMON_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+EOF
+	"$PY" "$E2E_DIR/mkconfig.py" --ingress "$src" \
+		--metric ingress:passed_total:PASSED --metric ingress:dropped_total:DROPPED
+	rm -f "$src"
+}
+
 # send_udp NS DST_IP PORT COUNT: sends exactly COUNT datagrams from namespace NS.
 send_udp() {
 	local out
