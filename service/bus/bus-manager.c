@@ -59,8 +59,9 @@ static int read_create_options(sd_bus_message *msg, struct create_options *o, sd
 	return sd_bus_message_exit_container(msg);
 }
 
-static int reply_monitor_path(sd_bus_message *msg, const struct monitor *mon)
+static int reply_monitor_path(sd_bus_message *msg, const void *arg)
 {
+	const struct monitor *mon = arg;
 	_cleanup_free_ char *path = NULL;
 	int r;
 
@@ -72,17 +73,7 @@ static int reply_monitor_path(sd_bus_message *msg, const struct monitor *mon)
 
 static void on_created_reply(struct monitor *mon, int r, dm_error *e, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = userdata;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-	if (r < 0) {
-		bus_set_error(&error, r, e);
-		r = sd_bus_reply_method_error(call, &error);
-	} else {
-		r = reply_monitor_path(call, mon);
-	}
-	if (r < 0)
-		log_debug_errno(r, "Failed to answer CreateMonitor, ignoring: %m");
+	bus_reply_deferred(userdata, r, e, reply_monitor_path, mon);
 }
 
 static int method_create_monitor(sd_bus_message *msg, void *userdata, sd_bus_error *error)

@@ -78,30 +78,29 @@ void bus_monitor_emit_changed(sd_bus *bus, struct monitor *mon, unsigned changes
 				mon->name);
 }
 
-void bus_monitor_emit_added(sd_bus *bus, struct monitor *mon)
+/* InterfacesAdded (added) or InterfacesRemoved of a monitor's object. */
+static void emit_object(sd_bus *bus, struct monitor *mon, bool added)
 {
 	_cleanup_free_ char *path = NULL;
 	int r;
 
 	r = bus_monitor_path(mon->name, &path);
 	if (r >= 0)
-		r = sd_bus_emit_object_added(bus, path);
+		r = added ? sd_bus_emit_object_added(bus, path)
+			  : sd_bus_emit_object_removed(bus, path);
 	if (r < 0)
-		log_debug_errno(r, "Failed to emit InterfacesAdded for %s, ignoring: %m",
-				mon->name);
+		log_debug_errno(r, "Failed to emit Interfaces%s for %s, ignoring: %m",
+				added ? "Added" : "Removed", mon->name);
+}
+
+void bus_monitor_emit_added(sd_bus *bus, struct monitor *mon)
+{
+	emit_object(bus, mon, true);
 }
 
 void bus_monitor_emit_removed(sd_bus *bus, struct monitor *mon)
 {
-	_cleanup_free_ char *path = NULL;
-	int r;
-
-	r = bus_monitor_path(mon->name, &path);
-	if (r >= 0)
-		r = sd_bus_emit_object_removed(bus, path);
-	if (r < 0)
-		log_debug_errno(r, "Failed to emit InterfacesRemoved for %s, ignoring: %m",
-				mon->name);
+	emit_object(bus, mon, false);
 }
 
 /* Runs a logic call's result out as a reply or a named error. */
@@ -115,17 +114,7 @@ static int reply(sd_bus_message *msg, int r, dm_error *e, sd_bus_error *error)
 /* The answer to a call that waited for a compilation; drops the call's reference. */
 static void on_compiled_reply(struct monitor *mon, int r, dm_error *e, void *userdata)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = userdata;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-
-	if (r < 0) {
-		bus_set_error(&error, r, e);
-		r = sd_bus_reply_method_error(call, &error);
-	} else {
-		r = sd_bus_reply_method_return(call, NULL);
-	}
-	if (r < 0)
-		log_debug_errno(r, "Failed to answer a call after compiling, ignoring: %m");
+	bus_reply_deferred(userdata, r, e, NULL, NULL);
 }
 
 static int method_inject(sd_bus_message *msg, void *userdata, sd_bus_error *error)

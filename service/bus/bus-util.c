@@ -34,6 +34,28 @@ int bus_set_error(sd_bus_error *ret_error, int r, dm_error *e)
 	return q;
 }
 
+void bus_reply_deferred(sd_bus_message *call, int r, dm_error *e,
+			int (*ok)(sd_bus_message *call, const void *arg), const void *arg)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = call;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+	if (!m) {
+		if (e)
+			dm_error_done(e);
+		return;
+	}
+	if (r < 0) {
+		bus_set_error(&error, r, e);
+		r = sd_bus_reply_method_error(m, &error);
+	} else {
+		r = ok ? ok(m, arg) : sd_bus_reply_method_return(m, NULL);
+	}
+	if (r < 0)
+		log_debug_errno(r, "Failed to answer %s after compiling, ignoring: %m",
+				sd_bus_message_get_member(m) ?: "a call");
+}
+
 /* One question to polkit about one request. It lives from the request's first dispatch until
  * the handler, dispatched again with polkit's answer, takes that answer (or until nobody did). */
 struct polkit_query {

@@ -20,6 +20,12 @@
  * Consumes the message (dm_error_done). */
 int bus_set_error(sd_bus_error *ret_error, int r, dm_error *e);
 
+/* Answers `call` once the work it waited for (a compilation) has ended: with r's named error, or
+ * else with ok(call, arg) (an empty return when ok is NULL). Takes over the reference to call (a
+ * NULL call, when nobody waits for an answer, is fine); a failure to answer is only logged. */
+void bus_reply_deferred(sd_bus_message *call, int r, dm_error *e,
+			int (*ok)(sd_bus_message *call, const void *arg), const void *arg);
+
 /* May the sender of method call m do `action` (`what`, in words, for the error)?
  *   1   yes: root, a capability the bus vouches for, or polkit said yes to this very call;
  *   0   polkit was asked; m will be dispatched again with the answer, so the handler returns 1
