@@ -95,10 +95,7 @@ rm "$CONFIG_DIR/rt.json"
 # --- a changed file re-injects under traffic, losing nothing ------------------------------------
 start_sink pass "$NS_A" "$IP_A" $PASS_PORT
 start_sink drop "$NS_A" "$IP_A" $DROP_PORT
-ip netns exec "$NS_B" "$PY" "$E2E_DIR/udp.py" send --dst "$IP_A" --ports $PASS_PORT,$DROP_PORT \
-	--count 50000000 --until-signal --max-seconds 120 >"$TMPD/sender.json" &
-SENDER=$!
-BG_PIDS+=("$SENDER")
+start_flood "$PASS_PORT,$DROP_PORT"
 for ((i = 0; i < 100; i++)); do
 	v=$(counter web passed_total)
 	[[ $v =~ ^[0-9]+$ ]] && ((v > 1100)) && break

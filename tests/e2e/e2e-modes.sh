@@ -170,11 +170,7 @@ for mode in XDP_SKB XDP_DRV; do
 	assert_eq "$mode swap: the probe drops and counts (RX_DROP)" "[50]" \
 		"$(metric_value swap dropped_total ingress)"
 
-	ip netns exec "$NS_B" "$PY" "$E2E_DIR/udp.py" send --dst "$IP_A" \
-		--ports $PASS_PORT,$DROP_PORT --count 50000000 --until-signal --max-seconds 120 \
-		>"$TMPD/sender.json" &
-	SENDER=$!
-	BG_PIDS+=("$SENDER")
+	start_flood "$PASS_PORT,$DROP_PORT"
 	for ((i = 0; i < 100; i++)); do
 		v=$(counter swap passed_total ingress)
 		[[ $v =~ ^[0-9]+$ ]] && ((v > 1000)) && break

@@ -54,10 +54,7 @@ assert_eq "none of the 100 dropped datagrams arrived" "0 0" "$SINK_RECEIVED $SIN
 # --- re-inject under traffic -------------------------------------------------------------------
 start_sink pass "$NS_A" "$IP_A" $PASS_PORT
 start_sink drop "$NS_A" "$IP_A" $DROP_PORT
-ip netns exec "$NS_B" "$PY" "$E2E_DIR/udp.py" send --dst "$IP_A" --ports $PASS_PORT,$DROP_PORT \
-	--count 50000000 --until-signal --max-seconds 120 >"$TMPD/sender.json" &
-SENDER=$!
-BG_PIDS+=("$SENDER")
+start_flood "$PASS_PORT,$DROP_PORT"
 
 # The swaps start only once traffic is seen going through the probe.
 for ((i = 0; i < 100; i++)); do

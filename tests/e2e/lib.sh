@@ -627,6 +627,16 @@ send_udp() {
 		die "could not send $4 datagrams from $1 to $2:$3: $out"
 }
 
+# start_flood PORT[,PORT...]: datagrams from B to A's address, to each port in turn, as fast as
+# the sender goes, until it is signalled (at most 120 s); its tally goes to $TMPD/sender.json.
+# Sets SENDER (also in BG_PIDS, for the clean-up). Not in a subshell.
+start_flood() {
+	ip netns exec "$NS_B" "$PY" "$E2E_DIR/udp.py" send --dst "$IP_A" --ports "$1" \
+		--count 50000000 --until-signal --max-seconds 120 >"$TMPD/sender.json" &
+	SENDER=$!
+	BG_PIDS+=("$SENDER")
+}
+
 # start_sink KEY NS IP PORT: a UDP receiver bound in NS that counts what arrives.
 start_sink() {
 	local key=$1 ns=$2 ip=$3 port=$4 i
