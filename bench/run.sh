@@ -316,9 +316,9 @@ IP_A=192.0.2.1
 IP_B=192.0.2.2
 CLIENT=
 
-# swap_network: a veth pair from $NS (the monitored end) to $NS_B, static neighbours and no
-# IPv6, so that the sender's datagrams are the only packets that cross.
-swap_network() {
+# bench_ns_b: the namespace $NS_B beside $NS, both with lo up and IPv6 off, so that the
+# sender's datagrams are the only packets that cross the veths made between them.
+bench_ns_b() {
 	local ns
 	ip netns add "$NS_B"
 	for ns in "$NS" "$NS_B"; do
@@ -326,14 +326,25 @@ swap_network() {
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1
 	done
-	ip link add "db${ID}sw" netns "$NS" address 02:00:00:00:00:0a type veth \
-		peer name "db${ID}swp" netns "$NS_B" address 02:00:00:00:00:0b
-	ip -n "$NS" addr add "$IP_A/24" dev "db${ID}sw"
-	ip -n "$NS_B" addr add "$IP_B/24" dev "db${ID}swp"
-	ip -n "$NS" neigh add "$IP_B" lladdr 02:00:00:00:00:0b dev "db${ID}sw" nud permanent
-	ip -n "$NS_B" neigh add "$IP_A" lladdr 02:00:00:00:00:0a dev "db${ID}swp" nud permanent
-	ip -n "$NS" link set "db${ID}sw" up
-	ip -n "$NS_B" link set "db${ID}swp" up
+}
+
+# bench_veth IF IF_B MAC MAC_B IP IP_B: IF in $NS and IF_B in $NS_B, both up, /24 addresses,
+# static neighbours both ways (no ARP crosses).
+bench_veth() {
+	ip link add "$1" netns "$NS" address "$3" type veth peer name "$2" netns "$NS_B" address "$4"
+	ip -n "$NS" addr add "$5/24" dev "$1"
+	ip -n "$NS_B" addr add "$6/24" dev "$2"
+	ip -n "$NS" neigh add "$6" lladdr "$4" dev "$1" nud permanent
+	ip -n "$NS_B" neigh add "$5" lladdr "$3" dev "$2" nud permanent
+	ip -n "$NS" link set "$1" up
+	ip -n "$NS_B" link set "$2" up
+}
+
+# swap_network: a veth pair from $NS (the monitored end) to $NS_B, static neighbours and no
+# IPv6, so that the sender's datagrams are the only packets that cross.
+swap_network() {
+	bench_ns_b
+	bench_veth "db${ID}sw" "db${ID}swp" 02:00:00:00:00:0a 02:00:00:00:00:0b "$IP_A" "$IP_B"
 }
 
 # swap_configs: the upstream v1.1 packet counter, unchanged but for its extraction option.
@@ -970,23 +981,11 @@ table_export() {
 RELIABILITY_PORT=9190
 
 reliability_network() {
-	local ns i
-	ip netns add "$NS_B"
-	for ns in "$NS" "$NS_B"; do
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1
-	done
+	local i
+	bench_ns_b
 	for i in 0 1 2; do
-		ip link add "rl${ID}$i" netns "$NS" address "02:00:00:00:0$i:0a" type veth \
-			peer name "rl${ID}${i}p" netns "$NS_B" address "02:00:00:00:0$i:0b"
-		ip -n "$NS" addr add "198.18.$i.1/24" dev "rl${ID}$i"
-		ip -n "$NS_B" addr add "198.18.$i.2/24" dev "rl${ID}${i}p"
-		ip -n "$NS" neigh add "198.18.$i.2" lladdr "02:00:00:00:0$i:0b" dev "rl${ID}$i" nud permanent
-		ip -n "$NS_B" neigh add "198.18.$i.1" lladdr "02:00:00:00:0$i:0a" dev "rl${ID}${i}p" \
-			nud permanent
-		ip -n "$NS" link set "rl${ID}$i" up
-		ip -n "$NS_B" link set "rl${ID}${i}p" up
+		bench_veth "rl${ID}$i" "rl${ID}${i}p" "02:00:00:00:0$i:0a" "02:00:00:00:0$i:0b" \
+			"198.18.$i.1" "198.18.$i.2"
 	done
 }
 
