@@ -2,10 +2,10 @@
 /* The series budget: which entries of a map a metric exports one by one, and how many it folded
  * (docs/OPENMETRICS.md, "The series budget"). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "counts.h"
 #include "export-plan.h"
 #include "util.h"
 
@@ -113,57 +113,19 @@ int dm_budget_select(const struct dm_export *x, const struct dm_map_snapshot *s,
 
 /* Keyed by the metric's configuration, which lives as long as its dataplane. Renderings run on
  * the event loop and may run in a worker. */
-static struct fold_count {
-	const struct dm_metric_config *m;
-	size_t n_folded;
-} * folds;
-static size_t n_folds;
-static pthread_mutex_t folds_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dm_counts folds = DM_COUNTS_INIT;
 
 void dm_budget_note(const struct dm_metric_config *m, size_t n_folded)
 {
-	struct fold_count *f;
-
-	pthread_mutex_lock(&folds_lock);
-	for (size_t i = 0; i < n_folds; i++)
-		if (folds[i].m == m) {
-			folds[i].n_folded = n_folded;
-			goto out;
-		}
-	f = reallocarray(folds, n_folds + 1, sizeof(*folds));
-	if (f) {
-		folds = f;
-		folds[n_folds++] = (struct fold_count){m, n_folded};
-	}
-out:
-	pthread_mutex_unlock(&folds_lock);
+	dm_counts_set(&folds, m, n_folded);
 }
 
 bool dm_export_folded(const struct dm_metric_config *m, size_t *ret)
 {
-	bool found = false;
-
-	pthread_mutex_lock(&folds_lock);
-	for (size_t i = 0; i < n_folds && !found; i++)
-		if (folds[i].m == m) {
-			*ret = folds[i].n_folded;
-			found = true;
-		}
-	pthread_mutex_unlock(&folds_lock);
-	return found;
+	return dm_counts_get(&folds, m, ret);
 }
 
 void dm_export_forget(const struct dm_metric_config *m)
 {
-	pthread_mutex_lock(&folds_lock);
-	for (size_t i = 0; i < n_folds; i++)
-		if (folds[i].m == m) {
-			folds[i] = folds[--n_folds];
-			break;
-		}
-	if (n_folds == 0) {
-		free(folds);
-		folds = NULL;
-	}
-	pthread_mutex_unlock(&folds_lock);
+	dm_counts_forget(&folds, m);
 }

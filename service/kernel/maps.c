@@ -3,12 +3,12 @@
  * element where it does not, and the emptying that empty-on-read asks for. */
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "btf-util.h"
+#include "counts.h"
 #include "log.h"
 #include "maps.h"
 #include "util.h"
@@ -445,62 +445,24 @@ static void snapshot_set_btf(struct dm_map_snapshot *s, const struct bpf_map *ma
 
 /* The kernel tells no map's number of entries but by reading it: what the last read counted is
  * kept here for dynmon's own metrics. Reads run on the event loop and in the worker. */
-static struct map_count {
-	const struct bpf_map *map;
-	size_t entries;
-} * counts;
-static size_t n_counts;
-static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dm_counts counts = DM_COUNTS_INIT;
 
 static void note_entries(const struct bpf_map *map, size_t entries)
 {
-	struct map_count *c;
-
 	if (bpf_map__type(map) == BPF_MAP_TYPE_ARRAY ||
 	    bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY)
 		return; /* always full */
-	pthread_mutex_lock(&counts_lock);
-	for (size_t i = 0; i < n_counts; i++)
-		if (counts[i].map == map) {
-			counts[i].entries = entries;
-			goto out;
-		}
-	c = reallocarray(counts, n_counts + 1, sizeof(*counts));
-	if (c) {
-		counts = c;
-		counts[n_counts++] = (struct map_count){map, entries};
-	}
-out:
-	pthread_mutex_unlock(&counts_lock);
+	dm_counts_set(&counts, map, entries);
 }
 
 bool dm_map_last_entries(const struct bpf_map *map, size_t *ret)
 {
-	bool found = false;
-
-	pthread_mutex_lock(&counts_lock);
-	for (size_t i = 0; i < n_counts && !found; i++)
-		if (counts[i].map == map) {
-			*ret = counts[i].entries;
-			found = true;
-		}
-	pthread_mutex_unlock(&counts_lock);
-	return found;
+	return dm_counts_get(&counts, map, ret);
 }
 
 void dm_map_forget(const struct bpf_map *map)
 {
-	pthread_mutex_lock(&counts_lock);
-	for (size_t i = 0; i < n_counts; i++)
-		if (counts[i].map == map) {
-			counts[i] = counts[--n_counts];
-			break;
-		}
-	if (n_counts == 0) {
-		free(counts);
-		counts = NULL;
-	}
-	pthread_mutex_unlock(&counts_lock);
+	dm_counts_forget(&counts, map);
 }
 
 /* ---- Reads -------------------------------------------------------------------------------- */
