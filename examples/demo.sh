@@ -21,6 +21,10 @@ meson install -C build --quiet >/dev/null
 if ! busctl --system status >/dev/null 2>&1; then
 	echo "==> No system bus here: starting one."
 	mkdir -p /run/dbus
+	# A pid file left by a bus that is gone (an earlier demo's, say) stops dbus-daemon.
+	if [ -e /run/dbus/pid ] && ! kill -0 "$(cat /run/dbus/pid)" 2>/dev/null; then
+		rm -f /run/dbus/pid
+	fi
 	dbus-daemon --system --fork
 fi
 # dbus-daemon reads new policy files by itself; ask it anyway, for older daemons.
