@@ -27,11 +27,13 @@ int log_internal(int level, int error, const char *fmt, ...)
 
 	/* %m in fmt expands to strerror(errno): make it the caller's error. */
 	errno = error;
+	flockfile(stderr); /* one line at a time, whichever thread logs (base/pool.h) */
 	fprintf(stderr, "<%d>", level);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	errno = saved;
 	return -error;
 }

@@ -13,9 +13,14 @@
 #include "selfmetrics.h"
 #include "pcnlog.h"
 #include "pin.h"
+#include "pool.h"
 #include "objects.h"
 #include "state.h"
 #include "swap.h"
+
+/* The most threads that reads of many monitors (a scrape) take beside the event loop's: the
+ * machine's CPUs less one, at most this many. */
+#define MANAGER_POOL_MAX 3
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct monitor *, monitor_free);
 
@@ -108,6 +113,9 @@ int manager_new(const struct manager_options *o, struct manager **ret)
 	r = dm_worker_new(m->event, &m->worker);
 	if (r < 0)
 		return log_error_errno(r, "Failed to start the swap-on-read worker: %m");
+	r = dm_pool_new(dm_pool_default_threads(MANAGER_POOL_MAX), &m->pool);
+	if (r < 0)
+		return log_error_errno(r, "Failed to start the reading threads: %m");
 
 	r = manager_setup_dirs(m, o);
 	if (r < 0)
@@ -150,6 +158,7 @@ void manager_free(struct manager *m)
 		free(*i);
 	free(m->files_broken);
 	dm_grace_free(m->grace);
+	dm_pool_free(m->pool);
 	dm_objcache_free(m->compiler.cache);
 	if (m->stats.bpf_stats_fd >= 0)
 		close(m->stats.bpf_stats_fd);

@@ -11,6 +11,7 @@
 
 struct nl_sock;
 struct dm_grace;
+struct dm_pool;
 struct dm_worker;
 struct link_watch;
 struct manager_observer;
@@ -41,6 +42,7 @@ struct manager {
 	struct dm_compiler compiler;
 	struct dm_grace *grace;	  /* swap-on-read's wait for a grace period */
 	struct dm_worker *worker; /* where swap-on-read waits for it */
+	struct dm_pool *pool;	  /* threads beside the loop's for reads of many monitors */
 
 	struct monitor **monitors; /* sorted by name */
 	size_t n_monitors;

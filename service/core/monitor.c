@@ -7,6 +7,7 @@
 #include "readout.h"
 #include "swap.h"
 #include "monitor.h"
+#include "pool.h"
 #include "selfmetrics.h"
 #include "pcnlog.h"
 #include "pin.h"
@@ -986,6 +987,10 @@ struct read_job {
 	struct dm_swap_read *sr;
 	monitor_read_done_fn done;
 	void *userdata;
+	/* What the read gave (read_job_render()), for `done`. */
+	int r;
+	char *text;
+	dm_error error;
 };
 
 static void read_job_free(struct read_job *j)
@@ -997,6 +1002,8 @@ static void read_job_free(struct read_job *j)
 	free(j->extra);
 	free(j->metric);
 	free(j->monitor);
+	free(j->text);
+	dm_error_done(&j->error);
 	dm_swap_read_free(j->sr);
 	dm_dataplane_unref(j->dp);
 	free(j);
@@ -1047,6 +1054,7 @@ static int read_job_new(struct monitor *m, const struct monitor_read_what *what,
 	    .what = *what,
 	    .done = done,
 	    .userdata = userdata,
+	    .error = DM_ERROR_NULL,
 	};
 	if (!j->monitor || (what->sel.metric && !j->metric) ||
 	    read_job_copy_extra(j, m, what) < 0) {
@@ -1108,27 +1116,37 @@ static int render_openmetrics(struct read_job *j, char **ret, dm_error *error)
 	return r < 0 ? r : 1;
 }
 
-/* Shapes what was read (and swapped), hands it to `done`, and frees the job. */
+/* Reads (what the swap left, or the maps now) and shapes it into the job, calling nothing back:
+ * safe on any thread, beside the reads of other monitors (monitor_read_many()). */
+static void read_job_render(struct read_job *j)
+{
+	if (j->r < 0)
+		dm_error_set(&j->error, j->r, "Swap-on-read of monitor %s failed: %s", j->monitor,
+			     strerror(-j->r));
+	else if (j->what.format >= MONITOR_READ_OPENMETRICS)
+		j->r = render_openmetrics(j, &j->text, &j->error);
+	else
+		j->r = render_json(j, &j->text, &j->error);
+}
+
+/* Counts the read, hands what it gave to `done`, and frees the job; on the event loop. */
+static void read_job_deliver(struct read_job *j)
+{
+	struct monitor *mon = manager_find_monitor(j->manager, j->monitor); /* gone: not counted */
+
+	if (mon)
+		monitor_stats_read(mon, j->start, j->r);
+	j->done(j->r, TAKE_PTR(j->text), &j->error, j->userdata);
+	read_job_free(j);
+}
+
 static void read_job_finish(void *userdata, int r)
 {
 	struct read_job *j = userdata;
-	dm_error e = DM_ERROR_NULL;
-	struct monitor *mon;
-	char *text = NULL;
 
-	if (r < 0)
-		dm_error_set(&e, r, "Swap-on-read of monitor %s failed: %s", j->monitor,
-			     strerror(-r));
-	else if (j->what.format >= MONITOR_READ_OPENMETRICS)
-		r = render_openmetrics(j, &text, &e);
-	else
-		r = render_json(j, &text, &e);
-	mon = manager_find_monitor(j->manager, j->monitor); /* gone meanwhile: not counted */
-	if (mon)
-		monitor_stats_read(mon, j->start, r);
-	j->done(r, text, &e, j->userdata);
-	dm_error_done(&e);
-	read_job_free(j);
+	j->r = r;
+	read_job_render(j);
+	read_job_deliver(j);
 }
 
 static int read_job_swap(void *userdata)
@@ -1161,8 +1179,10 @@ bool monitor_read_has_effects(const struct monitor *m, const struct monitor_read
 	return false;
 }
 
-int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
-		 void *userdata)
+/* Starts a read: 0 and the job in *ret when it is read now; 1 when the worker swaps first and
+ * finishes it later; < 0 when it cannot start. */
+static int read_job_start(struct monitor *m, const struct monitor_read_what *what,
+			  monitor_read_done_fn done, void *userdata, struct read_job **ret)
 {
 	struct read_job *j;
 	int r;
@@ -1173,11 +1193,57 @@ int monitor_read(struct monitor *m, const struct monitor_read_what *what, monito
 	if (r < 0)
 		return r;
 	if (!dm_dataplane_swaps_for(j->dp, &j->what.sel)) {
-		read_job_finish(j, 0);
+		*ret = j;
 		return 0;
 	}
 	r = dm_worker_submit(m->manager->worker, read_job_swap, read_job_finish, j);
-	if (r < 0)
+	if (r < 0) {
 		read_job_free(j);
-	return r;
+		return r;
+	}
+	return 1;
+}
+
+int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
+		 void *userdata)
+{
+	struct read_job *j;
+	int r;
+
+	r = read_job_start(m, what, done, userdata, &j);
+	if (r == 0)
+		read_job_finish(j, 0);
+	return r < 0 ? r : 0;
+}
+
+static void render_one(size_t i, void *userdata)
+{
+	struct read_job **jobs = userdata;
+
+	read_job_render(jobs[i]);
+}
+
+void monitor_read_many(struct manager *m, struct monitor_read_req *reqs, size_t n,
+		       monitor_read_done_fn done)
+{
+	_cleanup_free_ struct read_job **now = calloc(n ?: 1, sizeof(*now));
+	size_t n_now = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct read_job *j;
+
+		reqs[i].r =
+		    read_job_start(reqs[i].monitor, &reqs[i].what, done, reqs[i].userdata, &j);
+		if (reqs[i].r != 0)
+			continue;
+		if (now)
+			now[n_now++] = j;
+		else /* no room to gather them: one after the other */
+			read_job_finish(j, 0);
+	}
+	dm_pool_run(m->pool, n_now, render_one, now);
+	for (size_t k = 0; k < n_now; k++)
+		read_job_deliver(now[k]);
+	for (size_t i = 0; i < n; i++)
+		reqs[i].r = reqs[i].r < 0 ? reqs[i].r : 0;
 }

@@ -178,5 +178,20 @@ typedef void (*monitor_read_done_fn)(int r, char *text, dm_error *error, void *u
  * returns. Returns < 0 (and `done` never runs) when the read cannot start. */
 int monitor_read(struct monitor *m, const struct monitor_read_what *what, monitor_read_done_fn done,
 		 void *userdata);
+
+/* One read among many (monitor_read_many()): what monitor_read() takes, and whether it started. */
+struct monitor_read_req {
+	struct monitor *monitor;       /* each monitor once in a call */
+	struct monitor_read_what what; /* with MONITOR_READ_FAMILIES, `families` of its own */
+	void *userdata;
+	int r; /* set: < 0 when this read could not start (its `done` never runs), else 0 */
+};
+
+/* monitor_read() of each: the reads that need no swap run side by side on the manager's
+ * threads (manager.h `pool`; each monitor read and rendered by one thread), then their `done`
+ * runs on the caller's thread, in order, before this returns; the others go to the worker as
+ * monitor_read() sends them. */
+void monitor_read_many(struct manager *m, struct monitor_read_req *reqs, size_t n,
+		       monitor_read_done_fn done);
 /* The most bytes the maps such a read takes can hold: its cost, known before reading. */
 uint64_t monitor_read_size(const struct monitor *m, const struct monitor_read_what *what);

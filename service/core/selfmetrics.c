@@ -15,6 +15,7 @@
 #include "maps.h"
 #include "monitor.h"
 #include "openmetrics.h"
+#include "pool.h"
 #include "selfmetrics.h"
 #include "swap.h"
 
@@ -397,6 +398,21 @@ static void folded_family(struct manager *m, struct out *f)
 	}
 }
 
+/* figures[2 * i + p] of monitor i's path p: the kernel asked on the manager's threads. */
+struct figures_query {
+	struct manager *m;
+	struct prog_figures *figures;
+};
+
+static void query_figures(size_t k, void *userdata)
+{
+	struct figures_query *q = userdata;
+	const struct dm_dataplane *dp = q->m->monitors[k / _DM_PATH_MAX]->dataplane;
+
+	if (dp)
+		q->figures[k] = prog_figures(&dp->paths[k % _DM_PATH_MAX]);
+}
+
 int selfmetrics_render(struct manager *m, struct om_families *fs)
 {
 	_cleanup_free_ struct prog_figures *figures =
@@ -405,10 +421,8 @@ int selfmetrics_render(struct manager *m, struct om_families *fs)
 
 	if (!figures)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->n_monitors; i++)
-		for (int p = 0; m->monitors[i]->dataplane && p < _DM_PATH_MAX; p++)
-			figures[_DM_PATH_MAX * i + p] =
-			    prog_figures(&m->monitors[i]->dataplane->paths[p]);
+	dm_pool_run(m->pool, _DM_PATH_MAX * m->n_monitors, query_figures,
+		    &(struct figures_query){m, figures});
 	daemon_families(m, &f);
 	for (enum prog_family w = 0; w < _PROG_FAMILY_MAX; w++)
 		prog_family(m, &f, w, figures);

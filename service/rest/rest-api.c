@@ -720,20 +720,22 @@ static void on_scrape_read(int r, char *text, dm_error *e, void *userdata)
 	scrape_done_one(p->scrape);
 }
 
-/* A monitor whose read fails is left out (and logged): the others are still worth a scrape. */
+/* A monitor whose read fails is left out (and logged): the others are still worth a scrape.
+ * The monitors are read side by side (monitor_read_many()), each into families of its own. */
 static void scrape_start(struct scrape *sc, struct manager *m)
 {
+	_cleanup_free_ struct monitor_read_req *reqs = calloc(m->n_monitors ?: 1, sizeof(*reqs));
+	_cleanup_free_ struct om_label *labels = calloc(m->n_monitors ?: 1, sizeof(*labels));
+	size_t n = 0;
+
+	if (!reqs || !labels) {
+		for (size_t i = 0; i < m->n_monitors; i++)
+			part_failed(&sc->parts[i], -ENOMEM, NULL);
+		return;
+	}
 	for (size_t i = 0; i < m->n_monitors; i++) {
 		struct scrape_part *p = &sc->parts[i];
 		struct monitor *mon = m->monitors[i];
-		const struct om_label label = {"monitor", mon->name};
-		struct monitor_read_what what = {
-		    .sel.path = -1,
-		    .format = MONITOR_READ_FAMILIES,
-		    .extra = &label,
-		    .n_extra = 1,
-		};
-		int r;
 
 		p->scrape = sc;
 		p->monitor = strdup(mon->name);
@@ -741,14 +743,25 @@ static void scrape_start(struct scrape *sc, struct manager *m)
 			part_failed(p, -ENOMEM, NULL);
 			continue;
 		}
-		what.families = p->families;
-		sc->pending++;
-		r = monitor_read(mon, &what, on_scrape_read, p);
-		if (r < 0) {
-			part_failed(p, r, NULL);
+		labels[n] = (struct om_label){"monitor", mon->name};
+		reqs[n] = (struct monitor_read_req){
+		    .monitor = mon,
+		    .what = {.sel.path = -1,
+			     .format = MONITOR_READ_FAMILIES,
+			     .extra = &labels[n],
+			     .n_extra = 1,
+			     .families = p->families},
+		    .userdata = p,
+		};
+		n++;
+	}
+	sc->pending += n;
+	monitor_read_many(m, reqs, n, on_scrape_read);
+	for (size_t k = 0; k < n; k++)
+		if (reqs[k].r < 0) {
+			part_failed(reqs[k].userdata, reqs[k].r, NULL);
 			sc->pending--;
 		}
-	}
 }
 
 /* HEAD /metrics: whether a scrape would empty or swap a map. */
