@@ -10,6 +10,7 @@
 #include "maps.h"
 #include "objects.h"
 #include "export-metrics.h"
+#include "mapped.h"
 #include "pin.h"
 #include "pivot.skel.h"
 #include "swap.h"
@@ -485,6 +486,7 @@ static int load_copy_b(struct path_build *b, const struct dm_path_config *pc, co
 			return dm_error_set(error, r, "Cannot share map %s between copies: %s",
 					    name, strerror(-r));
 	}
+	dm_mapped_prepare(b->obj_b);
 	return load_object(b, b->obj_b, pname, error);
 }
 
@@ -622,8 +624,10 @@ static int path_load(struct path_build *b, enum dm_path path, enum dm_hook hook,
 		r = inherit_maps(b->obj, old->obj, error);
 	if (r >= 0)
 		r = keep_pinned_maps(b->obj, pin_dir, path, false, error);
-	if (r >= 0)
+	if (r >= 0) {
+		dm_mapped_prepare(b->obj);
 		r = load_object(b, b->obj, pname, error);
+	}
 	if (r >= 0 && b->obj_b && old)
 		r = inherit_maps(b->obj_b, old->obj_b, error);
 	if (r >= 0 && b->obj_b)

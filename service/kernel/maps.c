@@ -10,6 +10,7 @@
 #include "btf-util.h"
 #include "counts.h"
 #include "log.h"
+#include "mapped.h"
 #include "maps.h"
 #include "util.h"
 
@@ -34,6 +35,9 @@ struct reader {
 	/* A read in chunks: each batch goes to chunk_fn, and the buffers are reused. */
 	dm_map_chunk_fn chunk_fn;
 	void *userdata;
+	/* A mappable array read without emptying: its values in memory (mapped.h). */
+	const void *mapped;
+	size_t stride;
 };
 
 static bool errno_is_unsupported(int r)
@@ -258,10 +262,23 @@ static int zero_array(struct reader *r)
 	return 0;
 }
 
+/* A mappable array: its values copied from the mapping, without a system call. */
+static int read_array_mapped(struct reader *r)
+{
+	for (uint32_t i = 0; i < r->max_entries; i++) {
+		memcpy(key_at(r, i), &i, sizeof(i));
+		memcpy(value_at(r, i), (const char *)r->mapped + i * r->stride, r->s->value_size);
+	}
+	r->s->n_entries = r->max_entries;
+	return 0;
+}
+
 static int read_array(struct reader *r)
 {
 	int k = -EOPNOTSUPP;
 
+	if (r->mapped)
+		return read_array_mapped(r);
 	if (!dm_maps_no_batch)
 		k = read_batch(r, false);
 	if (k == -EOPNOTSUPP) {
@@ -390,12 +407,16 @@ static struct bpf_map_info info_of(const struct bpf_map *map)
 	};
 }
 
-static int read_whole(int fd, const struct bpf_map_info *info, bool empty,
-		      struct dm_map_snapshot **ret)
+/* `map` NULL: a bare fd, read with bpf(2). */
+static int read_whole(int fd, const struct bpf_map *map, const struct bpf_map_info *info,
+		      bool empty, struct dm_map_snapshot **ret)
 {
 	struct reader r = {.fd = fd, .empty = empty};
 	read_func read;
 	int k;
+
+	if (map && !empty && !dm_maps_no_batch)
+		r.mapped = dm_mapped_values(map, &r.stride);
 
 	read = read_func_for(info->type);
 	if (!read)
@@ -423,7 +444,7 @@ int dm_map_snapshot_read_fd(int fd, bool empty, struct dm_map_snapshot **ret)
 	k = bpf_obj_get_info_by_fd(fd, &info, &len);
 	if (k < 0)
 		return k;
-	return read_whole(fd, &info, empty, ret);
+	return read_whole(fd, NULL, &info, empty, ret);
 }
 
 static void snapshot_set_btf(struct dm_map_snapshot *s, const struct bpf_map *map,
@@ -463,6 +484,7 @@ bool dm_map_last_entries(const struct bpf_map *map, size_t *ret)
 void dm_map_forget(const struct bpf_map *map)
 {
 	dm_counts_forget(&counts, map);
+	dm_mapped_forget(map);
 }
 
 /* ---- Reads -------------------------------------------------------------------------------- */
@@ -478,7 +500,7 @@ int dm_map_snapshot_read(const struct bpf_map *map, const struct btf *btf, bool 
 	if (fd < 0)
 		return fd;
 
-	k = read_whole(fd, &info, empty, &s);
+	k = read_whole(fd, map, &info, empty, &s);
 	if (k < 0)
 		return k;
 

@@ -52,4 +52,29 @@ struct {
 	__type(value, __u32);
 } lifo SEC(".maps");
 
+/* dm_mapped_prepare(): an array of 12-byte values (the kernel spaces them 16 bytes apart) is
+ * made mappable; one whose values hold a lock is not (the kernel never maps those). */
+struct odd {
+	__u32 a, b, c;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, struct odd);
+} odd_array SEC(".maps");
+
+struct locked {
+	struct bpf_spin_lock lock;
+	__u64 n;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct locked);
+} locked_array SEC(".maps");
+
 char LICENSE[] SEC("license") = "GPL";

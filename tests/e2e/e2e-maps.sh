@@ -12,6 +12,7 @@
 # checked as {"cpus": N, "sum": S}: one value per possible CPU, and their sum.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
+command -v bpftool >/dev/null || die "missing tool: bpftool"
 
 e2e_setup
 
@@ -234,6 +235,21 @@ check_read "before any packet, empty maps (arrays of zeros)"
 send 7000:100 7001:200 7000:300 7003:400 7001:500 7000:600
 check_read "after 6 datagrams"
 check_read "read again right away: the same"
+
+# The plain array is read through memory (service/kernel/mapped.h), the reads above counting
+# exactly through it: dynmon creates it mappable (BPF_F_MMAPABLE, 0x400); the per-CPU array
+# and the other types stay as the code declares them.
+# map_flags NAME: the flags of the monitor's map NAME, from its pin.
+map_flags() {
+	local pin
+	pin=$(find "$PIN_DIR" -path "*/ingress/$1" -print -quit)
+	[[ -n $pin ]] || fail "map $1 is pinned" "no pin named $1 under $PIN_DIR"
+	bpftool -j map show pinned "$pin" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["flags"])'
+}
+assert_eq "the plain array is created mappable" 1024 "$(($(map_flags ARRAY) & 1024))"
+for map in PERCPU_ARRAY HASH QUEUE; do
+	assert_eq "$map is left as declared" 0 "$(($(map_flags "$map") & 1024))"
+done
 send 7003:50 7000:60 7001:70 7003:80 7000:90
 check_read "after 5 more: added to what was there (queue and stack in order)"
 check_read "and read again: the same"

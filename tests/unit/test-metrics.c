@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 
+#include "mapped.h"
 #include "maps.h"
 #include "export-metrics.h"
 #include "snapshot-tree.h"
@@ -787,6 +788,76 @@ static void test_read_object_maps(void **state)
 	bpf_object__close(obj);
 }
 
+/* Plain arrays are created mappable and read through memory (mapped.h): the same entries as
+ * bpf(2) gives, live, 12-byte values spaced as the kernel spaces them; emptying still zeroes
+ * through bpf(2); arrays of values with a lock, and hash maps, stay as they were. */
+static void test_read_mapped_array(void **state)
+{
+	struct bpf_object *obj = bpf_object__open_file(METRICS_MAPS_OBJ, NULL);
+	struct bpf_map *odd, *counters, *locked, *flows;
+	size_t stride = 0;
+
+	assert_non_null(obj);
+	dm_mapped_prepare(obj);
+	odd = bpf_object__find_map_by_name(obj, "odd_array");
+	counters = bpf_object__find_map_by_name(obj, "counters");
+	locked = bpf_object__find_map_by_name(obj, "locked_array");
+	flows = bpf_object__find_map_by_name(obj, "flows");
+	assert_true(bpf_map__map_flags(odd) & BPF_F_MMAPABLE);
+	assert_true(bpf_map__map_flags(counters) & BPF_F_MMAPABLE);
+	assert_false(bpf_map__map_flags(locked) & BPF_F_MMAPABLE);
+	assert_false(bpf_map__map_flags(flows) & BPF_F_MMAPABLE);
+	assert_int_equal(bpf_object__load(obj), 0);
+
+	for (__u32 k = 0; k < 3; k++) {
+		__u32 v[3] = {k, 10 * k + 1, 0xffffffff - k};
+
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(odd), &k, v, BPF_ANY), 0);
+	}
+	assert_non_null(dm_mapped_values(odd, &stride));
+	assert_int_equal(stride, 16);
+	assert_null(dm_mapped_values(locked, &stride));
+	assert_null(dm_mapped_values(flows, &stride));
+
+	for (int round = 0; round < 2; round++) {
+		_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *mapped = NULL,
+									*read = NULL;
+
+		assert_int_equal(dm_map_snapshot_read(odd, bpf_object__btf(obj), false, &mapped),
+				 0);
+		assert_int_equal(dm_map_snapshot_read_fd(bpf_map__fd(odd), false, &read), 0);
+		assert_int_equal(mapped->n_entries, 3);
+		assert_int_equal(read->n_entries, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_memory_equal(dm_map_snapshot_key(mapped, i),
+					    dm_map_snapshot_key(read, i), 4);
+			assert_memory_equal(dm_map_snapshot_value(mapped, i, 0),
+					    dm_map_snapshot_value(read, i, 0), 12);
+		}
+		/* The mapping is live: an update shows in the next read. */
+		assert_int_equal(
+		    bpf_map_update_elem(bpf_map__fd(odd), &(__u32){1}, (__u32[]){7, 8, 9}, BPF_ANY),
+		    0);
+	}
+
+	{
+		_cleanup_(dm_map_snapshot_freep) struct dm_map_snapshot *taken = NULL,
+									*after = NULL;
+		__u32 v[3];
+
+		assert_int_equal(dm_map_snapshot_read(odd, NULL, true, &taken), 0);
+		assert_memory_equal(dm_map_snapshot_value(taken, 1, 0), ((__u32[]){7, 8, 9}), 12);
+		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(odd), &(__u32){1}, v), 0);
+		assert_memory_equal(v, ((__u32[]){0, 0, 0}), 12);
+		assert_int_equal(dm_map_snapshot_read(odd, NULL, false, &after), 0);
+		assert_memory_equal(dm_map_snapshot_value(after, 1, 0), ((__u32[]){0, 0, 0}), 12);
+	}
+
+	dm_map_forget(odd);
+	dm_map_forget(counters);
+	bpf_object__close(obj);
+}
+
 static void test_read_map_not_loaded(void **state)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(types_obj, "flows");
@@ -839,6 +910,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_percpu_small_values);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_unsupported);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_object_maps);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_mapped_array);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_map_not_loaded);
 
 	return _cmocka_run_group_tests("metrics", tests, n, group_setup, group_teardown);
