@@ -10,6 +10,10 @@
 
 #include "pool.h"
 
+/* Fewer indexes than this stay on the caller's thread: waking another costs about as much as
+ * the few system calls it would take over (a scrape of one monitor: its two programs). */
+#define DM_POOL_MIN_SHARED 8
+
 /* The parameters of a run change only while no thread is active in it (`active` 0, under the
  * lock): a thread reads them and becomes active under the lock, then claims indexes. */
 struct dm_pool {
@@ -139,7 +143,7 @@ unsigned dm_pool_default_threads(unsigned max)
 
 void dm_pool_run(struct dm_pool *p, size_t n, dm_pool_fn fn, void *userdata)
 {
-	if (!p || p->n_threads == 0 || n < 2) {
+	if (!p || p->n_threads == 0 || n < DM_POOL_MIN_SHARED) {
 		for (size_t i = 0; i < n; i++)
 			fn(i, userdata);
 		return;

@@ -20,7 +20,8 @@ void dm_pool_free(struct dm_pool *p);
 unsigned dm_pool_default_threads(unsigned max);
 
 /* Runs fn(i, userdata) once for each i < n, the caller and the pool's threads each taking the
- * next i as they become free; returns when every one has run. fn must be safe to run for two
+ * next indexes as they become free (a few only: on the caller's thread); returns when every one
+ * has run. fn must be safe to run for two
  * different i at once. One caller at a time (the event loop's thread). p NULL: the caller
  * alone. */
 void dm_pool_run(struct dm_pool *p, size_t n, dm_pool_fn fn, void *userdata);

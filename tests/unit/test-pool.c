@@ -58,9 +58,12 @@ static void test_pool_threads(void **state)
 	run_and_check(p, 1, 0, NULL);
 	for (int round = 0; round < 200; round++) /* runs back to back: no index lost or doubled */
 		run_and_check(p, N - round, 0, NULL);
-	/* Indexes that take time: the threads take some of them. */
+	/* Indexes that take time: the threads take some of them... */
 	run_and_check(p, 64, 1, &elsewhere);
 	assert_true(elsewhere > 0);
+	/* ... but not of a few, which are not worth waking a thread for. */
+	run_and_check(p, 4, 1, &elsewhere);
+	assert_int_equal(elsewhere, 0);
 	dm_pool_free(p);
 }
 
