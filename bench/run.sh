@@ -3,7 +3,7 @@
 # Runs dynmon's benchmarks and prints their tables (Markdown), as docs/PERFORMANCE.md records
 # them. Benchmarks, not tests: nothing passes or fails here but the run itself.
 #
-#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|scrape|objects|all]
+#   sudo bench/run.sh [wrapper|phases|daemon|manual|swap|export|scrape|read|objects|all]
 #                                                                  (default: all, ≈ 8 min)
 #   sudo bench/run.sh reliability [--minutes N] [--kills N] [--slowloris SEC]
 #
@@ -22,6 +22,7 @@
 #            JSON: this build's dynmond beside the one of commit SCRAPE_BEFORE (fc012fa; none:
 #            this build alone), requests/s and the daemon's CPU time per request
 #            (SCRAPE_SECONDS a run, SCRAPE_ROUNDS runs per daemon and row; needs wrk)
+#   read     the read path's figures of issue 15 in one run: export, then scrape
 #   objects  the compile cache: an unchanged re-inject, and a restart with OBJECTS_N (100)
 #            saved monitors until ListMonitors shows them all, then counting; this build beside
 #            the one of commit OBJECTS_BEFORE (a4ab317; none: this build alone). Not in all.
@@ -1021,7 +1022,7 @@ PYEOF
 
 what=${1:-all}
 case $what in
-wrapper | phases | daemon | manual | swap | export | scrape | objects | all) ;;
+wrapper | phases | daemon | manual | swap | export | scrape | read | objects | all) ;;
 reliability)
 	shift
 	while (($#)); do
@@ -1035,7 +1036,7 @@ reliability)
 		shift
 	done
 	;;
-*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export, scrape, objects, all or reliability)" ;;
+*) die "unknown table '$what' (wrapper, phases, daemon, manual, swap, export, scrape, read, objects, all or reliability)" ;;
 esac
 setup
 # The wrapper table holds the pivot's per-packet cost: swap's first part.
@@ -1044,8 +1045,8 @@ setup
 [[ $what == daemon || $what == all ]] && table_daemon
 [[ $what == manual || $what == all ]] && table_manual
 [[ $what == swap || $what == all ]] && table_swap
-[[ $what == export || $what == all ]] && table_export
-[[ $what == scrape || $what == all ]] && table_scrape
+[[ $what == export || $what == read || $what == all ]] && table_export
+[[ $what == scrape || $what == read || $what == all ]] && table_scrape
 # Not in `all`: it builds and runs a daemon of its own on scrape's directories.
 [[ $what == objects ]] && table_objects
 # Not in `all`: minutes of load, and its exit status is the audit's.
