@@ -977,7 +977,9 @@ json_t *monitor_config_json(const struct monitor *m)
  * and the dataplane it reads. */
 struct read_job {
 	struct manager *manager;
-	uint64_t start;		 /* dm_now_ns(), for the monitor's read statistics */
+	/* For the monitor's read statistics: when the read began (dm_now_ns(); a swap's wait
+	 * included), and how long it took. */
+	uint64_t start, ns;
 	struct dm_dataplane *dp; /* a reference; NULL before any injection */
 	struct dm_grace *grace;
 	char *monitor; /* for messages */
@@ -1127,6 +1129,7 @@ static void read_job_render(struct read_job *j)
 		j->r = render_openmetrics(j, &j->text, &j->error);
 	else
 		j->r = render_json(j, &j->text, &j->error);
+	j->ns = dm_now_ns() - j->start;
 }
 
 /* Counts the read, hands what it gave to `done`, and frees the job; on the event loop. */
@@ -1135,7 +1138,7 @@ static void read_job_deliver(struct read_job *j)
 	struct monitor *mon = manager_find_monitor(j->manager, j->monitor); /* gone: not counted */
 
 	if (mon)
-		monitor_stats_read(mon, j->start, j->r);
+		monitor_stats_read(mon, j->ns, j->r);
 	j->done(j->r, TAKE_PTR(j->text), &j->error, j->userdata);
 	read_job_free(j);
 }
@@ -1216,10 +1219,12 @@ int monitor_read(struct monitor *m, const struct monitor_read_what *what, monito
 	return r < 0 ? r : 0;
 }
 
+/* A read of many begins when a thread takes it, not when the batch was made. */
 static void render_one(size_t i, void *userdata)
 {
 	struct read_job **jobs = userdata;
 
+	jobs[i]->start = dm_now_ns();
 	read_job_render(jobs[i]);
 }
 

@@ -19,10 +19,10 @@
 #include "selfmetrics.h"
 #include "swap.h"
 
-void monitor_stats_read(struct monitor *m, uint64_t start_ns, int r)
+void monitor_stats_read(struct monitor *m, uint64_t ns, int r)
 {
 	m->stats.reads++;
-	m->stats.read_ns += dm_now_ns() - start_ns;
+	m->stats.read_ns += ns;
 	if (r < 0)
 		m->stats.read_failures++;
 }

@@ -13,9 +13,9 @@
 struct manager;
 struct monitor;
 
-/* Counts one read of a monitor's metrics (any door, any format) that began at `start_ns`
- * (dm_now_ns()) and ended with `r`. */
-void monitor_stats_read(struct monitor *m, uint64_t start_ns, int r);
+/* Counts one read of a monitor's metrics (any door, any format) that took `ns` and ended with
+ * `r`. */
+void monitor_stats_read(struct monitor *m, uint64_t ns, int r);
 
 struct om_families;
 

@@ -116,8 +116,8 @@ const void *dm_mapped_values(const struct bpf_map *map, size_t *stride)
 	void *addr = NULL;
 	size_t i;
 
-	if (bpf_map__type(map) != BPF_MAP_TYPE_ARRAY || !(bpf_map__map_flags(map) & BPF_F_MMAPABLE) ||
-	    bpf_map__fd(map) < 0)
+	if (bpf_map__type(map) != BPF_MAP_TYPE_ARRAY ||
+	    !(bpf_map__map_flags(map) & BPF_F_MMAPABLE) || bpf_map__fd(map) < 0)
 		return NULL;
 	pthread_mutex_lock(&mappings.lock);
 	i = find(map);

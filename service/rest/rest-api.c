@@ -729,8 +729,7 @@ static void scrape_start(struct scrape *sc, struct manager *m)
 	size_t n = 0;
 
 	if (!reqs || !labels) {
-		for (size_t i = 0; i < m->n_monitors; i++)
-			part_failed(&sc->parts[i], -ENOMEM, NULL);
+		log_oom(); /* every monitor left out: no part has families */
 		return;
 	}
 	for (size_t i = 0; i < m->n_monitors; i++) {
