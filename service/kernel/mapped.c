@@ -74,6 +74,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct mapping {
 		const struct bpf_map *map;
+		int fd; /* the map's when mapped: another means another map at the same address */
 		void *addr;
 		size_t len;
 	} * v;
@@ -121,12 +122,19 @@ const void *dm_mapped_values(const struct bpf_map *map, size_t *stride)
 		return NULL;
 	pthread_mutex_lock(&mappings.lock);
 	i = find(map);
+	if (i < mappings.len && mappings.v[i].fd != bpf_map__fd(map)) {
+		/* A map freed without dm_mapped_forget(), and another at its address. */
+		if (mappings.v[i].addr)
+			munmap(mappings.v[i].addr, mappings.v[i].len);
+		mappings.v[i].fd = bpf_map__fd(map);
+		mappings.v[i].addr = map_values(map, &mappings.v[i].len);
+	}
 	if (i < mappings.len) {
 		addr = mappings.v[i].addr;
 	} else if ((v = reallocarray(mappings.v, mappings.len + 1, sizeof(*v)))) {
 		mappings.v = v;
-		v[mappings.len].map = map;
-		v[mappings.len].addr = addr = map_values(map, &v[mappings.len].len);
+		v[i] = (struct mapping){.map = map, .fd = bpf_map__fd(map)};
+		v[i].addr = addr = map_values(map, &v[i].len);
 		mappings.len++;
 	}
 	pthread_mutex_unlock(&mappings.lock);
