@@ -193,5 +193,6 @@ struct monitor_read_req {
  * monitor_read() sends them. */
 void monitor_read_many(struct manager *m, struct monitor_read_req *reqs, size_t n,
 		       monitor_read_done_fn done);
+
 /* The most bytes the maps such a read takes can hold: its cost, known before reading. */
 uint64_t monitor_read_size(const struct monitor *m, const struct monitor_read_what *what);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading eBPF maps: one snapshot of all entries, with batch operations where the kernel has
- * them, optionally emptying the map as it is read (empty-on-read). The kernel side only:
+ * them (a mappable array through its mapping, mapped.h), optionally emptying the map as it is
+ * read (empty-on-read). The kernel side only:
  * turning a snapshot into JSON or OpenMetrics is format/'s job (snapshot-json.c, export-metrics.c).
  */
 #pragma once
@@ -40,5 +41,6 @@ int dm_map_read_chunks(const struct bpf_map *map, const struct btf *btf, bool em
 bool dm_map_last_entries(const struct bpf_map *map, size_t *ret);
 void dm_map_forget(const struct bpf_map *map);
 
-/* For tests only: read element by element, as on kernels without batch operations. */
+/* For tests only: read element by element, as on kernels without batch operations (and no array
+ * through its mapping, mapped.h). */
 extern bool dm_maps_no_batch;
