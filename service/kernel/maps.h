@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading eBPF maps: one snapshot of all entries, with batch operations where the kernel has
  * them (a mappable array through its mapping, mapped.h), optionally emptying the map as it is
- * read (empty-on-read). The kernel side only:
- * turning a snapshot into JSON or OpenMetrics is format/'s job (snapshot-json.c, export-metrics.c).
- */
+ * read (empty-on-read). The kernel side only: turning a snapshot into JSON or OpenMetrics is
+ * format/'s job (snapshot-json.c, export-metrics.c). */
 #pragma once
 
 #include <bpf/btf.h>
