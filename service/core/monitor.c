@@ -1236,10 +1236,10 @@ void monitor_read_many(struct manager *m, struct monitor_read_req *reqs, size_t 
 
 	for (size_t i = 0; i < n; i++) {
 		struct read_job *j;
+		int r = read_job_start(reqs[i].monitor, &reqs[i].what, done, reqs[i].userdata, &j);
 
-		reqs[i].r =
-		    read_job_start(reqs[i].monitor, &reqs[i].what, done, reqs[i].userdata, &j);
-		if (reqs[i].r != 0)
+		reqs[i].r = r < 0 ? r : 0;
+		if (r != 0) /* failed, or in the worker */
 			continue;
 		if (now)
 			now[n_now++] = j;
@@ -1249,6 +1249,4 @@ void monitor_read_many(struct manager *m, struct monitor_read_req *reqs, size_t 
 	dm_pool_run(m->pool, n_now, render_one, now);
 	for (size_t k = 0; k < n_now; k++)
 		read_job_deliver(now[k]);
-	for (size_t i = 0; i < n; i++)
-		reqs[i].r = reqs[i].r < 0 ? reqs[i].r : 0;
 }
